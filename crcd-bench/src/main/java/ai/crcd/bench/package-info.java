@@ -1,0 +1,2 @@
+/** Benchmarks comparing distillation methods on accuracy, step time and memory. */
+package ai.crcd.bench;

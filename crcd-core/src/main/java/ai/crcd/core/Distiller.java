@@ -1,0 +1,85 @@
+package ai.crcd.core;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+
+/**
+ * One knowledge-distillation method. The training loop talks to every method through this
+ * interface only, and never names a method.
+ *
+ * <p>Life cycle:
+ *
+ * <ol>
+ *   <li>{@link #initialize(NDManager, DistillSetup)} once: creates and initialises the auxiliary
+ *       block's parameters and the method's buffers.
+ *   <li>per training step: {@link #losses(DistillBatch)} inside the gradient collector; the loop
+ *       adds the weighted cross-entropy of the student and back-propagates the sum; then, after the
+ *       optimiser step, {@link #afterStep(DistillBatch)} updates buffers and memories.
+ *   <li>{@link #state()} / {@link #loadState(NDList)} for checkpoints.
+ * </ol>
+ *
+ * <p>The teacher is frozen: implementations never send gradient to it (its outputs arrive
+ * detached). The auxiliary block is trained by the same optimiser as the student: the loop puts
+ * it under one parent block with the student.
+ */
+public interface Distiller extends AutoCloseable {
+
+    /**
+     * Returns the method's short name, e.g. {@code "kd"}, {@code "crd"}, {@code "crcd"}.
+     *
+     * @return the name
+     */
+    String name();
+
+    /**
+     * Creates the auxiliary parameters and buffers for the given networks.
+     *
+     * @param manager a long-lived manager that owns the parameters and buffers
+     * @param setup shapes, class count, training-set facts
+     */
+    void initialize(NDManager manager, DistillSetup setup);
+
+    /**
+     * Returns the trainable auxiliary block (embeddings, relation networks, critics).
+     *
+     * @return the block, or {@code null} for methods without trainable parameters
+     */
+    Block auxiliaryBlock();
+
+    /**
+     * Computes the method's weighted loss terms for one batch. Cross-entropy of the student on
+     * the labels is not included: the loop adds it with its own weight.
+     *
+     * @param batch teacher and student outputs, labels, sample indices
+     * @return named scalar terms, each already multiplied by its weight
+     */
+    LossTerms losses(DistillBatch batch);
+
+    /**
+     * Updates buffers and memories after the optimiser step. Only called for training batches.
+     *
+     * @param batch the batch whose {@link #losses(DistillBatch)} were just optimised
+     */
+    default void afterStep(DistillBatch batch) {}
+
+    /**
+     * Returns the non-parameter state (buffers, memory banks, counters) for a checkpoint.
+     *
+     * @return the state arrays, empty if the method has none
+     */
+    default NDList state() {
+        return new NDList();
+    }
+
+    /**
+     * Restores state written by {@link #state()}.
+     *
+     * @param state the arrays returned by {@link #state()}
+     */
+    default void loadState(NDList state) {}
+
+    /** Releases buffers. */
+    @Override
+    default void close() {}
+}
