@@ -148,7 +148,7 @@ public final class ConfigLoader {
         try {
             return YAML.treeToValue(root, RunConfig.class);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(source + ": " + describe(e));
+            throw new ConfigException(source + ": " + describe(e, root));
         }
     }
 
@@ -193,9 +193,17 @@ public final class ConfigLoader {
         node.set(parts[parts.length - 1], value);
     }
 
-    private static String describe(JsonProcessingException e) {
+    private static String describe(JsonProcessingException e, JsonNode root) {
         String key = "";
+        JsonNode at = null;
         if (e instanceof JsonMappingException) {
+            at = root;
+            for (JsonMappingException.Reference r : ((JsonMappingException) e).getPath()) {
+                if (at == null) {
+                    break;
+                }
+                at = r.getFieldName() != null ? at.get(r.getFieldName()) : at.get(r.getIndex());
+            }
             key =
                     ((JsonMappingException) e)
                             .getPath().stream()
@@ -221,26 +229,15 @@ public final class ConfigLoader {
         }
         if (e instanceof MismatchedInputException) {
             MismatchedInputException m = (MismatchedInputException) e;
-            String got = tokenText(m);
+            String got =
+                    at == null
+                            ? "a wrong type"
+                            : "'" + (at.isValueNode() ? at.asText() : at.toString()) + "'";
             return key + ": got " + got + ", allowed: " + typeName(m.getTargetType());
         }
         return key + ": " + e.getOriginalMessage();
     }
 
-    private static String tokenText(MismatchedInputException m) {
-        String msg = m.getOriginalMessage();
-        // Jackson names the offending token, e.g. "from String value ('abc')" or "from Array value"
-        int from = msg.indexOf("from ");
-        if (from >= 0) {
-            int end = msg.indexOf(':', from);
-            String t = end > 0 ? msg.substring(from + 5, end) : msg.substring(from + 5);
-            return "a " + t.replace("value", "").trim().toLowerCase(java.util.Locale.ROOT);
-        }
-        if (msg.contains("null")) {
-            return "null";
-        }
-        return "a wrong type";
-    }
 
     private static String typeName(Class<?> t) {
         if (t == null) {
