@@ -1,0 +1,109 @@
+package ai.crcd.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.crcd.core.FeatureOutput;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Per model: parameter count, output layout and shapes, gradients reaching every parameter. */
+class ModelZooTest {
+
+    static Stream<ModelSpec> specs() {
+        return ModelSpec.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void countShapesAndGradients(ModelSpec spec) {
+        System.out.println("MODEL " + spec.name() + " " + System.currentTimeMillis());
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape input = new Shape(2, 3, 32, 32);
+            CifarNetwork net = Models.create(spec.name());
+            net.initialize(m, DataType.FLOAT32, input);
+
+            // trainable parameter count, BN running statistics excluded
+            long count = 0;
+            for (Parameter p : net.getParameters().values()) {
+                boolean runningStat =
+                        p.getType() == Parameter.Type.RUNNING_MEAN
+                                || p.getType() == Parameter.Type.RUNNING_VAR;
+                assertEquals(!runningStat, p.requiresGradient(), p.getName());
+                if (!runningStat) {
+                    count += p.getShape().size();
+                }
+            }
+            assertEquals(spec.params(), count, "trainable parameters");
+            assertEquals(spec.params(), net.numTrainableParameters());
+            assertEquals(spec.name(), net.modelName());
+            assertEquals(100, net.numClasses());
+            assertEquals(spec.featureDim(), net.featureDim());
+            assertEquals(spec.numStages(), net.numStages());
+            assertEquals(new Shape(100, spec.featureDim()), net.classifierWeight().getShape());
+
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray x = m.randomNormal(input);
+            NDArray weights = m.randomNormal(new Shape(2, 100)); // makes the loss asymmetric
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDList out = net.forward(ps, new NDList(x), true);
+                checkLayout(spec, net, input, out, 2, 100);
+                gc.backward(out.head().mul(weights).sum());
+            }
+            for (Parameter p : net.getParameters().values()) {
+                if (!p.requiresGradient()) {
+                    continue;
+                }
+                NDArray g = p.getArray().getGradient();
+                assertNotNull(g, p.getName());
+                assertEquals(p.getShape(), g.getShape(), p.getName());
+                assertTrue(g.abs().sum().getFloat() > 0, "zero gradient for " + p.getName());
+                g.close();
+            }
+
+            NDList eval = net.forward(ps, new NDList(x), false);
+            checkLayout(spec, net, input, eval, 2, 100);
+        }
+    }
+
+    /** Checks the FeatureOutput layout, names and shapes (documented and predicted). */
+    static void checkLayout(
+            ModelSpec spec, CifarNetwork net, Shape input, NDList out, long batch, long classes) {
+        int k = spec.numStages();
+        int expected = 3 + k * (net.hasPreActivation() ? 2 : 1);
+        assertEquals(expected, out.size(), "outputs");
+        Shape[] predicted = net.getOutputShapes(new Shape[] {input});
+        assertEquals(out.size(), predicted.length);
+        for (int i = 0; i < out.size(); i++) {
+            assertEquals(predicted[i], out.get(i).getShape(), "getOutputShapes, output " + i);
+        }
+        assertEquals(new Shape(batch, classes), out.get(0).getShape());
+        assertEquals(new Shape(batch, spec.featureDim()), out.get(1).getShape());
+        if (input.get(2) == 32) {
+            for (int i = 0; i <= k; i++) {
+                long[] s = spec.shapes()[i];
+                assertEquals(new Shape(batch, s[0], s[1], s[2]), out.get(2 + i).getShape(), "feature " + i);
+            }
+        }
+        FeatureOutput f = FeatureOutput.fromNDList(out);
+        assertEquals("logits", f.logits().getName());
+        assertEquals("pooled", f.pooled().getName());
+        assertEquals("stem", f.stem().getName());
+        assertEquals(k, f.stages().size());
+        assertEquals(net.hasPreActivation() ? k : 0, f.preActStages().size());
+        for (int i = 0; i < k; i++) {
+            assertEquals("stage" + (i + 1), f.stages().get(i).getName());
+        }
+    }
+}
