@@ -28,10 +28,9 @@ class ModelZooTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("specs")
     void countShapesAndGradients(ModelSpec spec) {
-        System.out.println("MODEL " + spec.name() + " " + System.currentTimeMillis());
         try (NDManager m = NDManager.newBaseManager()) {
             Shape input = new Shape(2, 3, 32, 32);
-            CifarNetwork net = Models.create(spec.name());
+            CifarNetwork net = Models.builder(spec.name()).optPreActivation(true).build();
             net.initialize(m, DataType.FLOAT32, input);
 
             // trainable parameter count, BN running statistics excluded
@@ -59,6 +58,7 @@ class ModelZooTest {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDList out = net.forward(ps, new NDList(x), true);
                 checkLayout(spec, net, input, out, 2, 100);
+                checkPreActivations(spec, FeatureOutput.fromNDList(out));
                 gc.backward(out.head().mul(weights).sum());
             }
             for (Parameter p : net.getParameters().values()) {
@@ -74,6 +74,75 @@ class ModelZooTest {
 
             NDList eval = net.forward(ps, new NDList(x), false);
             checkLayout(spec, net, input, eval, 2, 100);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void greyScale28x28With10Classes(ModelSpec spec) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape input = new Shape(2, 1, 28, 28);
+            CifarNetwork net = Models.create(spec.name(), 10, 1);
+            assertEquals(1, net.inChannels());
+            net.initialize(m, DataType.FLOAT32, input);
+            NDList out = net.forward(new ParameterStore(m, false), new NDList(m.randomNormal(input)), false);
+            checkLayout(spec, net, input, out, 2, 10);
+            // stage maps shrink as for 32x32 input, with padded (ceil) or pooled (floor) halving
+            long[] stem = spec.shapes()[0];
+            assertEquals(stem[0], out.get(2).getShape().get(1));
+            assertEquals(stem[1] == 32 ? 28 : 14, out.get(2).getShape().get(2));
+        }
+    }
+
+    /**
+     * Pre-activation outputs, computed independently in Java from the stage outputs: relu(preact)
+     * == stage for networks whose stages end in a ReLU; preact == stage for MobileNetV2 (linear
+     * bottlenecks); for WRNs preact is the next batch norm (training mode: batch statistics,
+     * biased variance, gamma 1, beta 0 at initialisation) of the stage output.
+     */
+    static void checkPreActivations(ModelSpec spec, FeatureOutput f) {
+        for (int k = 0; k < spec.numStages(); k++) {
+            NDArray stage = f.stages().get(k);
+            NDArray pre = f.preActStages().get(k);
+            assertEquals(stage.getShape(), pre.getShape());
+            float[] s = stage.toFloatArray();
+            float[] p = pre.toFloatArray();
+            String what = spec.name() + " stage " + (k + 1);
+            if (spec.name().startsWith("wrn")) {
+                Shape sh = stage.getShape();
+                int b = (int) sh.get(0);
+                int c = (int) sh.get(1);
+                int hw = (int) (sh.get(2) * sh.get(3));
+                for (int ch = 0; ch < c; ch++) {
+                    double sum = 0;
+                    double sq = 0;
+                    for (int i = 0; i < b; i++) {
+                        for (int j = 0; j < hw; j++) {
+                            double v = s[(i * c + ch) * hw + j];
+                            sum += v;
+                            sq += v * v;
+                        }
+                    }
+                    int n = b * hw;
+                    double mean = sum / n;
+                    double var = sq / n - mean * mean;
+                    for (int i = 0; i < b; i++) {
+                        for (int j = 0; j < hw; j++) {
+                            int idx = (i * c + ch) * hw + j;
+                            double expected = (s[idx] - mean) / Math.sqrt(var + 1e-5);
+                            assertEquals(expected, p[idx], 2e-3 * (1 + Math.abs(expected)), what);
+                        }
+                    }
+                }
+            } else {
+                boolean identity = spec.name().equals("MobileNetV2");
+                boolean anyNegative = false;
+                for (int i = 0; i < s.length; i++) {
+                    anyNegative |= p[i] < 0;
+                    assertEquals(identity ? p[i] : Math.max(p[i], 0f), s[i], 0f, what);
+                }
+                assertTrue(identity || anyNegative, what + ": preact has no negative entry");
+            }
         }
     }
 
