@@ -85,6 +85,11 @@ class ModelZooTest {
             CifarNetwork net = Models.create(spec.name(), 10, 1);
             assertEquals(1, net.inChannels());
             net.initialize(m, DataType.FLOAT32, input);
+            // 90 fewer classes and 2 fewer input channels of the first conv (1x1 in ShuffleNets)
+            long stemFilters = spec.shapes()[0][0];
+            long kernelArea = spec.name().startsWith("Shuffle") ? 1 : 9;
+            long expected = spec.params() - 90L * (spec.featureDim() + 1) - 2 * stemFilters * kernelArea;
+            assertEquals(expected, net.numTrainableParameters());
             NDList out = net.forward(new ParameterStore(m, false), new NDList(m.randomNormal(input)), false);
             checkLayout(spec, net, input, out, 2, 10);
             // stage maps shrink as for 32x32 input, with padded (ceil) or pooled (floor) halving
