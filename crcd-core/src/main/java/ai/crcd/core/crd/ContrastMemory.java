@@ -13,6 +13,9 @@ import ai.djl.ndarray.types.Shape;
  */
 interface ContrastMemory extends AutoCloseable {
 
+    /** Index of a whole array, for views owned by a per-step manager. */
+    NDIndex ALL = new NDIndex(":");
+
     /**
      * Scores a batch.
      *

@@ -13,11 +13,11 @@ import ai.djl.ndarray.types.Shape;
  * m) v)}. The contrast set of a sample is itself (position 0) and K samples of other classes from
  * a {@link NegativeSampler}.
  *
- * <p>Scoring picks the cheaper of two exact ways: when n_data &lt;= (K + 1) * F (CIFAR, ImageNet)
- * it computes all scores {@code v . mem^T} (B, n_data) with one matmul and gathers the (B, K + 1)
- * it needs; otherwise it gathers the (B, K + 1, F) memory rows as RepDistiller does and uses a
- * batched matmul. Both give the same numbers; the first moves far less memory (for CIFAR-100 and
- * B = 64: 12.8 MB instead of 2 x 537 MB per step).
+ * <p>Scoring picks the lighter of two exact ways. When 3 n_data &lt;= (K + 1) F (CIFAR: 150k &lt;=
+ * 2.1M) it computes all scores {@code v . mem^T} (B, n_data) with one matmul and gathers the (B, K
+ * + 1) it needs (about three (B, n_data) arrays per side with the backward pass: 38 MB for CIFAR-100
+ * and B = 64). Otherwise (e.g. ImageNet) it gathers the (B, K + 1, F) memory rows as RepDistiller
+ * does (537 MB per side for B = 64) and uses a batched matmul. Both give the same numbers.
  */
 final class MemoryBank implements ContrastMemory {
 
@@ -58,7 +58,7 @@ final class MemoryBank implements ContrastMemory {
         this.memStudent = ContrastMemory.uniformInit(manager, labels.length, featDim, init);
         this.memTeacher = ContrastMemory.uniformInit(manager, labels.length, featDim, init);
         this.sampler = new NegativeSampler(labels, numClasses, k, SeededRandom.derive(seed, 2));
-        this.dense = labels.length <= (long) (k + 1) * featDim;
+        this.dense = 3L * labels.length <= (long) (k + 1) * featDim;
     }
 
     /**
@@ -110,8 +110,7 @@ final class MemoryBank implements ContrastMemory {
         long b = v.getShape().get(0);
         long f = v.getShape().get(1);
         if (dense) {
-            NDArray memT = mem.transpose(); // (F, n_data), a view
-            memT.attach(step);
+            NDArray memT = mem.get(step, ALL).transpose(); // (F, n_data), views owned by step
             return v.matMul(memT).gather(contrast, 1).div((float) tau); // (B, n_data) -> (B, K + 1)
         }
         NDArray rows = mem.get(step, new NDIndex("{}", contrast.reshape(-1))); // (B(K+1), F)

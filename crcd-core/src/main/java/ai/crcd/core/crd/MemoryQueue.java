@@ -59,8 +59,7 @@ final class MemoryQueue implements ContrastMemory {
     }
 
     private NDArray score(NDArray v, NDArray positive, NDArray queue, NDManager step) {
-        NDArray queueT = queue.transpose(); // (F, K), a view
-        queueT.attach(step);
+        NDArray queueT = queue.get(step, ContrastMemory.ALL).transpose(); // (F, K), views
         NDArray pos = v.mul(positive).sum(new int[] {1}, true); // (B, 1)
         return pos.concat(v.matMul(queueT), 1).div((float) tau); // (B, K + 1)
     }

@@ -345,6 +345,31 @@ class CrdDistillerTest {
     }
 
     @Test
+    void stepsLeaveNothingInTheLongLivedManager() {
+        for (CrdDistiller.Memory memory : CrdDistiller.Memory.values()) {
+            for (boolean dense : new boolean[] {true, false}) {
+                try (NDManager base = NDManager.newBaseManager();
+                        CrdDistiller d = crd(3, memory)) {
+                    d.initialize(base, setup(6));
+                    if (memory == CrdDistiller.Memory.BANK) {
+                        ((MemoryBank) d.memory()).setDense(dense);
+                    }
+                    try (NDManager m = base.newSubManager()) {
+                        base.cap(); // any array attached to base from now on throws
+                        for (int i = 0; i < 3; i++) {
+                            DistillBatch batch = new Step(i, 1, 2, 3).batch(m, true);
+                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                                gc.backward(d.losses(batch).total());
+                            }
+                            d.afterStep(batch);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void evaluationBatchesHaveNoCrdTermAndLeaveMemoryAlone() {
         try (NDManager base = NDManager.newBaseManager();
                 CrdDistiller d = crd(3, CrdDistiller.Memory.BANK)) {
