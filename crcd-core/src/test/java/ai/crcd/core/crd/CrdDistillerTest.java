@@ -116,6 +116,17 @@ class CrdDistillerTest {
 
     /** normalise(W f + b) in double, W (F, d) row-major. */
     static double[][] plainEmbed(Block block, String side, float[][] f) {
+        double[][] d = new double[f.length][];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = new double[f[i].length];
+            for (int j = 0; j < f[i].length; j++) {
+                d[i][j] = f[i][j];
+            }
+        }
+        return plainEmbed(block, side, d);
+    }
+
+    static double[][] plainEmbed(Block block, String side, double[][] f) {
         float[] w = param(block, side, "weight");
         float[] bias = param(block, side, "bias");
         int d = f[0].length;
@@ -124,7 +135,7 @@ class CrdDistillerTest {
             for (int o = 0; o < F; o++) {
                 double s = bias[o];
                 for (int j = 0; j < d; j++) {
-                    s += w[o * d + j] * (double) f[i][j];
+                    s += w[o * d + j] * f[i][j];
                 }
                 v[i][o] = s;
             }
@@ -306,6 +317,57 @@ class CrdDistillerTest {
                 }
             }
         }
+    }
+
+    @Test
+    void studentFeatureGradientMatchesFiniteDifferences() {
+        try (NDManager base = NDManager.newBaseManager();
+                CrdDistiller d = crd(3, CrdDistiller.Memory.BANK)) {
+            d.initialize(base, setup(8));
+            try (NDManager m = base.newSubManager()) {
+                d.losses(new Step(1, 0, 1, 2).batch(m, true)); // sets Z
+            }
+            Step step = new Step(2, 4, 5, 9);
+            try (NDManager m = base.newSubManager()) {
+                NDList state = d.state();
+                float[] memT = state.get(1).toFloatArray();
+                state.close();
+                NDArray fs = m.create(step.fs);
+                fs.setRequiresGradient(true);
+                DistillBatch batch = step.batch(m, true, fs, m.create(step.ft));
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(d.losses(batch).total());
+                }
+                float[] grad = fs.getGradient().toFloatArray();
+                assertTrue(maxAbs(fs.getGradient()) > 0.05, "gradient too small to test: " + maxAbs(fs.getGradient()));
+                long[] contrast = ((MemoryBank) d.memory()).lastContrast();
+                double[][] f = new double[3][DS];
+                for (int b = 0; b < 3; b++) {
+                    for (int j = 0; j < DS; j++) {
+                        f[b][j] = step.fs[b][j];
+                    }
+                }
+                double h = 1e-5;
+                for (int b = 0; b < 3; b++) {
+                    for (int j = 0; j < DS; j++) {
+                        double keep = f[b][j];
+                        f[b][j] = keep + h;
+                        double up = studentSide(d, f, memT, contrast);
+                        f[b][j] = keep - h;
+                        double down = studentSide(d, f, memT, contrast);
+                        f[b][j] = keep;
+                        double fd = (up - down) / (2 * h);
+                        assertEquals(fd, grad[b * DS + j], 2e-3 * Math.max(1, Math.abs(fd)), "d/dfs[" + b + "][" + j + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    /** beta * student-side NCE in double (the teacher side does not depend on the student). */
+    private static double studentSide(CrdDistiller d, double[][] fs, float[] memT, long[] contrast) {
+        double[][] vs = plainEmbed(d.auxiliaryBlock(), "embed_s", fs);
+        return 0.8 * NceLossTest.plainNce(plainLogits(memT, vs, contrast, 3), d.zStudent(), N);
     }
 
     static double maxAbs(NDArray a) {
