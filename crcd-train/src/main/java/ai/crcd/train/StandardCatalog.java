@@ -3,6 +3,8 @@ package ai.crcd.train;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.train.config.RunConfig;
 import ai.djl.ndarray.NDManager;
+import ai.crcd.models.Models;
+import java.util.LinkedHashSet;
 import java.util.Set;
 
 /** The catalog backed by crcd-models and the data package. */
@@ -14,12 +16,12 @@ final class StandardCatalog implements Catalog {
 
     @Override
     public Set<String> modelNames() {
-        throw new UnsupportedOperationException("crcd-models not merged yet");
+        return new LinkedHashSet<>(Models.names());
     }
 
     @Override
     public DistillableNetwork createModel(String name, int numClasses, int inChannels) {
-        throw new UnsupportedOperationException("crcd-models not merged yet");
+        return Models.create(name, numClasses, inChannels);
     }
 
     @Override
