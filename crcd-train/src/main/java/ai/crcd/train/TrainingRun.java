@@ -356,6 +356,8 @@ public final class TrainingRun {
             probe.accept("teacher", teacher);
             probe.accept("student", student);
             distiller.close();
+            train.loader().close();
+            test.loader().close();
             return result;
         }
     }
