@@ -51,16 +51,12 @@ public final class Normalizer {
         return table[channel * 256 + value];
     }
 
-    /**
-     * Returns the table of one channel, indexed by pixel value.
-     *
-     * @param channel the channel
-     * @return offset of the channel in {@link #table()}
-     */
+    /** Offset of a channel's 256 entries in {@link #table()}. */
     int offset(int channel) {
         return channel * 256;
     }
 
+    /** The (C, 256) lookup table, flattened. */
     float[] table() {
         return table;
     }
