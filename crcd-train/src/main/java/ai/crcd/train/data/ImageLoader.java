@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,6 +48,7 @@ public final class ImageLoader implements BatchLoader {
     private final int prefetch;
     private final Normalizer normalizer;
     private final ExecutorService pool;
+    private final List<Thread> workers = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     private ImageLoader(Builder b) {
@@ -65,6 +68,7 @@ public final class ImageLoader implements BatchLoader {
                     r -> {
                         Thread t = new Thread(r, "crcd-loader-" + id + "-" + n.incrementAndGet());
                         t.setDaemon(true);
+                        workers.add(t);
                         return t;
                     };
             this.pool = Executors.newFixedThreadPool(b.threads, tf);
@@ -153,10 +157,18 @@ public final class ImageLoader implements BatchLoader {
                 if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("loader threads did not stop in 10 s");
                 }
+                for (Thread t : workers) {
+                    t.join(10_000); // a terminated pool's threads may still be exiting
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** The worker threads started so far (for tests). */
+    List<Thread> workerThreads() {
+        return workers;
     }
 
     /**

@@ -190,17 +190,14 @@ class ImageLoaderTest {
         }
         assertEquals(6, n);
         l.epoch(1).next().close(); // abandon an epoch with batches in flight
-        assertTrue(loaderThreads() > 0);
+        List<Thread> workers = List.copyOf(l.workerThreads());
+        assertEquals(3, workers.size());
+        assertTrue(workers.stream().anyMatch(Thread::isAlive));
         l.close();
-        assertEquals(0, loaderThreads());
+        for (Thread t : workers) {
+            assertFalse(t.isAlive(), t.getName() + " still running after close");
+        }
         assertThrows(IllegalStateException.class, () -> l.epoch(2));
-    }
-
-    private static long loaderThreads() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("crcd-loader-") && t.isAlive()
-                        && t.getThreadGroup() != null)
-                .count();
     }
 
     @Test
