@@ -231,11 +231,11 @@ public final class TrainingRun {
                     trained.add(p);
                 }
             }
+            MultiStepSchedule schedule =
+                    new MultiStepSchedule(baseLr, cfg.optim.milestones, cfg.optim.gamma);
             PyTorchSgd optimizer =
                     PyTorchSgd.builder()
-                            .setSchedule(
-                                    new MultiStepSchedule(
-                                            baseLr, cfg.optim.milestones, cfg.optim.gamma))
+                            .setSchedule(schedule)
                             .optMomentum(cfg.optim.momentum)
                             .optWeightDecay(cfg.optim.weightDecay)
                             .build();
@@ -323,7 +323,7 @@ public final class TrainingRun {
                 EpochMetrics m =
                         new EpochMetrics(
                                 epoch + 1,
-                                optimizer.lr(),
+                                schedule.lr(epoch),
                                 terms,
                                 total,
                                 acc[0],

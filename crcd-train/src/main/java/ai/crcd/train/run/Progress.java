@@ -57,7 +57,7 @@ public final class Progress {
      * @param steps steps since the last call
      * @param batchImages images in those steps
      * @param nanos training time of those steps
-     * @param loss the latest mean loss
+     * @param loss the latest synced total loss, NaN before the first sync
      */
     public void update(
             int epoch, int step, int steps, long batchImages, long nanos, double loss) {
@@ -76,13 +76,13 @@ public final class Progress {
         String line =
                 String.format(
                         Locale.ROOT,
-                        "%s epoch %d/%d step %d/%d loss %.4f %.0f img/s ETA %d:%02d:%02d",
+                        "%s epoch %d/%d step %d/%d loss %s %.0f img/s ETA %d:%02d:%02d",
                         label,
                         epoch,
                         epochs,
                         step,
                         stepsPerEpoch,
-                        loss,
+                        Double.isNaN(loss) ? "-" : String.format(Locale.ROOT, "%.4f", loss),
                         ips,
                         eta / 3600,
                         eta / 60 % 60,
