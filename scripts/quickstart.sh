@@ -4,18 +4,18 @@
 # 1. scripts/setup.sh (JDK 17, Maven, Fashion-MNIST from the Debian package, only if missing)
 # 2. builds the runnable jar crcd-train/target/crcd-train-*-all.jar (tests skipped)
 # 3. trains a resnet20 teacher, a vanilla resnet8 student (cross-entropy only) and a
-#    resnet20 -> resnet8 CRCD student, each for QS_EPOCHS epochs (default 5, lr x0.1 for the last
-#    one) on the first QS_PER_CLASS training images per class (default 500, i.e. 5,000 images)
-#    and evaluated on the first QS_TEST_PER_CLASS test images per class (default 200 = 2,000)
+#    resnet20 -> resnet8 CRCD student, each for QS_EPOCHS epochs (default 4, lr x0.1 for the last
+#    one) on the first QS_PER_CLASS training images per class (default 300, i.e. 3,000 images)
+#    and evaluated on the first QS_TEST_PER_CLASS test images per class (default 100 = 1,000)
 # 4. prints the three test accuracies (top-1 of the last epoch; best epoch in brackets)
 #
 # Runs go to runs/quickstart/{teacher,vanilla,crcd}; an earlier quickstart there is removed.
 # The full-length configs are configs/fashion-mnist/*; see docs/training.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PER_CLASS="${QS_PER_CLASS:-500}"
-TEST_PER_CLASS="${QS_TEST_PER_CLASS:-200}"
-EPOCHS="${QS_EPOCHS:-5}"
+PER_CLASS="${QS_PER_CLASS:-300}"
+TEST_PER_CLASS="${QS_TEST_PER_CLASS:-100}"
+EPOCHS="${QS_EPOCHS:-4}"
 LAST=$((EPOCHS - 1))
 OUT=runs/quickstart
 start=$(date +%s)
