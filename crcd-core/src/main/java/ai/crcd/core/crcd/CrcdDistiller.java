@@ -201,19 +201,26 @@ public final class CrcdDistiller implements Distiller {
 
         LossTerms terms = new LossTerms();
         if (cfg.alpha > 0) {
-            NDArray kd = KdLoss.compute(s.logits(), t.logits().stopGradient(), cfg.kdTemperature);
-            terms.put("kd", kd.mul(cfg.alpha));
+            terms.put(
+                    "kd",
+                    KdLoss.compute(
+                            s.logits(), t.logits().stopGradient(), cfg.kdTemperature, cfg.alpha));
         }
         for (int e = 0; e < elements.size(); e++) {
             NDArray rc = loss.compute(out.get(3 * e), out.get(3 * e + 1), out.get(3 * e + 2));
             double beta = elements.get(e) == Element.FEATURE ? cfg.betaFeature : cfg.betaGradient;
-            terms.put("rc_" + elements.get(e).name().toLowerCase(Locale.ROOT), rc.mul(beta));
+            terms.put("rc_" + elements.get(e).name().toLowerCase(Locale.ROOT), weighted(rc, beta));
         }
         if (batch.training()) {
             cachedBatch = batch;
             cachedStudentReps = studentReps;
         }
         return terms;
+    }
+
+    /** Multiplies a scalar by a weight keeping its data type (0-d times double is float64). */
+    private static NDArray weighted(NDArray scalar, double weight) {
+        return scalar.mul(weight).toType(scalar.getDataType(), false);
     }
 
     /** Returns [teacher (B, Dt) detached, student (B, Ds)] representations of one element. */

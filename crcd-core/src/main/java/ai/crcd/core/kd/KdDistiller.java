@@ -80,8 +80,8 @@ public final class KdDistiller implements Distiller {
                         KdLoss.compute(
                                         batch.student().logits(),
                                         batch.teacher().logits().stopGradient(),
-                                        temperature)
-                                .mul(alpha));
+                                        temperature,
+                                        alpha));
     }
 
     /** Factory for {@code kd}; option keys {@code alpha} (1.0), {@code temperature} (4.0). */
