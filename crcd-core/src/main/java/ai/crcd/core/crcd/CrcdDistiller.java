@@ -218,9 +218,13 @@ public final class CrcdDistiller implements Distiller {
         return terms;
     }
 
-    /** Multiplies a scalar by a weight keeping its data type (0-d times double is float64). */
+    /**
+     * Multiplies a scalar by a weight keeping its data type: a 0-d array times a Java double is
+     * promoted to float64, and casting the product back with toType would cut the autograd graph.
+     */
     private static NDArray weighted(NDArray scalar, double weight) {
-        return scalar.mul(weight).toType(scalar.getDataType(), false);
+        NDArray w = scalar.getManager().create(weight).toType(scalar.getDataType(), false);
+        return scalar.mul(w);
     }
 
     /** Returns [teacher (B, Dt) detached, student (B, Ds)] representations of one element. */

@@ -47,13 +47,17 @@ class CrcdDistillerTest {
         final NDArray indices;
 
         Fixture(NDManager m, long seed) {
+            this(m, seed, DataType.FLOAT64);
+        }
+
+        Fixture(NDManager m, long seed, DataType type) {
             this.m = m;
             Engine.getInstance().setRandomSeed((int) seed);
-            tPooled = m.randomNormal(new Shape(B, DT)).toType(DataType.FLOAT64, false);
-            tW = m.randomNormal(new Shape(C, DT)).toType(DataType.FLOAT64, false);
+            tPooled = m.randomNormal(new Shape(B, DT)).toType(type, false);
+            tW = m.randomNormal(new Shape(C, DT)).toType(type, false);
             tLogits = tPooled.matMul(tW.transpose());
-            sPooled = m.randomNormal(new Shape(B, DS)).toType(DataType.FLOAT64, false);
-            sW = m.randomNormal(new Shape(C, DS)).toType(DataType.FLOAT64, false);
+            sPooled = m.randomNormal(new Shape(B, DS)).toType(type, false);
+            sW = m.randomNormal(new Shape(C, DS)).toType(type, false);
             labels = m.create(new long[] {0, 2, 1});
             indices = m.create(new long[] {0, 1, 2});
         }
@@ -73,11 +77,15 @@ class CrcdDistillerTest {
     }
 
     private static DistillSetup setup() {
+        return setup(DataType.FLOAT64);
+    }
+
+    private static DistillSetup setup(DataType type) {
         return DistillSetup.builder()
                 .setFeatureDims(DT, DS)
                 .setNumClasses(C)
                 .optDatasetSize(10)
-                .optDataType(DataType.FLOAT64)
+                .optDataType(type)
                 .build();
     }
 
@@ -88,7 +96,7 @@ class CrcdDistillerTest {
 
     /** Fills the buffers with one step of other student representations. */
     private static void warm(CrcdDistiller d, Fixture f, ParameterStore ps) {
-        NDArray other = f.m.randomNormal(new Shape(B, DS)).toType(DataType.FLOAT64, false);
+        NDArray other = f.m.randomNormal(new Shape(B, DS)).toType(f.sPooled.getDataType(), false);
         DistillBatch b = f.batch(other, ps);
         d.losses(b);
         d.afterStep(b);
@@ -101,10 +109,17 @@ class CrcdDistillerTest {
 
     @Test
     void gradientsReachStudentRelationsAndCriticsButNotTheTeacher() {
+        // float32 as in training (weights of 0-d terms must not cut the graph) and float64
+        for (DataType type : List.of(DataType.FLOAT32, DataType.FLOAT64)) {
+            gradientsReach(type);
+        }
+    }
+
+    private void gradientsReach(DataType type) {
         try (NDManager m = NDManager.newBaseManager()) {
-            Fixture f = new Fixture(m, 1);
+            Fixture f = new Fixture(m, 1, type);
             CrcdDistiller d = small().build();
-            d.initialize(m, setup());
+            d.initialize(m, setup(type));
             ParameterStore ps = new ParameterStore(m, false);
             warm(d, f, ps);
             f.tPooled.setRequiresGradient(true);
