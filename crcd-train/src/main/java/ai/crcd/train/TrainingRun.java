@@ -7,6 +7,7 @@ import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
 import ai.crcd.core.FeatureOutput;
+import ai.crcd.core.Scalars;
 import ai.crcd.train.config.ConfigException;
 import ai.crcd.train.config.ConfigLoader;
 import ai.crcd.train.config.ConfigValidator;
@@ -608,7 +609,7 @@ public final class TrainingRun {
                 FeatureOutput sOut =
                         FeatureOutput.fromNDList(net.forward(trainPs, new NDList(x), true));
                 Map<String, NDArray> terms = new LinkedHashMap<>();
-                terms.put("ce", crossEntropy(sOut.logits(), y).mul(scalar(y, cfg.loss.ceWeight)));
+                terms.put("ce", Scalars.mul(crossEntropy(sOut.logits(), y), cfg.loss.ceWeight));
                 if (tOut != null) {
                     db =
                             DistillBatch.builder()
@@ -679,22 +680,6 @@ public final class TrainingRun {
         long classes = logits.getShape().get(1);
         NDArray logp = logits.logSoftmax(1); // (B, C)
         NDArray picked = logp.mul(labels.oneHot((int) classes)).sum(); // ()
-        return picked.mul(scalar(logits, -1.0 / logits.getShape().get(0)));
-    }
-
-    /**
-     * A float32 scalar in native memory, in the manager of {@code like}.
-     *
-     * <p>Use it instead of {@code x.mul(double)} on the autograd path: DJL's {@code mul(Number)}
-     * wraps the number in a CPU tensor over a Java direct buffer and closes it at once, but
-     * autograd keeps that tensor for the backward pass, which then reads freed memory once the
-     * garbage collector has run (non-deterministic NaN losses). {@code full} allocates natively.
-     *
-     * @param like an array whose manager and device to use
-     * @param value the value
-     * @return a () float32 array
-     */
-    static NDArray scalar(NDArray like, double value) {
-        return like.getManager().full(new Shape(), (float) value, DataType.FLOAT32);
+        return Scalars.mul(picked, -1.0 / logits.getShape().get(0));
     }
 }

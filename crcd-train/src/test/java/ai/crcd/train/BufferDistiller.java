@@ -1,5 +1,6 @@
 package ai.crcd.train;
 
+import ai.crcd.core.Scalars;
 import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
@@ -56,13 +57,13 @@ public final class BufferDistiller implements Distiller {
         NDArray fs = batch.student().pooled(); // (B, Ds)
         NDArray ft = batch.teacher().pooled(); // (B, Dt)
         NDArray mapped = hint.forward(batch.parameterStore(), new NDList(fs), true).head();
-        NDArray hintLoss = mapped.sub(ft).square().mean().mul(TrainingRun.scalar(fs, hintWeight));
+        NDArray hintLoss = mapped.sub(ft).square().mean().mul(Scalars.of(fs, hintWeight));
         NDArray bt = buffer.transpose(); // (Ds, Q)
         bt.attach(batch.manager());
-        NDArray bufTerm = fs.matMul(bt).square().mean().mul(TrainingRun.scalar(fs, 0.01)); // (B, Q) -> ()
+        NDArray bufTerm = fs.matMul(bt).square().mean().mul(Scalars.of(fs, 0.01)); // (B, Q) -> ()
         NDArray ps = batch.student().logits().logSoftmax(1); // (B, C)
         NDArray pt = batch.teacher().logits().softmax(1); // (B, C)
-        NDArray kd = pt.mul(ps).sum().mul(TrainingRun.scalar(fs, -kdWeight / fs.getShape().get(0)));
+        NDArray kd = pt.mul(ps).sum().mul(Scalars.of(fs, -kdWeight / fs.getShape().get(0)));
         return new LossTerms()
                 .put("kd", kd)
                 .put("hint", hintLoss)
