@@ -32,9 +32,11 @@ public final class FeatureElement {
      */
     public static NDArray l2Normalize(NDArray x) {
         int last = x.getShape().dimension() - 1;
-        // sqrt(max(sum x^2, eps^2)) == max(||x||, eps), with a finite gradient at x = 0
-        NDArray norm =
-                Scalars.maximum(x.square().sum(new int[] {last}, true), NORM_EPS * NORM_EPS).sqrt();
-        return x.div(norm);
+        // one reduction pass (torch's vector norm; its gradient is 0 at x = 0), then the clamp and
+        // the reciprocal on the small (..., 1) side, so that the large side is one multiply whose
+        // backward is cheaper than a division's
+        NDArray norm = x.norm(new int[] {last}, true); // (..., 1)
+        NDArray inverse = Scalars.of(norm, 1.0).div(Scalars.maximum(norm, NORM_EPS)); // (..., 1)
+        return x.mul(inverse);
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -133,6 +134,9 @@ public class RelationContrastBlock extends AbstractBlock {
         long batch = teacher.getShape().get(0);
         long numNeg = negatives.getShape().get(0);
 
+        if (folds()) {
+            return foldedForward(ps, teacher, student, negatives, training);
+        }
         NDArray hiddenT =
                 RelationBlock.hidden(
                         teacherRelation.projectAnchors(ps, teacher, training),
@@ -152,6 +156,96 @@ public class RelationContrastBlock extends AbstractBlock {
         }
         NDList parts = v.split(new long[] {batch}, 1);
         return new NDList(u, parts.get(0), parts.get(1)); // (B, B, C), (B, N, C)
+    }
+
+    /**
+     * The folded path, same values as the unfolded one up to float rounding, shaped for speed on
+     * the large (B, B + N, R) side: the positives and the negatives go through M^{T,S} separately
+     * (no concatenation of the samples, no split of the output and no concatenation of its
+     * gradient), and the folded bias rides inside the GEMM.
+     */
+    private NDList foldedForward(
+            ParameterStore ps,
+            NDArray teacher,
+            NDArray student,
+            NDArray negatives,
+            boolean training) {
+        long batch = teacher.getShape().get(0);
+        long numNeg = negatives.getShape().get(0);
+        NDArray u =
+                foldedHead(
+                        ps,
+                        teacherRelation,
+                        teacherCritic,
+                        teacherRelation.projectAnchors(ps, teacher, training),
+                        teacherRelation.projectSamples(ps, teacher, training),
+                        training); // (B, B, C)
+        NDArray anchors = crossRelation.projectAnchors(ps, teacher, training); // (B, R)
+        NDArray positives =
+                foldedHead(
+                        ps,
+                        crossRelation,
+                        crossCritic,
+                        anchors,
+                        crossRelation.projectSamples(ps, student, training),
+                        training); // (B, B, C)
+        NDArray negs;
+        if (numNeg == 0) {
+            long c = positives.getShape().get(2);
+            negs = positives.getManager().zeros(new Shape(batch, 0, c), positives.getDataType());
+        } else {
+            negs =
+                    foldedHead(
+                            ps,
+                            crossRelation,
+                            crossCritic,
+                            anchors,
+                            crossRelation.projectSamples(ps, negatives, training),
+                            training); // (B, N, C)
+        }
+        return new NDList(u, positives, negs);
+    }
+
+    /**
+     * Computes {@code normalise(relu(A_p - S_q) (W V) + (c V + e))} for all pairs with as few
+     * passes over the (P, Q, R) hidden relations as DJL allows: {@code A} gets a column of ones
+     * and {@code -S} a column of zeros, so the hidden relations carry a constant 1 and the bias
+     * {@code c V + e} is the last row of the folded weight (one 2-D GEMM, no bias pass over (P*Q,
+     * C)); S is negated on its small side so that the backward of the pairwise difference needs no
+     * negation of the large gradient.
+     *
+     * @param anchors (P, R) projected anchors {@code a W_a + b_a}
+     * @param samples (Q, R) projected samples {@code b W_b}
+     * @return (P, Q, C) unit vectors
+     */
+    private static NDArray foldedHead(
+            ParameterStore ps,
+            RelationBlock relation,
+            CriticHead critic,
+            NDArray anchors,
+            NDArray samples,
+            boolean training) {
+        Device dev = anchors.getDevice();
+        NDManager step = anchors.getManager();
+        long p = anchors.getShape().get(0);
+        long q = samples.getShape().get(0);
+        long r = anchors.getShape().get(1);
+        NDArray w = relation.outputWeight(ps, dev, training); // (R, R)
+        NDArray c = relation.outputBias(ps, dev, training); // (R)
+        NDArray v = critic.linearWeight(ps, dev, training); // (R, C)
+        NDArray e = critic.linearBias(ps, dev, training); // (C)
+        NDArray wv = w.matMul(v); // (R, C)
+        wv.attach(step); // parameters come first here: move the result off their manager
+        NDArray c2 = c.expandDims(0); // (1, R)
+        c2.attach(step);
+        NDArray cv = c2.matMul(v).add(e); // (1, C)
+        NDArray weight = wv.concat(cv, 0); // (R + 1, C)
+        NDArray a1 = anchors.concat(step.ones(new Shape(p, 1), anchors.getDataType()), 1); // (P, R+1)
+        NDArray s1 =
+                samples.neg().concat(step.zeros(new Shape(q, 1), samples.getDataType()), 1); // (Q, R+1)
+        NDArray hidden = Activation.relu(a1.expandDims(1).add(s1.expandDims(0))); // (P, Q, R + 1)
+        NDArray out = hidden.reshape(p * q, r + 1).matMul(weight); // (P * Q, C)
+        return FeatureElement.l2Normalize(out).reshape(p, q, weight.getShape().get(1)); // (P, Q, C)
     }
 
     /** Applies the relation's output map and the critic to hidden relations (P, Q, R). */
