@@ -2,7 +2,9 @@ package ai.crcd.core.crcd;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -212,7 +214,8 @@ public class RelationContrastBlock extends AbstractBlock {
      * and {@code -S} a column of zeros, so the hidden relations carry a constant 1 and the bias
      * {@code c V + e} is the last row of the folded weight (one 2-D GEMM, no bias pass over (P*Q,
      * C)); S is negated on its small side so that the backward of the pairwise difference needs no
-     * negation of the large gradient.
+     * negation of the large gradient; the samples are processed in chunks of at most {@link
+     * #CHUNK_ELEMENTS} hidden values, the outputs concatenated.
      *
      * @param anchors (P, R) projected anchors {@code a W_a + b_a}
      * @param samples (Q, R) projected samples {@code b W_b}
@@ -225,6 +228,18 @@ public class RelationContrastBlock extends AbstractBlock {
             NDArray anchors,
             NDArray samples,
             boolean training) {
+        return foldedHead(ps, relation, critic, anchors, samples, training, CHUNK_ELEMENTS);
+    }
+
+    /** {@link #foldedHead} with a given chunk size in elements (package-private for tests). */
+    static NDArray foldedHead(
+            ParameterStore ps,
+            RelationBlock relation,
+            CriticHead critic,
+            NDArray anchors,
+            NDArray samples,
+            boolean training,
+            long chunkElements) {
         Device dev = anchors.getDevice();
         NDManager step = anchors.getManager();
         long p = anchors.getShape().get(0);
@@ -243,9 +258,37 @@ public class RelationContrastBlock extends AbstractBlock {
         NDArray a1 = anchors.concat(step.ones(new Shape(p, 1), anchors.getDataType()), 1); // (P, R+1)
         NDArray s1 =
                 samples.neg().concat(step.zeros(new Shape(q, 1), samples.getDataType()), 1); // (Q, R+1)
+        long cdim = weight.getShape().get(1);
+        long chunk = Math.max(1, chunkElements / (p * (r + 1))); // samples per chunk
+        if (q <= chunk) {
+            return foldedChunk(a1, s1, weight).reshape(p, q, cdim); // (P, Q, C)
+        }
+        NDList parts = new NDList();
+        for (long start = 0; start < q; start += chunk) {
+            long end = Math.min(q, start + chunk);
+            NDArray part = s1.get(new NDIndex("{}:{}", start, end)); // (Qc, R + 1)
+            parts.add(foldedChunk(a1, part, weight).reshape(p, end - start, cdim)); // (P, Qc, C)
+        }
+        return NDArrays.concat(parts, 1); // (P, Q, C)
+    }
+
+    /**
+     * Largest hidden-relation tensor built at once, in elements (2 MB in float32). One (64, 500,
+     * 257) tensor is 33 MB: above glibc's largest mmap threshold (32 MB) every such allocation is a
+     * fresh mmap with page faults, and it streams through memory on every elementwise pass; chunks
+     * of about 2 MB stay in the allocator's heap and in cache. Measured on 2 cores: the loss's
+     * forward + backward about 2x faster than unchunked (1 MB to 2 MB best; 0.25 MB slower again).
+     */
+    private static final long CHUNK_ELEMENTS = 512L * 1024;
+
+    /** (P, R+1) anchors with the ones column, (Q, R+1) negated samples with a zero column. */
+    private static NDArray foldedChunk(NDArray a1, NDArray s1, NDArray weight) {
+        long p = a1.getShape().get(0);
+        long q = s1.getShape().get(0);
+        long r1 = a1.getShape().get(1);
         NDArray hidden = Activation.relu(a1.expandDims(1).add(s1.expandDims(0))); // (P, Q, R + 1)
-        NDArray out = hidden.reshape(p * q, r + 1).matMul(weight); // (P * Q, C)
-        return FeatureElement.l2Normalize(out).reshape(p, q, weight.getShape().get(1)); // (P, Q, C)
+        NDArray out = hidden.reshape(p * q, r1).matMul(weight); // (P * Q, C)
+        return FeatureElement.l2Normalize(out); // (P * Q, C)
     }
 
     /** Applies the relation's output map and the critic to hidden relations (P, Q, R). */
