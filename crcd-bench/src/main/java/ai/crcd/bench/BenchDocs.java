@@ -72,6 +72,10 @@ public final class BenchDocs implements Callable<Integer> {
         for (Path s : steps) {
             g.append("\n### Step time and memory (`").append(s).append("`)\n\n");
             g.append("Machine: ").append(machine(s)).append("\n");
+            Path gpu = s.resolve("gpu.txt");
+            if (Files.isRegularFile(gpu)) {
+                g.append("GPU (nvidia-smi): ").append(Files.readString(gpu).trim()).append("\n");
+            }
             List<Path> mds;
             try (Stream<Path> files = Files.list(s)) {
                 mds = files.filter(f -> f.getFileName().toString().matches("step-.*\\.md")).sorted().toList();

@@ -138,10 +138,10 @@ public final class GpuSmoke implements Callable<Integer> {
         boolean finite = losses.stream().allMatch(Double::isFinite);
         boolean pass = finite && last < first;
         String md = String.format(Locale.ROOT,
-                "gpu-smoke: %s, %s -> %s, method %s, batch %d, %d steps on %s (%d generated %dx%d images, %d "
+                "gpu-smoke: %s -> %s, method %s, batch %d, %d steps on %s (%d generated %dx%d images, %d "
                         + "classes)%n- mean loss of the first %d steps %.4f, of the last %d steps %.4f: %s%n"
                         + "- median step %.1f ms (all steps, incl. warm-up); total %.1f s%n",
-                dev, teacher, student, m.label(), batch, steps, dev, images, size, size, classes, k, first, k, last,
+                teacher, student, m.label(), batch, steps, StepBench.deviceName(dev), images, size, size, classes, k, first, k, last,
                 pass ? "**PASS** (loss went down)" : "**FAIL** (loss did not go down" + (finite ? "" : "; non-finite")
                         + ")",
                 Stats.median(ms), (System.nanoTime() - t0) / 1e9);

@@ -307,7 +307,17 @@ public final class StepBench {
             }
         }
         return new Result(b.teacher, b.student, b.batch, new Shape(b.channels, b.size, b.size), b.classes,
-                b.datasetSize, b.device.toString(), Runtime.getRuntime().availableProcessors(), results, loaderRate);
+                b.datasetSize, deviceName(b.device), Runtime.getRuntime().availableProcessors(), results, loaderRate);
+    }
+
+    /**
+     * Returns a short device name: {@code cpu} or {@code gpu0}.
+     *
+     * @param d the device
+     * @return the name
+     */
+    static String deviceName(Device d) {
+        return d.isGpu() ? "gpu" + d.getDeviceId() : "cpu";
     }
 
     private static NDArray copy(NDArray a, NDManager to) {
