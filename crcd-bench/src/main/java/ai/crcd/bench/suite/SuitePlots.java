@@ -76,7 +76,8 @@ public final class SuitePlots {
         }
         CategoryChart c = new CategoryChartBuilder().width(900).height(520).title(title)
                 .xAxisTitle("method").yAxisTitle("test top-1 (%), mean ± sample std over seeds").build();
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSW);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setYAxisMin(Math.max(0, Math.floor(min - 2)));
         c.getStyler().setErrorBarsColor(java.awt.Color.BLACK);
         c.getStyler().setErrorBarsColorSeriesColor(false);
