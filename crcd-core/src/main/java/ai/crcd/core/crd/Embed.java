@@ -1,0 +1,82 @@
+package ai.crcd.core.crd;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * CRD's embedding head: {@code Linear(d, featDim)} followed by l2 normalisation of each row, as
+ * RepDistiller's {@code Embed}. Input (B, d) (a higher-rank input is flattened to (B, -1));
+ * output (B, featDim) with unit rows.
+ */
+public final class Embed extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private final Linear linear;
+
+    /**
+     * Creates the head; its parameters are initialised as PyTorch's default {@code nn.Linear}:
+     * weight and bias uniform in +-1/sqrt(d), drawn from {@code random}.
+     *
+     * @param inputDim d
+     * @param featDim the embedding size (128 in CRD)
+     * @param random the seeded generator for the initial weights
+     */
+    Embed(long inputDim, long featDim, SeededRandom random) {
+        super(VERSION);
+        linear = addChildBlock("linear", Linear.builder().setUnits(featDim).build());
+        SeededUniformInitializer init =
+                new SeededUniformInitializer(1.0 / Math.sqrt(inputDim), random);
+        linear.setInitializer(init, Parameter.Type.WEIGHT);
+        linear.setInitializer(init, Parameter.Type.BIAS);
+    }
+
+    /**
+     * Divides every row by its Euclidean norm (no epsilon, as RepDistiller's {@code Normalize}).
+     *
+     * @param x (N, F)
+     * @return (N, F) with unit rows
+     */
+    public static NDArray l2Normalise(NDArray x) {
+        return x.div(x.square().sum(new int[] {1}, true).sqrt()); // (N, F)
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        if (x.getShape().dimension() != 2) {
+            x = x.reshape(x.getShape().get(0), -1); // (B, d)
+        }
+        NDArray y = linear.forward(parameterStore, new NDList(x), training).singletonOrThrow();
+        return new NDList(l2Normalise(y)); // (B, featDim)
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return linear.getOutputShapes(new Shape[] {flat(inputShapes[0])});
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void initializeChildBlocks(
+            ai.djl.ndarray.NDManager manager, DataType dataType, Shape... inputShapes) {
+        linear.initialize(manager, dataType, flat(inputShapes[0]));
+    }
+
+    private static Shape flat(Shape s) {
+        return s.dimension() == 2 ? s : new Shape(s.get(0), s.size() / s.get(0));
+    }
+}
