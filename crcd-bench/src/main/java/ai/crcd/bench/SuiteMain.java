@@ -130,6 +130,9 @@ public final class SuiteMain implements Runnable {
         @Option(names = "--size", defaultValue = "32", description = "image side; default: ${DEFAULT-VALUE}")
         int size;
 
+        @Option(names = "--channels", defaultValue = "3", description = "image channels; default: ${DEFAULT-VALUE}")
+        int channels;
+
         @Option(names = "--dataset-size", defaultValue = "50000",
                 description = "training labels (CRD bank rows); default: ${DEFAULT-VALUE}")
         int datasetSize;
@@ -145,7 +148,7 @@ public final class SuiteMain implements Runnable {
             Device dev = Devices.select(device); // cpu, gpu or auto; a clear error without CUDA
             for (int batch : batches) {
                 StepBench.Result r = StepBench.builder().optPair(teacher, student).optBatch(batch)
-                        .optInput(classes, 3, size).optDatasetSize(datasetSize).optMethods(chosen)
+                        .optInput(classes, channels, size).optDatasetSize(datasetSize).optMethods(chosen)
                         .optRounds(warmup, rounds).optLoaderBatches(loaderBatches).optDevice(dev).build().run();
                 String prefix = "step-" + (dev.isGpu() ? "gpu" : "cpu") + "-b" + batch;
                 r.write(out, prefix);
