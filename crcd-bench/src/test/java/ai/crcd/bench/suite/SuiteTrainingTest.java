@@ -38,7 +38,7 @@ class SuiteTrainingTest {
             seeds: [1, 2]
             methods:
               - {label: vanilla, method: vanilla}
-              - {label: KD, method: kd, ce_weight: 0.1, options: {alpha: 0.9, temperature: 4}}
+              - {label: CRD+KD, method: crd_kd, options: {alpha: 1.0, beta: 0.8, nce_k: 16}}
             """;
 
     @TempDir Path tmp;
@@ -68,9 +68,10 @@ class SuiteTrainingTest {
         assertEquals(List.of("teacher/3", "vanilla/1"), first.runs);
         assertTrue(Files.isRegularFile(tmp.resolve("teachers/resnet8-seed3/model.params")));
 
-        // a run killed after its first epoch: train KD seed 1 for one epoch only into its folder
-        Path killed = tmp.resolve("runs/resnet8_resnet8/KD/seed1");
-        RunRequest probe = new RunRequest("resnet8_resnet8", "student", "KD", "kd", "resnet8", 1,
+        // a run killed after its first epoch: train CRD+KD seed 1 for one epoch only into its folder
+        // (a method with state, so the resume must restore the memory banks too)
+        Path killed = tmp.resolve("runs/resnet8_resnet8/CRD+KD/seed1");
+        RunRequest probe = new RunRequest("resnet8_resnet8", "student", "CRD+KD", "crd_kd", "resnet8", 1,
                 RunConfigs.studentYaml(SuiteSpec.parse(SUITE, "t").baseTree(null),
                         SuiteSpec.parse(SUITE, "t").pairList().get(0),
                         SuiteSpec.parse(SUITE, "t").methods().get(1),
@@ -83,14 +84,14 @@ class SuiteTrainingTest {
         Counting second = new Counting();
         SuiteRunner.Outcome o2 = runner(second, true, Integer.MAX_VALUE).run();
         assertTrue(o2.complete());
-        assertEquals(List.of("KD/1/resumed", "vanilla/2", "KD/2"), second.runs);
-        RunRecord kd1 = RunRecord.read(killed.resolve(SuiteLayout.RECORD));
-        assertEquals(2, kd1.history().size());
-        assertEquals(epoch1, kd1.history().get(0).top1(), 1e-9, "epoch 1 must come from the interrupted run");
+        assertEquals(List.of("CRD+KD/1/resumed", "vanilla/2", "CRD+KD/2"), second.runs);
+        RunRecord crd1 = RunRecord.read(killed.resolve(SuiteLayout.RECORD));
+        assertEquals(2, crd1.history().size());
+        assertEquals(epoch1, crd1.history().get(0).top1(), 1e-9, "epoch 1 must come from the interrupted run");
 
         Csv results = Csv.read(tmp.resolve("results.csv"));
         assertEquals(SuiteCsv.RESULTS_HEADER, results.header());
-        assertEquals(List.of("teacher", "vanilla", "vanilla", "KD", "KD"),
+        assertEquals(List.of("teacher", "vanilla", "vanilla", "CRD+KD", "CRD+KD"),
                 results.records().stream().map(r -> r.get("label")).toList());
         for (Map<String, String> r : results.records()) {
             double last = Double.parseDouble(r.get("last_top1"));
@@ -100,14 +101,14 @@ class SuiteTrainingTest {
         }
         Csv perEpoch = Csv.read(tmp.resolve("per_epoch.csv"));
         assertEquals(10, perEpoch.rows().size());
-        assertTrue(perEpoch.header().contains("loss_ce") && perEpoch.header().contains("loss_kd"),
+        assertTrue(perEpoch.header().contains("loss_ce") && perEpoch.header().contains("loss_crd"),
                 perEpoch.header().toString());
 
         String table = Files.readString(tmp.resolve("table.md"));
         List<SuiteReport.Row> rows = SuiteReport.summarize(results);
         assertEquals(3, rows.size());
         assertTrue(table.contains("| vanilla | vanilla | 2 | "), table);
-        assertTrue(table.contains("| KD | kd | 2 | "), table);
+        assertTrue(table.contains("| CRD+KD | crd_kd | 2 | "), table);
         assertTrue(table.contains("| teacher (resnet8) | train | 1 | "), table);
         assertEquals(900, ImageIO.read(tmp.resolve("accuracy.png").toFile()).getWidth());
         assertEquals(900, ImageIO.read(tmp.resolve("curves.png").toFile()).getWidth());
