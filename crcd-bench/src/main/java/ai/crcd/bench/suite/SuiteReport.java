@@ -164,7 +164,7 @@ public final class SuiteReport {
         }
         Row kd = byMethod(students, "kd");
         if (crcd == null || crd == null || kd == null) {
-            sb.append("- CRCD > CRD > KD: not checked (the suite lacks one of the methods crcd, crd/crd_kd, kd).\n");
+            sb.append("- CRCD > CRD > KD: not checked yet (no finished run of one of the methods crcd, crd/crd_kd, kd).\n");
             return;
         }
         boolean holds = crcd.lastMean() > crd.lastMean() && crd.lastMean() > kd.lastMean();
