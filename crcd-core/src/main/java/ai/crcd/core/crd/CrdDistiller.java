@@ -167,11 +167,8 @@ public final class CrdDistiller implements Distiller {
         FeatureOutput t = batch.teacher();
         LossTerms terms = new LossTerms();
         if (alpha > 0) {
-            // KdLoss computes in the type its scalar arguments promote to; keep the logits' type
-            NDArray kd =
-                    KdLoss.compute(s.logits(), t.logits().stopGradient(), kdTemperature)
-                            .toType(s.logits().getDataType(), false);
-            terms.put("kd", kd.mul((float) alpha));
+            // weighted inside KdLoss, in the logits' type (a cast here would cut the graph)
+            terms.put("kd", KdLoss.compute(s.logits(), t.logits().stopGradient(), kdTemperature, alpha));
         }
         if (!batch.training()) {
             return terms;

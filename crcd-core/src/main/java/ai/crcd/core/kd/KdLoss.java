@@ -20,11 +20,26 @@ public final class KdLoss {
      * @return a scalar
      */
     public static NDArray compute(NDArray studentLogits, NDArray teacherLogits, double temperature) {
+        return compute(studentLogits, teacherLogits, temperature, 1.0);
+    }
+
+    /**
+     * Computes the KD loss times a weight, in the logits' data type.
+     *
+     * @param studentLogits (B, C), with gradient
+     * @param teacherLogits (B, C), no gradient
+     * @param temperature T &gt; 0 (4 in the CIFAR runs)
+     * @param weight the factor alpha of the term
+     * @return a scalar
+     */
+    public static NDArray compute(
+            NDArray studentLogits, NDArray teacherLogits, double temperature, double weight) {
         long batch = studentLogits.getShape().get(0);
         NDArray logPs = studentLogits.div(temperature).logSoftmax(-1); // (B, C)
         NDArray logPt = teacherLogits.div(temperature).logSoftmax(-1); // (B, C)
         NDArray pt = logPt.exp(); // (B, C)
-        // sum_c pt (log pt - log ps), then mean over the batch, times T^2
-        return pt.mul(logPt.sub(logPs)).sum().mul(temperature * temperature / batch);
+        // sum_c pt (log pt - log ps), then mean over the batch, times T^2. The factor is applied
+        // before the sum: a 0-d array times a Java double is promoted to float64 by PyTorch.
+        return pt.mul(logPt.sub(logPs)).mul(weight * temperature * temperature / batch).sum();
     }
 }

@@ -1,0 +1,214 @@
+package ai.crcd.core.crcd;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * Everything trainable that one CRCD element (feature or gradient) needs: the relation networks
+ * {@code M^T} and {@code M^{T,S}} and the critic heads {@code h1}, {@code h2}. It turns the
+ * teacher and student representations of a batch and the buffer's negatives into the critic
+ * embeddings of the anchor, positive and negative relations (Sec. 3.3):
+ *
+ * <pre>
+ * u_ij   = h1(M^T(t_i, t_j))        all B*B pairs               (B, B, C)
+ * v+_ij  = h2(M^{T,S}(t_i, s_j))    all B*B pairs               (B, B, C)
+ * v-_ik  = h2(M^{T,S}(t_i, q_k))    B*N, shared by every j      (B, N, C)
+ * </pre>
+ *
+ * <p>The student samples and the negatives go through {@code M^{T,S}} in one pass (the sample
+ * side is the concatenation [s; q]), and when both {@code h} and the relation output map are
+ * linear and folding is on, {@code h(M(.)) = normalise(relu(..) (W V) + (c V + e))}: the two
+ * matrices are multiplied once per step (R x R x C) instead of applying two maps to all
+ * B*(B+N) hidden relations. Folding changes no value, only the cost.
+ */
+public class RelationContrastBlock extends AbstractBlock {
+
+    private final RelationBlock teacherRelation;
+    private final RelationBlock crossRelation;
+    private final CriticHead teacherCritic;
+    private final CriticHead crossCritic;
+    private final boolean fold;
+
+    /**
+     * Creates the block.
+     *
+     * @param teacherDim Dt, the teacher representation's dimension
+     * @param studentDim Ds, the student representation's dimension
+     * @param relationDim R, relation dimension (256 in the paper)
+     * @param critic the critic transformation (linear in the paper)
+     * @param criticDim C, the critic dimension (128 in the paper; ignored for identity)
+     * @param foldCritic whether to fold a linear critic into the relation output map
+     */
+    public RelationContrastBlock(
+            int teacherDim,
+            int studentDim,
+            int relationDim,
+            CriticHead.Type critic,
+            int criticDim,
+            boolean foldCritic) {
+        teacherRelation =
+                addChildBlock("teacher_relation", new RelationBlock(teacherDim, teacherDim, relationDim));
+        crossRelation =
+                addChildBlock("cross_relation", new RelationBlock(teacherDim, studentDim, relationDim));
+        teacherCritic = addChildBlock("teacher_critic", new CriticHead(critic, relationDim, criticDim));
+        crossCritic = addChildBlock("cross_critic", new CriticHead(critic, relationDim, criticDim));
+        this.fold = foldCritic;
+    }
+
+    /**
+     * Returns M^T.
+     *
+     * @return the teacher-space relation network
+     */
+    public RelationBlock teacherRelation() {
+        return teacherRelation;
+    }
+
+    /**
+     * Returns M^{T,S}.
+     *
+     * @return the cross-space relation network
+     */
+    public RelationBlock crossRelation() {
+        return crossRelation;
+    }
+
+    /**
+     * Returns h1.
+     *
+     * @return the critic head of the teacher relation
+     */
+    public CriticHead teacherCritic() {
+        return teacherCritic;
+    }
+
+    /**
+     * Returns h2.
+     *
+     * @return the critic head of the cross relations
+     */
+    public CriticHead crossCritic() {
+        return crossCritic;
+    }
+
+    /**
+     * Returns whether linear critics are folded into the relation output map.
+     *
+     * @return the folding flag
+     */
+    public boolean folds() {
+        return fold && teacherCritic.type() == CriticHead.Type.LINEAR;
+    }
+
+    /**
+     * Forward pass.
+     *
+     * @param ps the parameter store
+     * @param inputs [teacher (B, Dt) no gradient, student (B, Ds), negatives (N, Ds) no gradient;
+     *     N may be 0]
+     * @param training whether training
+     * @param params unused
+     * @return [u (B, B, C), v+ (B, B, C), v- (B, N, C)], unit vectors
+     */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        if (inputs.size() != 3) {
+            throw new IllegalArgumentException(
+                    "RelationContrastBlock takes [teacher (B, Dt), student (B, Ds), negatives (N,"
+                            + " Ds)], got "
+                            + inputs.size()
+                            + " arrays");
+        }
+        NDArray teacher = inputs.get(0).stopGradient(); // (B, Dt), defensive: teacher is frozen
+        NDArray student = inputs.get(1); // (B, Ds)
+        NDArray negatives = inputs.get(2).stopGradient(); // (N, Ds)
+        long batch = teacher.getShape().get(0);
+        long numNeg = negatives.getShape().get(0);
+
+        NDArray hiddenT =
+                RelationBlock.hidden(
+                        teacherRelation.projectAnchors(ps, teacher, training),
+                        teacherRelation.projectSamples(ps, teacher, training)); // (B, B, R)
+        NDArray u = head(ps, hiddenT, teacherRelation, teacherCritic, training); // (B, B, C)
+
+        NDArray samples =
+                numNeg == 0 ? student : student.concat(negatives, 0); // (B + N, Ds)
+        NDArray hiddenC =
+                RelationBlock.hidden(
+                        crossRelation.projectAnchors(ps, teacher, training),
+                        crossRelation.projectSamples(ps, samples, training)); // (B, B + N, R)
+        NDArray v = head(ps, hiddenC, crossRelation, crossCritic, training); // (B, B + N, C)
+        if (numNeg == 0) {
+            long c = v.getShape().get(2);
+            return new NDList(u, v, v.getManager().zeros(new Shape(batch, 0, c), v.getDataType()));
+        }
+        NDList parts = v.split(new long[] {batch}, 1);
+        return new NDList(u, parts.get(0), parts.get(1)); // (B, B, C), (B, N, C)
+    }
+
+    /** Applies the relation's output map and the critic to hidden relations (P, Q, R). */
+    private NDArray head(
+            ParameterStore ps,
+            NDArray hidden,
+            RelationBlock relation,
+            CriticHead critic,
+            boolean training) {
+        Device dev = hidden.getDevice();
+        NDArray w = relation.outputWeight(ps, dev, training); // (R, R)
+        NDArray c = relation.outputBias(ps, dev, training); // (R)
+        if (fold && critic.type() == CriticHead.Type.LINEAR) {
+            NDManager step = hidden.getManager();
+            NDArray v = critic.linearWeight(ps, dev, training); // (R, C)
+            NDArray e = critic.linearBias(ps, dev, training); // (C)
+            NDArray wv = w.matMul(v); // (R, C)
+            wv.attach(step); // parameters come first here: move the result off their manager
+            NDArray c2 = c.expandDims(0); // (1, R)
+            c2.attach(step);
+            NDArray cv = c2.matMul(v).add(e); // (1, C)
+            return FeatureElement.l2Normalize(hidden.matMul(wv).add(cv)); // (P, Q, C)
+        }
+        return critic.apply(ps, hidden.matMul(w).add(c), training); // (P, Q, C)
+    }
+
+    /**
+     * Returns the output shapes.
+     *
+     * @param inputShapes [(B, Dt), (B, Ds), (N, Ds)]
+     * @return [(B, B, C), (B, B, C), (B, N, C)]
+     */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        long b = inputShapes[0].get(0);
+        long n = inputShapes[2].get(0);
+        long c = crossCritic.outputDim();
+        return new Shape[] {new Shape(b, b, c), new Shape(b, b, c), new Shape(b, n, c)};
+    }
+
+    /**
+     * Initialises the four children.
+     *
+     * @param manager the manager
+     * @param dataType the data type
+     * @param inputShapes [(B, Dt), (B, Ds), (N, Ds)]
+     */
+    @Override
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape t = inputShapes[0];
+        Shape s = inputShapes[1];
+        long b = t.get(0);
+        Shape rel = new Shape(b, b, teacherRelation.relationDim());
+        teacherRelation.initialize(manager, dataType, t, t);
+        crossRelation.initialize(manager, dataType, t, s);
+        teacherCritic.initialize(manager, dataType, rel);
+        crossCritic.initialize(manager, dataType, rel);
+    }
+}

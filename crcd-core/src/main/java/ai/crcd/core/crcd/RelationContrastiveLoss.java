@@ -1,0 +1,199 @@
+package ai.crcd.core.crcd;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Activation;
+import java.util.Locale;
+
+/**
+ * The relation contrastive loss of CRCD (Eq. 9, Tab. 3) and the ablation losses of Tab. 3/4, on
+ * the critic embeddings of anchor u, positive v+ and negatives v- (unit vectors). With the scores
+ * {@code s+ = u.v+} and {@code s-_k = u.v-_k} (clamped to at most 1), per anchor/positive pair:
+ *
+ * <pre>
+ * RC        -log h(s+) - w * sum_k log(1 - h(s-_k)),   log h(s) = (s - 1)/tau       (default)
+ * NCE       -log( e^{s+/tau} / (e^{s+/tau} + sum_k e^{s-_k/tau}) )
+ * TRIPLET   mean_k max(s-_k - s+ + m, 0)
+ * LOGISTIC  -log sigmoid(s+/tau) - mean_k log(1 - sigmoid(s-_k/tau))
+ * L2        ||u - v+||^2 = 2 - 2 s+                                            (no negatives)
+ * </pre>
+ *
+ * averaged over the B*B pairs. {@code w} is {@code negativeWeight} (1 by default: the plain sum
+ * over the N negatives, which is Eq. 7's {@code N E[.]}; Tab. 3's extra factor N is not applied).
+ * {@code log(1 - h)} is evaluated as {@code log(-expm1(x))} through {@code -expm1(x) = 2t/(1+t)},
+ * {@code t = tanh(-x/2)}, which is accurate for x near 0, and clamped so that {@code 1 - h >=
+ * 1e-7} (finite loss and gradient when a negative equals the anchor). With no negatives (empty
+ * buffer at the first step) the negative terms are zero: RC reduces to its positive term, NCE and
+ * TRIPLET to 0, LOGISTIC to its positive term.
+ */
+public final class RelationContrastiveLoss {
+
+    /** Smallest value of {@code 1 - h} used inside the log. */
+    public static final double ONE_MINUS_H_EPS = 1e-7;
+
+    /** The loss function. */
+    public enum Type {
+        /** Eq. 9: relation contrastive loss (default). */
+        RC,
+        /** InfoNCE (Tab. 3, L_NCE), the positive included in the normaliser. */
+        NCE,
+        /** Margin triplet (Tab. 3, L_MT). */
+        TRIPLET,
+        /** Contrastive logistic (Tab. 3, L_CL). */
+        LOGISTIC,
+        /** Plain L2 between anchor and positive (Tab. 1/4). */
+        L2;
+
+        /**
+         * Parses a lower-case name.
+         *
+         * @param name {@code rc}, {@code nce}, {@code triplet}, {@code logistic} or {@code l2}
+         * @return the type
+         */
+        public static Type of(String name) {
+            return valueOf(name.toUpperCase(Locale.ROOT));
+        }
+
+        /**
+         * Returns whether the loss uses negatives at all.
+         *
+         * @return {@code false} for L2
+         */
+        public boolean usesNegatives() {
+            return this != L2;
+        }
+    }
+
+    private final Type type;
+    private final double tau;
+    private final double margin;
+    private final double negativeWeight;
+
+    /**
+     * Creates the loss.
+     *
+     * @param type the loss function
+     * @param tau the temperature (0.05 in the paper); used by RC, NCE, LOGISTIC
+     * @param margin the margin m of TRIPLET (0.4 in the paper)
+     * @param negativeWeight w, factor of RC's negative sum (1 = plain sum over the N negatives)
+     */
+    public RelationContrastiveLoss(Type type, double tau, double margin, double negativeWeight) {
+        if (!(tau > 0) || !(negativeWeight >= 0) || !(margin >= 0)) {
+            throw new IllegalArgumentException(
+                    "RelationContrastiveLoss: tau must be > 0, margin and negativeWeight >= 0; got"
+                            + " tau="
+                            + tau
+                            + ", margin="
+                            + margin
+                            + ", negativeWeight="
+                            + negativeWeight);
+        }
+        this.type = type;
+        this.tau = tau;
+        this.margin = margin;
+        this.negativeWeight = negativeWeight;
+    }
+
+    /**
+     * Returns the loss type.
+     *
+     * @return the type
+     */
+    public Type type() {
+        return type;
+    }
+
+    /**
+     * Computes the loss from the critic embeddings.
+     *
+     * @param u (B, M, C) anchor embeddings h1(r^T_ij), unit vectors
+     * @param positives (B, M, C) positive embeddings h2(r^{T,S}_ij), unit vectors
+     * @param negatives (B, N, C) negative embeddings h2(r^{T,S}_ik) shared by all j; N may be 0
+     * @return the scalar loss, mean over the B*M pairs
+     */
+    public NDArray compute(NDArray u, NDArray positives, NDArray negatives) {
+        NDArray pos = u.mul(positives).sum(new int[] {2}); // (B, M)
+        NDArray neg = null;
+        if (type.usesNegatives() && negatives != null && negatives.getShape().get(1) > 0) {
+            neg = u.matMul(negatives.transpose(0, 2, 1)); // (B, M, C) x (B, C, N) = (B, M, N)
+        }
+        return fromScores(pos, neg);
+    }
+
+    /**
+     * Computes the loss from cosine scores.
+     *
+     * @param pos (B, M) scores u.v+ in [-1, 1]
+     * @param neg (B, M, N) scores u.v-_k, or {@code null} when there are no negatives
+     * @return the scalar loss, mean over the B*M pairs
+     */
+    public NDArray fromScores(NDArray pos, NDArray neg) {
+        NDArray sPos = pos.minimum(1.0); // (B, M), h <= 1 despite rounding
+        NDArray sNeg = neg == null ? null : neg.minimum(1.0); // (B, M, N)
+        switch (type) {
+            case RC:
+                {
+                    NDArray loss = sPos.sub(1.0).div(-tau); // -log h(s+) (B, M)
+                    if (sNeg != null && negativeWeight > 0) {
+                        NDArray log1mh = log1mExp(sNeg.sub(1.0).div(tau)); // (B, M, N)
+                        loss = loss.sub(log1mh.sum(new int[] {2}).mul(negativeWeight));
+                    }
+                    return loss.mean();
+                }
+            case NCE:
+                {
+                    if (sNeg == null) {
+                        return sPos.mul(0).mean();
+                    }
+                    // -s+/tau + logsumexp([s+, s-]/tau); shifted by 1/tau (all logits <= 0)
+                    NDArray lp = sPos.sub(1.0).div(tau); // (B, M)
+                    NDArray ln = sNeg.sub(1.0).div(tau); // (B, M, N)
+                    NDArray all = NDArrays.concat(new NDList(lp.expandDims(2), ln), 2);
+                    NDArray max = all.max(new int[] {2}, true).stopGradient(); // (B, M, 1)
+                    NDArray lse =
+                            all.sub(max).exp().sum(new int[] {2}).log().add(max.squeeze(2));
+                    return lse.sub(lp).mean();
+                }
+            case TRIPLET:
+                {
+                    if (sNeg == null) {
+                        return sPos.mul(0).mean();
+                    }
+                    return Activation.relu(sNeg.sub(sPos.expandDims(2)).add(margin))
+                            .mean(new int[] {2})
+                            .mean();
+                }
+            case LOGISTIC:
+                {
+                    NDArray loss = softplus(sPos.div(-tau)); // -log sigmoid(s+/tau)
+                    if (sNeg != null) {
+                        loss = loss.add(softplus(sNeg.div(tau)).mean(new int[] {2}));
+                    }
+                    return loss.mean();
+                }
+            case L2:
+                return sPos.mul(-2).add(2).mean();
+            default:
+                throw new IllegalStateException("unknown loss " + type);
+        }
+    }
+
+    /**
+     * Computes {@code log(1 - exp(x))} for {@code x <= 0}, accurate near 0, clamped so that the
+     * argument of the log is at least {@link #ONE_MINUS_H_EPS}.
+     *
+     * @param x (...) values &lt;= 0
+     * @return (...) finite values &lt;= 0
+     */
+    public static NDArray log1mExp(NDArray x) {
+        // 1 - e^x = -expm1(x) = 2t / (1 + t) with t = tanh(-x/2) in [0, 1)
+        NDArray t = x.div(-2.0).tanh(); // (...)
+        return t.mul(2).div(t.add(1)).maximum(ONE_MINUS_H_EPS).log();
+    }
+
+    /** softplus(x) = log(1 + e^x) = relu(x) + log(1 + e^{-|x|}). */
+    private static NDArray softplus(NDArray x) {
+        return Activation.relu(x).add(x.abs().neg().exp().add(1).log());
+    }
+}
