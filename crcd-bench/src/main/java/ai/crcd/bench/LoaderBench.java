@@ -1,5 +1,6 @@
 package ai.crcd.bench;
 
+import ai.crcd.core.Scalars;
 import ai.crcd.core.kd.KdLoss;
 import ai.crcd.models.CifarNetwork;
 import ai.crcd.models.Models;
@@ -162,8 +163,8 @@ public final class LoaderBench {
             NDArray t = teacher.forward(teacherStore, new NDList(xs), false).get(0); // (B, 100)
             try (GradientCollector gc = trainer.newGradientCollector()) {
                 NDArray s = trainer.forward(new NDList(xs)).get(0); // (B, 100)
-                NDArray loss = ce.evaluate(new NDList(y), new NDList(s)).mul(0.1f)
-                        .add(KdLoss.compute(s, t, 4.0).mul(0.9f));
+                NDArray loss = Scalars.mul(ce.evaluate(new NDList(y), new NDList(s)), 0.1)
+                        .add(KdLoss.compute(s, t, 4.0, 0.9));
                 gc.backward(loss);
             }
             trainer.step();

@@ -7,6 +7,7 @@ import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.LossTerms;
+import ai.crcd.core.Scalars;
 import ai.crcd.core.kd.KdLoss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -209,22 +210,13 @@ public final class CrcdDistiller implements Distiller {
         for (int e = 0; e < elements.size(); e++) {
             NDArray rc = loss.compute(out.get(3 * e), out.get(3 * e + 1), out.get(3 * e + 2));
             double beta = elements.get(e) == Element.FEATURE ? cfg.betaFeature : cfg.betaGradient;
-            terms.put("rc_" + elements.get(e).name().toLowerCase(Locale.ROOT), weighted(rc, beta));
+            terms.put("rc_" + elements.get(e).name().toLowerCase(Locale.ROOT), Scalars.mul(rc, beta));
         }
         if (batch.training()) {
             cachedBatch = batch;
             cachedStudentReps = studentReps;
         }
         return terms;
-    }
-
-    /**
-     * Multiplies a scalar by a weight keeping its data type: a 0-d array times a Java double is
-     * promoted to float64, and casting the product back with toType would cut the autograd graph.
-     */
-    private static NDArray weighted(NDArray scalar, double weight) {
-        NDArray w = scalar.getManager().create(weight).toType(scalar.getDataType(), false);
-        return scalar.mul(w);
     }
 
     /** Returns [teacher (B, Dt) detached, student (B, Ds)] representations of one element. */

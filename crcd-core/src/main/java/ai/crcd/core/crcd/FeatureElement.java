@@ -1,5 +1,6 @@
 package ai.crcd.core.crcd;
 
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -32,7 +33,8 @@ public final class FeatureElement {
     public static NDArray l2Normalize(NDArray x) {
         int last = x.getShape().dimension() - 1;
         // sqrt(max(sum x^2, eps^2)) == max(||x||, eps), with a finite gradient at x = 0
-        NDArray norm = x.square().sum(new int[] {last}, true).maximum(NORM_EPS * NORM_EPS).sqrt();
+        NDArray norm =
+                Scalars.maximum(x.square().sum(new int[] {last}, true), NORM_EPS * NORM_EPS).sqrt();
         return x.div(norm);
     }
 }

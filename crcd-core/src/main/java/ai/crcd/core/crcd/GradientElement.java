@@ -1,5 +1,6 @@
 package ai.crcd.core.crcd;
 
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
@@ -45,6 +46,6 @@ public final class GradientElement {
         NDArray oneHot =
                 labels.reshape(batch).toType(DataType.INT64, false)
                         .oneHot((int) classes, logits.getDataType()); // (B, C)
-        return probs.sub(oneHot).matMul(classifierWeight).div(batch); // (B, D)
+        return Scalars.div(probs.sub(oneHot).matMul(classifierWeight), batch); // (B, D)
     }
 }

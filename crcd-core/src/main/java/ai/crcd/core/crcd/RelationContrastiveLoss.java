@@ -1,5 +1,6 @@
 package ai.crcd.core.crcd;
 
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -129,26 +130,26 @@ public final class RelationContrastiveLoss {
      * @return the scalar loss, mean over the B*M pairs
      */
     public NDArray fromScores(NDArray pos, NDArray neg) {
-        NDArray sPos = pos.minimum(1.0); // (B, M), h <= 1 despite rounding
-        NDArray sNeg = neg == null ? null : neg.minimum(1.0); // (B, M, N)
+        NDArray sPos = Scalars.minimum(pos, 1.0); // (B, M), h <= 1 despite rounding
+        NDArray sNeg = neg == null ? null : Scalars.minimum(neg, 1.0); // (B, M, N)
         switch (type) {
             case RC:
                 {
-                    NDArray loss = sPos.sub(1.0).div(-tau); // -log h(s+) (B, M)
+                    NDArray loss = Scalars.div(sPos.sub(1.0), -tau); // -log h(s+) (B, M)
                     if (sNeg != null && negativeWeight > 0) {
-                        NDArray log1mh = log1mExp(sNeg.sub(1.0).div(tau)); // (B, M, N)
-                        loss = loss.sub(log1mh.sum(new int[] {2}).mul(negativeWeight));
+                        NDArray log1mh = log1mExp(Scalars.div(sNeg.sub(1.0), tau)); // (B, M, N)
+                        loss = loss.sub(Scalars.mul(log1mh.sum(new int[] {2}), negativeWeight));
                     }
                     return loss.mean();
                 }
             case NCE:
                 {
                     if (sNeg == null) {
-                        return sPos.mul(0).mean();
+                        return Scalars.mul(sPos, 0).mean();
                     }
                     // -s+/tau + logsumexp([s+, s-]/tau); shifted by 1/tau (all logits <= 0)
-                    NDArray lp = sPos.sub(1.0).div(tau); // (B, M)
-                    NDArray ln = sNeg.sub(1.0).div(tau); // (B, M, N)
+                    NDArray lp = Scalars.div(sPos.sub(1.0), tau); // (B, M)
+                    NDArray ln = Scalars.div(sNeg.sub(1.0), tau); // (B, M, N)
                     NDArray all = NDArrays.concat(new NDList(lp.expandDims(2), ln), 2);
                     NDArray max = all.max(new int[] {2}, true).stopGradient(); // (B, M, 1)
                     NDArray lse =
@@ -158,7 +159,7 @@ public final class RelationContrastiveLoss {
             case TRIPLET:
                 {
                     if (sNeg == null) {
-                        return sPos.mul(0).mean();
+                        return Scalars.mul(sPos, 0).mean();
                     }
                     return Activation.relu(sNeg.sub(sPos.expandDims(2)).add(margin))
                             .mean(new int[] {2})
@@ -166,14 +167,14 @@ public final class RelationContrastiveLoss {
                 }
             case LOGISTIC:
                 {
-                    NDArray loss = softplus(sPos.div(-tau)); // -log sigmoid(s+/tau)
+                    NDArray loss = softplus(Scalars.div(sPos, -tau)); // -log sigmoid(s+/tau)
                     if (sNeg != null) {
-                        loss = loss.add(softplus(sNeg.div(tau)).mean(new int[] {2}));
+                        loss = loss.add(softplus(Scalars.div(sNeg, tau)).mean(new int[] {2}));
                     }
                     return loss.mean();
                 }
             case L2:
-                return sPos.mul(-2).add(2).mean();
+                return Scalars.mul(sPos, -2).add(2).mean();
             default:
                 throw new IllegalStateException("unknown loss " + type);
         }
@@ -188,8 +189,8 @@ public final class RelationContrastiveLoss {
      */
     public static NDArray log1mExp(NDArray x) {
         // 1 - e^x = -expm1(x) = 2t / (1 + t) with t = tanh(-x/2) in [0, 1)
-        NDArray t = x.div(-2.0).tanh(); // (...)
-        return t.mul(2).div(t.add(1)).maximum(ONE_MINUS_H_EPS).log();
+        NDArray t = Scalars.div(x, -2.0).tanh(); // (...)
+        return Scalars.maximum(Scalars.mul(t, 2).div(t.add(1)), ONE_MINUS_H_EPS).log();
     }
 
     /** softplus(x) = log(1 + e^x) = relu(x) + log(1 + e^{-|x|}). */

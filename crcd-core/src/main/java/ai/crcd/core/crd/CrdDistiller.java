@@ -8,6 +8,7 @@ import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.kd.KdLoss;
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -193,7 +194,7 @@ public final class CrdDistiller implements Distiller {
         NDArray crd =
                 NceLoss.compute(logits.get(0), zStudent, nData)
                         .add(NceLoss.compute(logits.get(1), zTeacher, nData));
-        terms.put("crd", crd.mul((float) beta));
+        terms.put("crd", Scalars.mul(crd, beta));
         pending = new Pending(batch, vs.stopGradient(), vt.stopGradient(), batch.indices());
         return terms;
     }

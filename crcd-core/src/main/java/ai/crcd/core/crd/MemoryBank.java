@@ -1,5 +1,6 @@
 package ai.crcd.core.crd;
 
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -111,13 +112,14 @@ final class MemoryBank implements ContrastMemory {
         long f = v.getShape().get(1);
         if (dense) {
             NDArray memT = mem.get(step, ALL).transpose(); // (F, n_data), views owned by step
-            return v.matMul(memT).gather(contrast, 1).div((float) tau); // (B, n_data) -> (B, K + 1)
+            return Scalars.div(v.matMul(memT).gather(contrast, 1), tau); // (B, n_data) -> (B, K + 1)
         }
         NDArray rows = mem.get(step, new NDIndex("{}", contrast.reshape(-1))); // (B(K+1), F)
-        return rows.reshape(b, k + 1, f)
-                .batchMatMul(v.reshape(b, f, 1)) // (B, K + 1, 1)
-                .reshape(b, k + 1)
-                .div((float) tau);
+        NDArray dots =
+                rows.reshape(b, k + 1, f)
+                        .batchMatMul(v.reshape(b, f, 1)) // (B, K + 1, 1)
+                        .reshape(b, k + 1);
+        return Scalars.div(dots, tau); // (B, K + 1)
     }
 
     /** {@inheritDoc} */

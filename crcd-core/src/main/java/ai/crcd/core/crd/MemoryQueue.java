@@ -1,5 +1,6 @@
 package ai.crcd.core.crd;
 
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -61,7 +62,7 @@ final class MemoryQueue implements ContrastMemory {
     private NDArray score(NDArray v, NDArray positive, NDArray queue, NDManager step) {
         NDArray queueT = queue.get(step, ContrastMemory.ALL).transpose(); // (F, K), views
         NDArray pos = v.mul(positive).sum(new int[] {1}, true); // (B, 1)
-        return pos.concat(v.matMul(queueT), 1).div((float) tau); // (B, K + 1)
+        return Scalars.div(pos.concat(v.matMul(queueT), 1), tau); // (B, K + 1)
     }
 
     /** {@inheritDoc} */

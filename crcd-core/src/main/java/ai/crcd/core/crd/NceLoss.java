@@ -1,5 +1,6 @@
 package ai.crcd.core.crd;
 
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
@@ -46,10 +47,10 @@ public final class NceLoss {
         long batch = logits.getShape().get(0);
         long k = logits.getShape().get(1) - 1;
         double kpn = k / (double) nData;
-        NDArray p = logits.exp().div((float) z); // (B, K + 1)
+        NDArray p = Scalars.div(logits.exp(), z); // (B, K + 1)
         NDArray den = p.add((float) (kpn + EPS)); // (B, K + 1)
         NDArray logD1 = p.get(":, 0").div(den.get(":, 0")).log(); // (B)
-        NDArray minusLogD0 = den.get(":, 1:").div((float) kpn).log(); // (B, K), -log D0
-        return minusLogD0.sum().sub(logD1.sum()).div(batch);
+        NDArray minusLogD0 = Scalars.div(den.get(":, 1:"), kpn).log(); // (B, K), -log D0
+        return Scalars.div(minusLogD0.sum().sub(logD1.sum()), batch);
     }
 }

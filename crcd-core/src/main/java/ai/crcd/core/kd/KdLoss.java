@@ -1,5 +1,6 @@
 package ai.crcd.core.kd;
 
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -35,11 +36,11 @@ public final class KdLoss {
     public static NDArray compute(
             NDArray studentLogits, NDArray teacherLogits, double temperature, double weight) {
         long batch = studentLogits.getShape().get(0);
-        NDArray logPs = studentLogits.div(temperature).logSoftmax(-1); // (B, C)
-        NDArray logPt = teacherLogits.div(temperature).logSoftmax(-1); // (B, C)
+        NDArray logPs = Scalars.div(studentLogits, temperature).logSoftmax(-1); // (B, C)
+        NDArray logPt = Scalars.div(teacherLogits, temperature).logSoftmax(-1); // (B, C)
         NDArray pt = logPt.exp(); // (B, C)
         // sum_c pt (log pt - log ps), then mean over the batch, times T^2. The factor is applied
         // before the sum: a 0-d array times a Java double is promoted to float64 by PyTorch.
-        return pt.mul(logPt.sub(logPs)).mul(weight * temperature * temperature / batch).sum();
+        return Scalars.mul(pt.mul(logPt.sub(logPs)), weight * temperature * temperature / batch).sum();
     }
 }

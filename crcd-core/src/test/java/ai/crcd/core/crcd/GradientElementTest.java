@@ -2,6 +2,7 @@ package ai.crcd.core.crcd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.crcd.core.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -29,11 +30,12 @@ class GradientElementTest {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     logits = pooled.matMul(w.transpose()).add(bias); // (B, C)
                     NDArray ce =
-                            logits.logSoftmax(1)
-                                    .mul(labels.oneHot(c, DataType.FLOAT32))
-                                    .sum()
-                                    .neg()
-                                    .div(b); // mean cross-entropy
+                            Scalars.div(
+                                    logits.logSoftmax(1)
+                                            .mul(labels.oneHot(c, DataType.FLOAT32))
+                                            .sum()
+                                            .neg(),
+                                    b); // mean cross-entropy
                     gc.backward(ce);
                 }
                 float[] auto = pooled.getGradient().toFloatArray();

@@ -148,6 +148,9 @@ class LibraryExampleTest {
             }
             // ---- end of the example ----
 
+            for (int i = 0; i < losses.size(); i++) {
+                assertTrue(Double.isFinite(losses.get(i)), "loss at step " + i + ": " + losses.get(i));
+            }
             double early = mean(losses.subList(4, 24)); // queue full after 2 steps
             double late = mean(losses.subList(losses.size() - 20, losses.size()));
             assertTrue(late < 0.8 * early, "loss did not go down: " + early + " -> " + late);

@@ -3,6 +3,7 @@ package ai.crcd.core.crcd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.crcd.core.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -159,7 +160,7 @@ class RelationContrastiveLossTest {
             for (RelationContrastiveLoss.Type t : RelationContrastiveLoss.Type.values()) {
                 RelationContrastiveLoss loss = new RelationContrastiveLoss(t, 0.05, 0.4, 1.0);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray same = nu.mul(1.0000001); // scores slightly above 1 by rounding
+                    NDArray same = Scalars.mul(nu, 1.0000001); // scores slightly above 1 by rounding
                     NDArray neg = same.get(":, 0:1, :").repeat(1, N); // (B, N, C) = u_i0
                     NDArray l = loss.compute(nu, same, neg);
                     gc.backward(l);

@@ -1,0 +1,72 @@
+package ai.crcd.train;
+
+import ai.crcd.core.DistillableNetwork;
+import ai.crcd.train.config.RunConfig;
+import ai.crcd.train.data.BatchLoader;
+import ai.djl.ndarray.NDManager;
+import java.util.Set;
+
+/**
+ * The names a config may use and how they become objects: architectures and data sets. The
+ * standard catalog ({@link #standard()}) is backed by {@code ai.crcd.models.Models} and
+ * {@code ai.crcd.train.data.DataSets}; tests pass their own.
+ */
+public interface Catalog {
+
+    /**
+     * Returns the architecture names.
+     *
+     * @return the names
+     */
+    Set<String> modelNames();
+
+    /**
+     * Creates an uninitialised network.
+     *
+     * @param name one of {@link #modelNames()}
+     * @param numClasses C
+     * @param inChannels input channels
+     * @return the network
+     */
+    DistillableNetwork createModel(String name, int numClasses, int inChannels);
+
+    /**
+     * Returns the data set names.
+     *
+     * @return the names
+     */
+    Set<String> dataSetNames();
+
+    /**
+     * Opens one split of the configured data set as a batch loader.
+     *
+     * @param data the data section
+     * @param train the training split (shuffled, augmented if configured) or the test split
+     * @param seed the run's seed
+     * @param manager the manager that owns the loader's arrays
+     * @return the split
+     */
+    Split open(RunConfig.Data data, boolean train, long seed, NDManager manager);
+
+    /**
+     * Returns the standard catalog.
+     *
+     * @return the catalog backed by crcd-models and the data package
+     */
+    static Catalog standard() {
+        return StandardCatalog.INSTANCE;
+    }
+
+    /**
+     * One opened split of a data set.
+     *
+     * @param loader yields the batches of an epoch
+     * @param numClasses C
+     * @param channels image channels
+     * @param height image height
+     * @param width image width
+     * @param labels the label of every sample, by sample index
+     */
+    record Split(
+            BatchLoader loader, int numClasses, int channels, int height, int width, int[] labels) {}
+}

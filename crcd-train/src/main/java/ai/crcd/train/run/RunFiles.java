@@ -1,0 +1,196 @@
+package ai.crcd.train.run;
+
+import ai.crcd.train.EpochMetrics;
+import ai.crcd.train.RunResult;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+
+/**
+ * The human-readable outputs of a run folder: {@code metrics.csv}, {@code metrics.jsonl},
+ * {@code curves.png} and {@code summary.md}. Each is rewritten whole (atomically) from the
+ * history, so a resumed run's files are the same as an uninterrupted run's.
+ */
+public final class RunFiles {
+
+    /** Metrics, one CSV row per epoch. */
+    public static final String CSV = "metrics.csv";
+    /** Metrics, one JSON object per line per epoch. */
+    public static final String JSONL = "metrics.jsonl";
+    /** Accuracy and loss curves. */
+    public static final String PNG = "curves.png";
+    /** Markdown summary. */
+    public static final String SUMMARY = "summary.md";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RunFiles() {}
+
+    /**
+     * Writes {@code metrics.csv} and {@code metrics.jsonl}.
+     *
+     * @param dir the run folder
+     * @param history the epochs so far
+     * @throws IOException if writing fails
+     */
+    public static void writeMetrics(Path dir, List<EpochMetrics> history) throws IOException {
+        Set<String> terms = termNames(history);
+        StringBuilder csv = new StringBuilder("epoch,lr,train_loss");
+        for (String t : terms) {
+            csv.append(",train_").append(t);
+        }
+        csv.append(",test_top1,test_top5,seconds\n");
+        StringBuilder jsonl = new StringBuilder();
+        for (EpochMetrics m : history) {
+            csv.append(m.epoch()).append(',').append(num(m.lr())).append(',');
+            csv.append(num(m.trainLoss()));
+            for (String t : terms) {
+                Double v = m.trainTerms().get(t);
+                csv.append(',').append(v == null ? "" : num(v));
+            }
+            csv.append(',').append(num(m.testTop1())).append(',').append(num(m.testTop5()));
+            csv.append(',').append(String.format(Locale.ROOT, "%.2f", m.seconds())).append('\n');
+            jsonl.append(JSON.writeValueAsString(m)).append('\n');
+        }
+        AtomicFiles.write(dir.resolve(CSV), csv.toString());
+        AtomicFiles.write(dir.resolve(JSONL), jsonl.toString());
+    }
+
+    private static Set<String> termNames(List<EpochMetrics> history) {
+        Set<String> names = new LinkedHashSet<>();
+        for (EpochMetrics m : history) {
+            names.addAll(m.trainTerms().keySet());
+        }
+        return names;
+    }
+
+    private static String num(double v) {
+        return Double.toString(v);
+    }
+
+    /**
+     * Writes {@code curves.png}: test accuracy (top-1, top-5) and training loss terms per epoch.
+     *
+     * @param dir the run folder
+     * @param title the chart title
+     * @param history the epochs so far
+     * @throws IOException if writing fails
+     */
+    public static void writeCurves(Path dir, String title, List<EpochMetrics> history)
+            throws IOException {
+        if (history.isEmpty()) {
+            return;
+        }
+        List<Integer> x = new ArrayList<>();
+        List<Double> top1 = new ArrayList<>();
+        List<Double> top5 = new ArrayList<>();
+        for (EpochMetrics m : history) {
+            x.add(m.epoch());
+            top1.add(m.testTop1());
+            top5.add(m.testTop5());
+        }
+        XYChart acc =
+                new XYChartBuilder()
+                        .width(640)
+                        .height(400)
+                        .title(title + ": test accuracy")
+                        .xAxisTitle("epoch")
+                        .yAxisTitle("%")
+                        .build();
+        acc.addSeries("top-1", x, top1);
+        acc.addSeries("top-5", x, top5);
+        XYChart loss =
+                new XYChartBuilder()
+                        .width(640)
+                        .height(400)
+                        .title(title + ": training loss")
+                        .xAxisTitle("epoch")
+                        .yAxisTitle("loss")
+                        .build();
+        List<Double> total = new ArrayList<>();
+        history.forEach(m -> total.add(finite(m.trainLoss())));
+        loss.addSeries("total", x, total);
+        for (String t : termNames(history)) {
+            List<Double> ys = new ArrayList<>();
+            for (EpochMetrics m : history) {
+                ys.add(finite(m.trainTerms().getOrDefault(t, 0.0)));
+            }
+            loss.addSeries(t, x, ys);
+        }
+        java.awt.image.BufferedImage a = BitmapEncoder.getBufferedImage(acc);
+        java.awt.image.BufferedImage l = BitmapEncoder.getBufferedImage(loss);
+        java.awt.image.BufferedImage both =
+                new java.awt.image.BufferedImage(
+                        a.getWidth() + l.getWidth(),
+                        Math.max(a.getHeight(), l.getHeight()),
+                        java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = both.createGraphics();
+        g.drawImage(a, 0, 0, null);
+        g.drawImage(l, a.getWidth(), 0, null);
+        g.dispose();
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(both, "png", png);
+        AtomicFiles.write(dir.resolve(PNG), png.toByteArray());
+    }
+
+    private static double finite(double v) {
+        return Double.isFinite(v) ? v : 0.0;
+    }
+
+    /**
+     * Writes {@code summary.md}.
+     *
+     * @param dir the run folder
+     * @param title what ran, e.g. {@code distill crcd: resnet56 -> resnet20 on cifar100}
+     * @param result the result so far
+     * @param extra additional lines (name, value), e.g. the teacher's accuracy
+     * @throws IOException if writing fails
+     */
+    public static void writeSummary(
+            Path dir, String title, RunResult result, Map<String, String> extra)
+            throws IOException {
+        List<EpochMetrics> h = result.history();
+        StringBuilder md = new StringBuilder();
+        md.append("# ").append(title).append("\n\n");
+        md.append("| | value |\n|---|---|\n");
+        md.append(row("epochs", Integer.toString(h.size())));
+        md.append(row("last top-1 (%)", pct(result.lastTop1())));
+        md.append(row("last top-5 (%)", pct(result.lastTop5())));
+        md.append(
+                row(
+                        "best top-1 (%)",
+                        pct(result.bestTop1()) + " (epoch " + result.bestEpoch() + ")"));
+        if (!h.isEmpty()) {
+            md.append(row("final train loss", String.format(Locale.ROOT, "%.4f", h.get(h.size() - 1).trainLoss())));
+            double secs = h.stream().mapToDouble(EpochMetrics::seconds).sum();
+            md.append(row("wall time (s)", String.format(Locale.ROOT, "%.1f", secs)));
+        }
+        extra.forEach((k, v) -> md.append(row(k, v)));
+        md.append("\nFiles: `config.yaml` (resolved config), `metrics.csv`, `metrics.jsonl`, ")
+                .append("`curves.png`, `model.params` (trained network), `checkpoint.ckpt`.\n");
+        AtomicFiles.write(dir.resolve(SUMMARY), md.toString());
+    }
+
+    private static String row(String k, String v) {
+        return "| " + k + " | " + v + " |\n";
+    }
+
+    /**
+     * Formats a percentage with two decimals.
+     *
+     * @param v the value
+     * @return the text
+     */
+    public static String pct(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+}

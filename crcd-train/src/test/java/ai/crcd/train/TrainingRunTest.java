@@ -1,0 +1,218 @@
+package ai.crcd.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.crcd.train.config.ConfigException;
+import ai.crcd.train.config.ConfigLoader;
+import ai.crcd.train.config.RunConfig;
+import ai.crcd.train.run.ParameterFiles;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end runs on synthetic data with tiny networks (CPU, seconds). */
+class TrainingRunTest {
+
+    private static final Catalog CATALOG = new TestCatalog();
+
+    @TempDir static Path tmp;
+    private static Path teacherParams;
+
+    private static String data() {
+        return "data: {name: synthetic, batch_size: 16, test_batch_size: 64,"
+                + " synthetic: {train_size: 96, test_size: 64, classes: 4, channels: 2, size: 6}}\n";
+    }
+
+    private static RunConfig teacherConfig(Path out) {
+        return ConfigLoader.fromString(
+                "kind: train\nseed: 3\n"
+                        + data()
+                        + "model: {name: tiny_wide}\n"
+                        + "optim: {lr: 0.1, epochs: 3, milestones: [2]}\n"
+                        + "output: {dir: " + out + ", log_interval: 2}\n",
+                List.of(),
+                CATALOG);
+    }
+
+    private static RunConfig studentConfig(Path out, int epochs) {
+        return ConfigLoader.fromString(
+                "kind: distill\nseed: 5\n"
+                        + data()
+                        + "model: {name: tiny}\n"
+                        + "teacher: {name: tiny_wide, checkpoint: " + teacherParams + "}\n"
+                        + "optim: {lr: 0.05, epochs: " + epochs + ", milestones: [2]}\n"
+                        + "loss: {ce_weight: 0.5}\n"
+                        + "distill: {method: testbuf, options: {kd_weight: 0.9, hint_weight: 1.0}}\n"
+                        + "output: {dir: " + out + ", log_interval: 4}\n",
+                List.of(),
+                CATALOG);
+    }
+
+    @BeforeAll
+    static void trainTeacher() {
+        Path dir = tmp.resolve("teacher");
+        RunResult r = TrainingRun.execute(teacherConfig(dir), dir, false, CATALOG);
+        teacherParams = dir.resolve(TrainingRun.MODEL_FILE);
+        assertTrue(Files.isRegularFile(teacherParams));
+        assertEquals(3, r.history().size());
+        // lr per epoch: 0.1 for epochs 1-2, then x0.1 from the milestone
+        assertEquals(0.1, r.history().get(0).lr(), 1e-7);
+        assertEquals(0.1, r.history().get(1).lr(), 1e-7);
+        assertEquals(0.01, r.history().get(2).lr(), 1e-7);
+        // separable synthetic data: the teacher learns it
+        assertTrue(r.lastTop1() > 50, "teacher top-1 " + r.lastTop1());
+    }
+
+    @Test
+    void distillWritesAllOutputsAndLeavesTeacherUntouched() throws Exception {
+        Path dir = tmp.resolve("student");
+        Map<String, Object> seen = new HashMap<>();
+        List<Integer> arrays = new ArrayList<>();
+        RunResult r =
+                TrainingRun.execute(
+                        studentConfig(dir, 3),
+                        dir,
+                        false,
+                        CATALOG,
+                        Integer.MAX_VALUE,
+                        (k, v) -> {
+                            if ("arrays".equals(k)) {
+                                arrays.add((Integer) v);
+                            } else if ("teacher".equals(k)) {
+                                // snapshot while the run's manager is open
+                                Map<String, float[]> snap = new HashMap<>();
+                                for (NDArray a : ParameterFiles.toNDList((Block) v)) {
+                                    snap.put(a.getName(), a.toFloatArray());
+                                }
+                                seen.put(k, snap);
+                            }
+                        });
+        for (String f :
+                List.of(
+                        "config.yaml",
+                        "metrics.csv",
+                        "metrics.jsonl",
+                        "curves.png",
+                        "model.params",
+                        "summary.md",
+                        "checkpoint.ckpt")) {
+            assertTrue(Files.size(dir.resolve(f)) > 0, f);
+        }
+        assertEquals(4, Files.readAllLines(dir.resolve("metrics.csv")).size()); // header + 3
+        assertEquals(3, Files.readAllLines(dir.resolve("metrics.jsonl")).size());
+        String header = Files.readAllLines(dir.resolve("metrics.csv")).get(0);
+        assertEquals(
+                "epoch,lr,train_loss,train_ce,train_kd,train_hint,train_buf,test_top1,test_top5,seconds",
+                header);
+        EpochMetrics last = r.history().get(2);
+        assertEquals(List.of("ce", "kd", "hint", "buf"), new ArrayList<>(last.trainTerms().keySet()));
+        double sum = last.trainTerms().values().stream().mapToDouble(Double::doubleValue).sum();
+        assertEquals(sum, last.trainLoss(), 1e-9);
+        assertEquals(100.0, last.testTop5(), 1e-9); // 4 classes: the top 5 always hold the truth
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("teacher top-1"));
+
+        // The teacher's parameters and BatchNorm statistics are bit-identical to its file.
+        @SuppressWarnings("unchecked")
+        Map<String, float[]> now = (Map<String, float[]>) seen.get("teacher");
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDList saved = NDList.decode(m, Files.readAllBytes(teacherParams));
+            assertEquals(saved.size(), now.size());
+            int bnStats = 0;
+            for (NDArray a : saved) {
+                assertArrayEquals(a.toFloatArray(), now.get(a.getName()), 0f, a.getName());
+                if (a.getName().contains("running")) {
+                    bnStats++;
+                }
+            }
+            assertEquals(4, bnStats); // two BatchNorms x (running mean, running var)
+        }
+        // No per-step array survives an epoch: the count of live arrays is flat.
+        assertEquals(3, arrays.size());
+        assertEquals(arrays.get(1), arrays.get(2), "live arrays per epoch " + arrays);
+    }
+
+    @Test
+    void resumedRunEqualsUninterruptedRun() throws Exception {
+        Path full = tmp.resolve("full");
+        RunResult a = TrainingRun.execute(studentConfig(full, 3), full, false, CATALOG);
+
+        Path cut = tmp.resolve("cut");
+        RunResult first =
+                TrainingRun.execute(studentConfig(cut, 3), cut, false, CATALOG, 1, (k, v) -> {});
+        assertEquals(1, first.history().size());
+        assertTrue(Files.notExists(cut.resolve("model.params"))); // "killed" after epoch 1
+        ConfigException again =
+                assertThrows(
+                        ConfigException.class,
+                        () -> TrainingRun.execute(studentConfig(cut, 3), cut, false, CATALOG));
+        assertTrue(again.getMessage().contains("--resume"), again.getMessage());
+        RunResult b = TrainingRun.execute(studentConfig(cut, 3), cut, true, CATALOG);
+
+        assertEquals(a.history().size(), b.history().size());
+        for (int i = 0; i < a.history().size(); i++) {
+            EpochMetrics x = a.history().get(i);
+            EpochMetrics y = b.history().get(i);
+            assertEquals(x.trainTerms(), y.trainTerms(), "epoch " + (i + 1));
+            assertEquals(x.trainLoss(), y.trainLoss());
+            assertEquals(x.testTop1(), y.testTop1());
+            assertEquals(x.testTop5(), y.testTop5());
+            assertEquals(x.lr(), y.lr());
+        }
+        assertArrayEquals(
+                Files.readAllBytes(full.resolve("model.params")),
+                Files.readAllBytes(cut.resolve("model.params")));
+    }
+
+    @Test
+    void nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws Exception {
+        Path dir = tmp.resolve("nan");
+        RunConfig cfg = studentConfig(dir, 3);
+        TrainingRun.execute(cfg, dir, false, CATALOG, 1, (k, v) -> {});
+        byte[] good = Files.readAllBytes(dir.resolve("checkpoint.ckpt"));
+        RunConfig bad =
+                ConfigLoader.fromString(
+                        ConfigLoader.toYaml(cfg), List.of("optim.lr=1e30"), CATALOG);
+        TrainingException e =
+                assertThrows(
+                        TrainingException.class,
+                        () -> TrainingRun.execute(bad, dir, true, CATALOG));
+        assertTrue(e.getMessage().startsWith("non-finite loss at epoch 2 step "), e.getMessage());
+        assertTrue(e.getMessage().contains("term '"), e.getMessage());
+        assertArrayEquals(good, Files.readAllBytes(dir.resolve("checkpoint.ckpt")));
+
+        Path skipDir = tmp.resolve("skip");
+        RunConfig skip =
+                ConfigLoader.fromString(
+                        ConfigLoader.toYaml(cfg),
+                        List.of("optim.lr=1e30", "nan_policy=skip", "optim.epochs=1",
+                                "output.dir=" + skipDir),
+                        CATALOG);
+        RunResult r = TrainingRun.execute(skip, skipDir, false, CATALOG);
+        assertEquals(1, r.history().size());
+    }
+
+    @Test
+    void missingTeacherCheckpointIsAConfigError() {
+        Path dir = tmp.resolve("missing");
+        RunConfig cfg = studentConfig(dir, 1);
+        cfg.teacher.checkpoint = tmp.resolve("nope/model.params").toString();
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class, () -> TrainingRun.execute(cfg, dir, false, CATALOG));
+        assertTrue(e.getMessage().startsWith("teacher.checkpoint: got '"), e.getMessage());
+        assertTrue(e.getMessage().contains("nope/model.params"), e.getMessage());
+    }
+}
