@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # crcd benchmarks, one command each (docs/benchmarks.md):
-#   scripts/bench.sh quick    Fashion-MNIST quick suite (2 CPU cores, ~40 min; resumable: rerun to continue)
+#   scripts/bench.sh quick    Fashion-MNIST quick suite (2 CPU cores, ~30-40 min; resumable: rerun to continue)
 #   scripts/bench.sh table5   CIFAR-100 Table 5 suite (GPU machines; days)
 #   scripts/bench.sh step     step time and memory, resnet56 -> resnet20, batch 64, CPU
 #   scripts/bench.sh docs     write the generated section of docs/benchmarks.md (+ docs/img/*.png)
