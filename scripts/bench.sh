@@ -16,8 +16,12 @@ shift || true
 
 cp_file=crcd-bench/target/bench.classpath
 # shellcheck disable=SC2086
-mvn -B -q ${MVN_FLAGS:-} -pl crcd-bench -am package -DskipTests \
-    dependency:build-classpath -Dmdep.outputFile="$PWD/$cp_file" -Dmdep.includeScope=runtime >/dev/null
+if ! build_log=$(mvn -B -q ${MVN_FLAGS:-} -pl crcd-bench -am package -DskipTests \
+    dependency:build-classpath -Dmdep.outputFile="$PWD/$cp_file" -Dmdep.includeScope=runtime 2>&1); then
+  echo "$build_log" >&2
+  echo "scripts/bench.sh: the build failed (Maven output above)" >&2
+  exit 1
+fi
 CP="crcd-bench/target/classes:$(cat "$cp_file")"
 export DJL_OFFLINE="${DJL_OFFLINE:-true}"
 

@@ -10,7 +10,7 @@ import ai.crcd.core.Distillers;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
-import ai.crcd.train.run.TrainableNetwork;
+import ai.crcd.core.StudentWithAuxiliary;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -42,7 +42,7 @@ public final class StepRig implements AutoCloseable {
     private final MethodSpec method;
     private final DistillableNetwork teacher;
     private final ParameterStore teacherPs;
-    private final TrainableNetwork net;
+    private final StudentWithAuxiliary net;
     private final Distiller distiller;
     private final PyTorchSgd optimizer;
     private final ParameterStore trainPs;
@@ -77,7 +77,7 @@ public final class StepRig implements AutoCloseable {
                 .optOutputShapes(List.of(teacher.getOutputShapes(new Shape[] {inShape})),
                         List.of(student.getOutputShapes(new Shape[] {inShape})))
                 .build());
-        this.net = new TrainableNetwork(student, distiller.auxiliaryBlock());
+        this.net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
         for (Pair<String, Parameter> p : net.getParameters()) {
             if (p.getValue().requiresGradient()) {
                 trained.add(p.getValue());
