@@ -8,6 +8,7 @@ import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.Scalars;
+import ai.crcd.core.StudentWithAuxiliary;
 import ai.crcd.train.config.ConfigException;
 import ai.crcd.train.config.ConfigLoader;
 import ai.crcd.train.config.ConfigValidator;
@@ -20,7 +21,6 @@ import ai.crcd.train.run.Checkpoint;
 import ai.crcd.train.run.ParameterFiles;
 import ai.crcd.train.run.Progress;
 import ai.crcd.train.run.RunFiles;
-import ai.crcd.train.run.TrainableNetwork;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -225,7 +225,7 @@ public final class TrainingRun {
                                         List.of(student.getOutputShapes(new Shape[] {inShape})))
                                 .build());
             }
-            TrainableNetwork net = new TrainableNetwork(student, distiller.auxiliaryBlock());
+            StudentWithAuxiliary net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
             List<Pair<String, Parameter>> trained = new ArrayList<>();
             for (Pair<String, Parameter> p : net.getParameters()) {
                 if (p.getValue().requiresGradient()) {
@@ -387,7 +387,7 @@ public final class TrainingRun {
             int epochsDone,
             long step,
             List<EpochMetrics> history,
-            TrainableNetwork net,
+            StudentWithAuxiliary net,
             List<Pair<String, Parameter>> trained,
             PyTorchSgd optimizer,
             Distiller distiller)
@@ -447,7 +447,7 @@ public final class TrainingRun {
     /** The training steps of one epoch. */
     private final class StepLoop {
         private final Engine engine;
-        private final TrainableNetwork net;
+        private final StudentWithAuxiliary net;
         private final DistillableNetwork teacher;
         private final ParameterStore teacherPs;
         private final ParameterStore trainPs;
@@ -461,7 +461,7 @@ public final class TrainingRun {
 
         StepLoop(
                 Engine engine,
-                TrainableNetwork net,
+                StudentWithAuxiliary net,
                 DistillableNetwork teacher,
                 ParameterStore teacherPs,
                 ParameterStore trainPs,

@@ -3,6 +3,7 @@ package ai.crcd.core.crcd;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.crcd.core.DistillBatch;
+import ai.crcd.core.StudentWithAuxiliary;
 import ai.crcd.core.DistillSetup;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;

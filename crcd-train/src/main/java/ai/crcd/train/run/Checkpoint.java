@@ -68,9 +68,9 @@ public record Checkpoint(
                                     "step", step,
                                     "seed", seed,
                                     "history", history)));
-            block(out, parameters.encode());
-            block(out, momentum.encode());
-            block(out, distillerState.encode());
+            block(out, encode(parameters));
+            block(out, encode(momentum));
+            block(out, encode(distillerState));
         }
         AtomicFiles.write(file, bos.toByteArray());
     }
@@ -78,6 +78,15 @@ public record Checkpoint(
     private static void block(DataOutputStream out, byte[] b) throws IOException {
         out.writeInt(b.length);
         out.write(b);
+    }
+
+    /** An empty list (e.g. a method without state) is stored as an empty block. */
+    private static byte[] encode(NDList list) {
+        return list.isEmpty() ? new byte[0] : list.encode();
+    }
+
+    private static NDList decode(NDManager manager, byte[] bytes) {
+        return bytes.length == 0 ? new NDList() : NDList.decode(manager, bytes);
     }
 
     private static byte[] block(DataInputStream in) throws IOException {
@@ -111,9 +120,9 @@ public record Checkpoint(
             List<EpochMetrics> history =
                     JSON.convertValue(
                             meta.get("history"), new TypeReference<List<EpochMetrics>>() {});
-            NDList params = NDList.decode(manager, block(in));
-            NDList mom = NDList.decode(manager, block(in));
-            NDList state = NDList.decode(manager, block(in));
+            NDList params = decode(manager, block(in));
+            NDList mom = decode(manager, block(in));
+            NDList state = decode(manager, block(in));
             return new Checkpoint(
                     ((Number) meta.get("epochs_done")).intValue(),
                     ((Number) meta.get("step")).longValue(),

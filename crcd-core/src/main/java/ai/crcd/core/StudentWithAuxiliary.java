@@ -1,4 +1,4 @@
-package ai.crcd.core.crcd;
+package ai.crcd.core;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -14,11 +14,11 @@ import ai.djl.util.PairList;
  * Model}/{@code Trainer} (one optimiser) trains both. Its forward pass is the student's; {@code
  * trainer.initialize(inputShape)} initialises the student with the input shape and leaves the
  * auxiliary block, which {@code Distiller.initialize} has already initialised, as it is. Works with
- * any {@link ai.crcd.core.Distiller}, not only CRCD.
+ * any {@link Distiller}, not only CRCD; the training loop of crcd-train uses it too.
  */
 public class StudentWithAuxiliary extends AbstractBlock {
 
-    private final Block student;
+    private final DistillableNetwork student;
     private final Block auxiliary;
 
     /**
@@ -28,7 +28,7 @@ public class StudentWithAuxiliary extends AbstractBlock {
      * @param auxiliary the distiller's {@code auxiliaryBlock()}, already initialised, or {@code
      *     null} for methods without trainable parameters
      */
-    public StudentWithAuxiliary(Block student, Block auxiliary) {
+    public StudentWithAuxiliary(DistillableNetwork student, Block auxiliary) {
         this.student = addChildBlock("student", student);
         this.auxiliary = auxiliary == null ? null : addChildBlock("auxiliary", auxiliary);
     }
@@ -42,6 +42,15 @@ public class StudentWithAuxiliary extends AbstractBlock {
      * @param params forwarded to the student
      * @return the student's output
      */
+    /**
+     * Returns the student.
+     *
+     * @return the student network
+     */
+    public DistillableNetwork student() {
+        return student;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {

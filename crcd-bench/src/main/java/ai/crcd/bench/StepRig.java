@@ -1,0 +1,201 @@
+package ai.crcd.bench;
+
+import ai.crcd.bench.suite.MethodSpec;
+import ai.crcd.core.DistillBatch;
+import ai.crcd.core.DistillSetup;
+import ai.crcd.core.DistillableNetwork;
+import ai.crcd.core.Distiller;
+import ai.crcd.core.DistillerOptions;
+import ai.crcd.core.Distillers;
+import ai.crcd.core.FeatureOutput;
+import ai.crcd.train.optim.MultiStepSchedule;
+import ai.crcd.train.optim.PyTorchSgd;
+import ai.crcd.core.StudentWithAuxiliary;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One method's training step, built as crcd-train's loop builds it: a frozen teacher forward in
+ * inference mode, the student (with the distiller's auxiliary block under one parent) forward
+ * and backward on cross-entropy plus the distiller's terms, a PyTorch-style SGD update of every
+ * trained parameter, then {@link Distiller#afterStep(DistillBatch)}.
+ *
+ * <p>Each rig owns its student, auxiliary block, optimiser state and distiller buffers; rigs
+ * share the teacher.
+ */
+public final class StepRig implements AutoCloseable {
+
+    private final MethodSpec method;
+    private final DistillableNetwork teacher;
+    private final ParameterStore teacherPs;
+    private final StudentWithAuxiliary net;
+    private final Distiller distiller;
+    private final PyTorchSgd optimizer;
+    private final ParameterStore trainPs;
+    private final List<Parameter> trained = new ArrayList<>();
+    private List<String> termNames;
+
+    /**
+     * Builds the rig.
+     *
+     * @param root the long-lived manager (parameters, buffers)
+     * @param teacher the initialised, frozen teacher
+     * @param student a fresh student network (initialised here)
+     * @param method the method: distiller name, options and cross-entropy weight
+     * @param inShape the input shape with batch 1, e.g. (1, 3, 32, 32)
+     * @param datasetLabels the training set's labels (their count is the data set size)
+     * @param seed the distiller's seed
+     * @param lr the SGD learning rate
+     */
+    public StepRig(NDManager root, DistillableNetwork teacher, DistillableNetwork student, MethodSpec method,
+            Shape inShape, int[] datasetLabels, long seed, double lr) {
+        this.method = method;
+        this.teacher = teacher;
+        this.teacherPs = new ParameterStore(root, false);
+        student.initialize(root, DataType.FLOAT32, inShape);
+        this.distiller = Distillers.create(method.method(),
+                new DistillerOptions("methods[" + method.label() + "].options", method.options()));
+        distiller.initialize(root, DistillSetup.builder()
+                .setFeatureDims(teacher.featureDim(), student.featureDim())
+                .setNumClasses(student.numClasses())
+                .optDatasetLabels(datasetLabels)
+                .optSeed(seed)
+                .optOutputShapes(List.of(teacher.getOutputShapes(new Shape[] {inShape})),
+                        List.of(student.getOutputShapes(new Shape[] {inShape})))
+                .build());
+        this.net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
+        for (Pair<String, Parameter> p : net.getParameters()) {
+            if (p.getValue().requiresGradient()) {
+                trained.add(p.getValue());
+            }
+        }
+        this.optimizer = PyTorchSgd.builder().setSchedule(new MultiStepSchedule(lr, List.of(), 0.1))
+                .optMomentum(0.9).optWeightDecay(5e-4).build();
+        this.trainPs = new ParameterStore(root, false);
+    }
+
+    /**
+     * Returns the method.
+     *
+     * @return the method
+     */
+    public MethodSpec method() {
+        return method;
+    }
+
+    /**
+     * Runs one training step and waits for it (the loss terms are read back).
+     *
+     * @param x (B, C, H, W) images in a per-step manager
+     * @param y (B) int64 labels
+     * @param indices (B) int64 sample indices
+     * @return the weighted loss terms in {@link #termNames()} order ("ce" first)
+     */
+    public float[] step(NDArray x, NDArray y, NDArray indices) {
+        FeatureOutput tOut = FeatureOutput.fromNDList(teacher.forward(teacherPs, new NDList(x), false));
+        DistillBatch db;
+        NDArray vec;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            FeatureOutput sOut = FeatureOutput.fromNDList(net.forward(trainPs, new NDList(x), true));
+            Map<String, NDArray> terms = new LinkedHashMap<>();
+            terms.put("ce", crossEntropy(sOut.logits(), y).mul(method.ceWeight()));
+            db = DistillBatch.builder().setTeacher(tOut).setStudent(sOut).setLabels(y).setIndices(indices)
+                    .setParameterStore(trainPs)
+                    .optHeadWeights(teacher.classifierWeight().getArray(),
+                            net.student().classifierWeight().getArray())
+                    .build();
+            terms.putAll(distiller.losses(db).asMap());
+            if (termNames == null) {
+                termNames = new ArrayList<>(terms.keySet());
+            }
+            NDArray stacked = NDArrays.stack(new NDList(terms.values())); // (T)
+            gc.backward(stacked.sum());
+            vec = stacked.stopGradient();
+        }
+        for (Parameter p : trained) {
+            NDArray w = p.getArray();
+            try (NDArray g = w.getGradient()) {
+                optimizer.update(p.getId(), w, g);
+                g.subi(g);
+            }
+        }
+        distiller.afterStep(db);
+        return vec.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    /**
+     * Returns the names of the loss terms returned by {@link #step}, known after the first step.
+     *
+     * @return the names, or {@code null} before the first step
+     */
+    public List<String> termNames() {
+        return termNames;
+    }
+
+    /**
+     * Returns the bytes held by the distiller's non-parameter state (buffers, memory banks).
+     *
+     * @return bytes
+     */
+    public long stateBytes() {
+        long sum = 0;
+        for (NDArray a : distiller.state()) {
+            sum += bytes(a);
+        }
+        return sum;
+    }
+
+    /**
+     * Returns the bytes of the auxiliary block's parameters (embeddings, relation networks, critics).
+     *
+     * @return bytes
+     */
+    public long auxParamBytes() {
+        Block aux = distiller.auxiliaryBlock();
+        long sum = 0;
+        if (aux != null) {
+            for (Pair<String, Parameter> p : aux.getParameters()) {
+                if (p.getValue().isInitialized()) {
+                    sum += bytes(p.getValue().getArray());
+                }
+            }
+        }
+        return sum;
+    }
+
+    private static long bytes(NDArray a) {
+        return a.getShape().size() * a.getDataType().getNumOfBytes();
+    }
+
+    /**
+     * Mean cross-entropy, as crcd-train computes it.
+     *
+     * @param logits (B, C)
+     * @param labels (B) int64
+     * @return a scalar
+     */
+    static NDArray crossEntropy(NDArray logits, NDArray labels) {
+        long classes = logits.getShape().get(1);
+        NDArray logp = logits.logSoftmax(1); // (B, C)
+        return logp.mul(labels.oneHot((int) classes)).sum().div(-logits.getShape().get(0));
+    }
+
+    @Override
+    public void close() {
+        distiller.close();
+    }
+}

@@ -1,0 +1,182 @@
+package ai.crcd.bench;
+
+import ai.crcd.bench.suite.MethodSpec;
+import ai.crcd.bench.suite.SuiteRunner;
+import ai.crcd.bench.suite.SuiteSpec;
+import ai.crcd.bench.suite.TrainingRunExecutor;
+import ai.crcd.train.Devices;
+import ai.crcd.train.TrainingException;
+import ai.crcd.train.config.ConfigException;
+import ai.crcd.train.data.DataSetException;
+import ai.djl.Device;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The benchmark command line.
+ *
+ * <pre>
+ * suite --suite configs/bench/fashion-mnist-quick.yaml --out runs/bench/fashion-mnist-quick [--resume]
+ * step  [--teacher resnet56 --student resnet20 --batch 64 --device cpu] --out runs/bench/step
+ * docs  --quick runs/bench/fashion-mnist-quick --step runs/bench/step [--out docs/benchmarks.md]
+ * </pre>
+ */
+@Command(name = "crcd-bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks comparing distillation methods: accuracy suites, step time and memory.",
+        subcommands = {SuiteMain.Suite.class, SuiteMain.Step.class, BenchDocs.class, GpuSmoke.class})
+public final class SuiteMain implements Runnable {
+
+    /**
+     * Runs the command line.
+     *
+     * @param args the arguments
+     */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * Returns the command line with clear one-line errors for bad input.
+     *
+     * @return the command line
+     */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new SuiteMain());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            Throwable t = e;
+            while (t.getCause() != null && !(t instanceof IllegalArgumentException || t instanceof ConfigException)) {
+                t = t.getCause();
+            }
+            if (t instanceof IllegalArgumentException || t instanceof java.io.IOException
+                    || t instanceof ConfigException || t instanceof TrainingException
+                    || t instanceof DataSetException) {
+                cmd.getErr().println("crcd-bench: " + t.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    /** {@code suite}: runs a suite file. */
+    @Command(name = "suite", mixinStandardHelpOptions = true,
+            description = "Train the teacher(s) once, then every method x seed student; write results.csv, "
+                    + "per_epoch.csv, table.md, accuracy.png and curves.png.")
+    static final class Suite implements Callable<Integer> {
+        @Option(names = "--suite", required = true, description = "the suite YAML, e.g. configs/bench/fashion-mnist-quick.yaml")
+        Path suite;
+
+        @Option(names = "--out", required = true, description = "the output folder, e.g. runs/bench/fashion-mnist-quick")
+        Path out;
+
+        @Option(names = "--resume", description = "continue a suite started in --out (skip finished runs)")
+        boolean resume;
+
+        @Option(names = "--max-runs", defaultValue = "2147483647",
+                description = "stop after this many runs (continue later with --resume)")
+        int maxRuns;
+
+        @Override
+        public Integer call() throws Exception {
+            SuiteSpec spec = SuiteSpec.load(suite);
+            SuiteRunner.Outcome o = SuiteRunner.builder().setSuite(spec, suite.toAbsolutePath().getParent())
+                    .setOut(out).setExecutor(new TrainingRunExecutor()).optResume(resume).optMaxRuns(maxRuns)
+                    .build().run();
+            Machine.write(out);
+            System.out.println("wrote " + out.resolve("table.md"));
+            return o.complete() ? 0 : 3;
+        }
+    }
+
+    /** {@code step}: the step-time and memory benchmark. */
+    @Command(name = "step", mixinStandardHelpOptions = true,
+            description = "Median training-step time and auxiliary memory per method for one pair.")
+    static final class Step implements Callable<Integer> {
+        @Option(names = "--teacher", defaultValue = "resnet56", description = "default: ${DEFAULT-VALUE}")
+        String teacher;
+
+        @Option(names = "--student", defaultValue = "resnet20", description = "default: ${DEFAULT-VALUE}")
+        String student;
+
+        @Option(names = "--batch", defaultValue = "64", split = ",",
+                description = "batch size(s), comma-separated; default: ${DEFAULT-VALUE}")
+        List<Integer> batches;
+
+        @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto; default: ${DEFAULT-VALUE}")
+        String device;
+
+        @Option(names = "--methods", split = ",",
+                description = "labels among vanilla, KD, CRD+KD, CRCD, FRCD, GRCD (default: all)")
+        List<String> methods;
+
+        @Option(names = "--warmup", defaultValue = "5", description = "untimed rounds; default: ${DEFAULT-VALUE}")
+        int warmup;
+
+        @Option(names = "--rounds", defaultValue = "20", description = "timed rounds; default: ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--classes", defaultValue = "100") int classes;
+
+        @Option(names = "--size", defaultValue = "32", description = "image side; default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--channels", defaultValue = "3", description = "image channels; default: ${DEFAULT-VALUE}")
+        int channels;
+
+        @Option(names = "--dataset-size", defaultValue = "50000",
+                description = "training labels (CRD bank rows); default: ${DEFAULT-VALUE}")
+        int datasetSize;
+
+        @Option(names = "--loader-batches", defaultValue = "20") int loaderBatches;
+
+        @Option(names = "--out", required = true, description = "folder for step-<device>-b<batch>.csv/.md")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            List<MethodSpec> chosen = selectMethods(methods);
+            Device dev = Devices.select(device); // cpu, gpu or auto; a clear error without CUDA
+            for (int batch : batches) {
+                StepBench.Result r = StepBench.builder().optPair(teacher, student).optBatch(batch)
+                        .optInput(classes, channels, size).optDatasetSize(datasetSize).optMethods(chosen)
+                        .optRounds(warmup, rounds).optLoaderBatches(loaderBatches).optDevice(dev).build().run();
+                String prefix = "step-" + (dev.isGpu() ? "gpu" : "cpu") + "-b" + batch;
+                r.write(out, prefix);
+                Machine.write(out);
+                System.out.println(r.markdown());
+                System.out.println("wrote " + out.resolve(prefix + ".csv") + " and .md");
+            }
+            return 0;
+        }
+    }
+
+    /**
+     * Picks methods from {@link StepBench#DEFAULT_METHODS} by label.
+     *
+     * @param labels the labels, or {@code null} for all
+     * @return the methods
+     */
+    static List<MethodSpec> selectMethods(List<String> labels) {
+        if (labels == null || labels.isEmpty()) {
+            return StepBench.DEFAULT_METHODS;
+        }
+        List<MethodSpec> out = new ArrayList<>();
+        for (String l : labels) {
+            MethodSpec m = StepBench.DEFAULT_METHODS.stream().filter(s -> s.label().equalsIgnoreCase(l.trim()))
+                    .findFirst().orElseThrow(() -> new IllegalArgumentException("--methods: unknown label '" + l
+                            + "', allowed: " + StepBench.DEFAULT_METHODS.stream().map(MethodSpec::label).toList()));
+            out.add(m);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# crcd benchmarks, one command each (docs/benchmarks.md):
+#   scripts/bench.sh quick    Fashion-MNIST quick suite (2 CPU cores, ~30-40 min; resumable: rerun to continue)
+#   scripts/bench.sh table5   CIFAR-100 Table 5 suite (GPU machines; days)
+#   scripts/bench.sh step     step time and memory, resnet56 -> resnet20, batch 64, CPU
+#   scripts/bench.sh docs     write the generated section of docs/benchmarks.md (+ docs/img/*.png)
+#   scripts/bench.sh all      quick, step, docs
+#   scripts/bench.sh cli ARGS  any SuiteMain command, e.g. "cli step --batch 256 --out runs/bench/step256"
+# Environment: BENCH_OUT (default runs/bench), MVN_FLAGS (e.g. -o for offline builds), JAVA_OPTS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT="${BENCH_OUT:-runs/bench}"
+cmd="${1:-}"
+[ -n "$cmd" ] || { sed -n '2,10p' "$0"; exit 2; }
+shift || true
+
+cp_file=crcd-bench/target/bench.classpath
+# shellcheck disable=SC2086
+if ! build_log=$(mvn -B -q ${MVN_FLAGS:-} -pl crcd-bench -am package -DskipTests \
+    dependency:build-classpath -Dmdep.outputFile="$PWD/$cp_file" -Dmdep.includeScope=runtime 2>&1); then
+  echo "$build_log" >&2
+  echo "scripts/bench.sh: the build failed (Maven output above)" >&2
+  exit 1
+fi
+CP="crcd-bench/target/classes:$(cat "$cp_file")"
+export DJL_OFFLINE="${DJL_OFFLINE:-true}"
+
+bench() {
+  # shellcheck disable=SC2086
+  java ${JAVA_OPTS:--Xmx6g} -Dai.djl.offline="$DJL_OFFLINE" -Djava.awt.headless=true \
+      -cp "$CP" ai.crcd.bench.SuiteMain "$@"
+}
+
+case "$cmd" in
+  quick)  bench suite --suite configs/bench/fashion-mnist-quick.yaml --out "$OUT/fashion-mnist-quick" --resume "$@" ;;
+  table5) bench suite --suite configs/bench/cifar100-table5.yaml --out "$OUT/cifar100-table5" --resume "$@" ;;
+  step)   bench step --out "$OUT/step" "$@" ;;
+  docs)   bench docs --suite "$OUT/fashion-mnist-quick" --step "$OUT/step" "$@" ;;
+  all)    "$0" quick && "$0" step && "$0" docs ;;
+  cli)    bench "$@" ;;
+  *)      echo "scripts/bench.sh: unknown command '$cmd'; use quick, table5, step, docs, all or cli" >&2; exit 2 ;;
+esac
