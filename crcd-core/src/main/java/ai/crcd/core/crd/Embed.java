@@ -1,5 +1,6 @@
 package ai.crcd.core.crd;
 
+import ai.crcd.core.crcd.FeatureElement;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
@@ -39,13 +40,14 @@ public final class Embed extends AbstractBlock {
     }
 
     /**
-     * Divides every row by its Euclidean norm (no epsilon, as RepDistiller's {@code Normalize}).
+     * Normalises every row to unit l2 norm, as RepDistiller's {@code Normalize}; shares
+     * {@link FeatureElement#l2Normalize}, whose 1e-12 floor only matters for an all-zero row.
      *
      * @param x (N, F)
      * @return (N, F) with unit rows
      */
     public static NDArray l2Normalise(NDArray x) {
-        return x.div(x.square().sum(new int[] {1}, true).sqrt()); // (N, F)
+        return FeatureElement.l2Normalize(x); // (N, F)
     }
 
     /** {@inheritDoc} */
