@@ -1,5 +1,7 @@
 package ai.crcd.bench;
 
+import ai.crcd.core.Scalars;
+import ai.crcd.train.TrainingRun;
 import ai.crcd.bench.suite.MethodSpec;
 import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillSetup;
@@ -112,7 +114,7 @@ public final class StepRig implements AutoCloseable {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             FeatureOutput sOut = FeatureOutput.fromNDList(net.forward(trainPs, new NDList(x), true));
             Map<String, NDArray> terms = new LinkedHashMap<>();
-            terms.put("ce", crossEntropy(sOut.logits(), y).mul(method.ceWeight()));
+            terms.put("ce", Scalars.mul(TrainingRun.crossEntropy(sOut.logits(), y), method.ceWeight()));
             db = DistillBatch.builder().setTeacher(tOut).setStudent(sOut).setLabels(y).setIndices(indices)
                     .setParameterStore(trainPs)
                     .optHeadWeights(teacher.classifierWeight().getArray(),
@@ -179,19 +181,6 @@ public final class StepRig implements AutoCloseable {
 
     private static long bytes(NDArray a) {
         return a.getShape().size() * a.getDataType().getNumOfBytes();
-    }
-
-    /**
-     * Mean cross-entropy, as crcd-train computes it.
-     *
-     * @param logits (B, C)
-     * @param labels (B) int64
-     * @return a scalar
-     */
-    static NDArray crossEntropy(NDArray logits, NDArray labels) {
-        long classes = logits.getShape().get(1);
-        NDArray logp = logits.logSoftmax(1); // (B, C)
-        return logp.mul(labels.oneHot((int) classes)).sum().div(-logits.getShape().get(0));
     }
 
     @Override

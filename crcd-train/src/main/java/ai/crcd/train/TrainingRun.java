@@ -670,13 +670,14 @@ public final class TrainingRun {
     }
 
     /**
-     * Mean cross-entropy.
+     * Mean cross-entropy, built from GC-safe ops (see {@link Scalars}); the loop's CE term, shared
+     * with crcd-bench's step benchmark.
      *
      * @param logits (B, C)
      * @param labels (B) int64
      * @return a scalar
      */
-    static NDArray crossEntropy(NDArray logits, NDArray labels) {
+    public static NDArray crossEntropy(NDArray logits, NDArray labels) {
         long classes = logits.getShape().get(1);
         NDArray logp = logits.logSoftmax(1); // (B, C)
         NDArray picked = logp.mul(labels.oneHot((int) classes)).sum(); // ()
