@@ -24,6 +24,9 @@ if ! build_log=$(mvn -B -q ${MVN_FLAGS:-} -pl crcd-bench -am package -DskipTests
 fi
 CP="crcd-bench/target/classes:$(cat "$cp_file")"
 export DJL_OFFLINE="${DJL_OFFLINE:-true}"
+# libtorch's OpenMP threads sleep instead of spinning while they wait: on a shared 2-core machine
+# spinning threads of two processes starve each other (steps several times slower).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 bench() {
   # shellcheck disable=SC2086
