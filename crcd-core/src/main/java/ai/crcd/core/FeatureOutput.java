@@ -18,13 +18,15 @@ import java.util.List;
  * index 0        logits              (B, C)          named "logits"
  * index 1        pooled feature      (B, D)          named "pooled"  (input of the final linear layer)
  * index 2        stem output         (B, C0, H0, W0) named "stem"
- * index 3..2+K   stage outputs       (B, Ck, Hk, Wk) named "stage1".."stageK" (after the stage's last ReLU)
+ * index 3..2+K   stage outputs       (B, Ck, Hk, Wk) named "stage1".."stageK" (the stage's output as
+ *                the next stage reads it: after its last ReLU, or the raw residual sum for WRNs)
  * index 3+K..    pre-activation stage outputs (only when requested)   named "preact1".."preactK"
  * </pre>
  *
  * <p>K is the number of stages of the architecture (3 for CIFAR ResNets and WRNs, 4 or 5 for the
  * others). The pre-activation variants are the same tensors before the stage's final ReLU (for
  * AB/FT-style distillers); networks return them only when built with pre-activation output on.
+ * Per-architecture details (WRN, MobileNetV2, ShuffleNetV2) are in docs/models.md.
  * Arrays carry the names above ({@link NDArray#getName()}) so that the layout can be checked.
  */
 public final class FeatureOutput {
