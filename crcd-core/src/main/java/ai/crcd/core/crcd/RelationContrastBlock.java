@@ -245,16 +245,7 @@ public class RelationContrastBlock extends AbstractBlock {
         long p = anchors.getShape().get(0);
         long q = samples.getShape().get(0);
         long r = anchors.getShape().get(1);
-        NDArray w = relation.outputWeight(ps, dev, training); // (R, R)
-        NDArray c = relation.outputBias(ps, dev, training); // (R)
-        NDArray v = critic.linearWeight(ps, dev, training); // (R, C)
-        NDArray e = critic.linearBias(ps, dev, training); // (C)
-        NDArray wv = w.matMul(v); // (R, C)
-        wv.attach(step); // parameters come first here: move the result off their manager
-        NDArray c2 = c.expandDims(0); // (1, R)
-        c2.attach(step);
-        NDArray cv = c2.matMul(v).add(e); // (1, C)
-        NDArray weight = wv.concat(cv, 0); // (R + 1, C)
+        NDArray weight = foldedWeight(ps, relation, critic, dev, step, training); // (R + 1, C)
         NDArray a1 = anchors.concat(step.ones(new Shape(p, 1), anchors.getDataType()), 1); // (P, R+1)
         NDArray s1 =
                 samples.neg().concat(step.zeros(new Shape(q, 1), samples.getDataType()), 1); // (Q, R+1)
@@ -291,6 +282,31 @@ public class RelationContrastBlock extends AbstractBlock {
         return FeatureElement.l2Normalize(out); // (P * Q, C)
     }
 
+    /**
+     * The relation's output map folded into the linear critic: rows 0..R-1 are {@code W V}, row R is
+     * {@code c V + e} (so {@code h2(W x + c) = [x, 1] . weight} before normalisation).
+     *
+     * @return (R + 1, C), in the step's manager
+     */
+    private static NDArray foldedWeight(
+            ParameterStore ps,
+            RelationBlock relation,
+            CriticHead critic,
+            Device dev,
+            NDManager step,
+            boolean training) {
+        NDArray w = relation.outputWeight(ps, dev, training); // (R, R)
+        NDArray c = relation.outputBias(ps, dev, training); // (R)
+        NDArray v = critic.linearWeight(ps, dev, training); // (R, C)
+        NDArray e = critic.linearBias(ps, dev, training); // (C)
+        NDArray wv = w.matMul(v); // (R, C)
+        wv.attach(step); // parameters come first here: move the result off their manager
+        NDArray c2 = c.expandDims(0); // (1, R)
+        c2.attach(step);
+        NDArray cv = c2.matMul(v).add(e); // (1, C)
+        return wv.concat(cv, 0); // (R + 1, C)
+    }
+
     /** Applies the relation's output map and the critic to hidden relations (P, Q, R). */
     private NDArray head(
             ParameterStore ps,
@@ -299,19 +315,15 @@ public class RelationContrastBlock extends AbstractBlock {
             CriticHead critic,
             boolean training) {
         Device dev = hidden.getDevice();
+        if (fold && critic.type() == CriticHead.Type.LINEAR) {
+            long r = hidden.getShape().get(2);
+            NDList wc =
+                    foldedWeight(ps, relation, critic, dev, hidden.getManager(), training)
+                            .split(new long[] {r}, 0); // (R, C), (1, C)
+            return FeatureElement.l2Normalize(hidden.matMul(wc.get(0)).add(wc.get(1))); // (P, Q, C)
+        }
         NDArray w = relation.outputWeight(ps, dev, training); // (R, R)
         NDArray c = relation.outputBias(ps, dev, training); // (R)
-        if (fold && critic.type() == CriticHead.Type.LINEAR) {
-            NDManager step = hidden.getManager();
-            NDArray v = critic.linearWeight(ps, dev, training); // (R, C)
-            NDArray e = critic.linearBias(ps, dev, training); // (C)
-            NDArray wv = w.matMul(v); // (R, C)
-            wv.attach(step); // parameters come first here: move the result off their manager
-            NDArray c2 = c.expandDims(0); // (1, R)
-            c2.attach(step);
-            NDArray cv = c2.matMul(v).add(e); // (1, C)
-            return FeatureElement.l2Normalize(hidden.matMul(wv).add(cv)); // (P, Q, C)
-        }
         return critic.apply(ps, hidden.matMul(w).add(c), training); // (P, Q, C)
     }
 
