@@ -32,13 +32,15 @@ class StepMemoryEstimateTest {
     }
 
     @Test
-    void crcdIsDominatedByTheScoresOfEveryNegative() {
-        // per element, in float32: B x B x N scores (10 copies) and B x (B + N) x (R + 1) hidden
-        // relations (2 copies, folded critic); with N = 1e9 the rest is below 10 %
+    void crcdIsDominatedByScoresHiddenRelationsAndCriticOutputs() {
+        // per element, in float32: B x B x N scores (10 copies), B x (B + N) x (R + 1) hidden
+        // relations (2 copies, folded critic), B x (2B + N) x C critic outputs (4 copies); with
+        // N = 1e9 the rest (the buffer N x Ds) is below 10 %
         long huge = estimate("crcd", Map.of("negatives", 1_000_000_000), 64);
         double scores = 64.0 * 64 * 1e9 * 10;
         double hidden = 64.0 * (64 + 1e9) * 257 * 2;
-        double dominant = 2 * 4 * (scores + hidden);
+        double critic = 64.0 * (128 + 1e9) * 128 * 4;
+        double dominant = 2 * 4 * (scores + hidden + critic);
         assertTrue(huge >= dominant && huge < 1.1 * dominant, huge + " vs " + dominant);
         // one element (frcd) is half of crcd
         long f = estimate("frcd", Map.of("negatives", 1_000_000_000), 64);
