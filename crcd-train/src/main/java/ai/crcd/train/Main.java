@@ -85,7 +85,22 @@ public final class Main implements Callable<Integer> {
                     }
                     return Failures.report(e, runDir, System.err);
                 });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (Throwable e) { // errors picocli lets through (out of memory, native libraries)
+            return Failures.report(e, afterFailure(cl.getParseResult()), System.err);
+        }
+    }
+
+    /** Cleans up after the innermost command that failed; returns its run folder or null. */
+    private static Path afterFailure(CommandLine.ParseResult pr) {
+        while (pr != null && pr.hasSubcommand()) {
+            pr = pr.subcommand();
+        }
+        if (pr != null && pr.commandSpec().userObject() instanceof RunBase) {
+            return ((RunBase) pr.commandSpec().userObject()).afterFailure();
+        }
+        return null;
     }
 
     /** Options shared by the commands that read a config. */
