@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens the data sets by name. See {@code docs/data.md} for folders, formats and constants.
+ * Options are checked by {@link DataOptions}; {@link #openSplits} opens the training and test
+ * split together (one class list, the training split's statistics, {@link TestSplit}).
  *
  * <table>
  *   <caption>Data sets</caption>
@@ -24,10 +26,11 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>fashion-mnist</td><td>{@code /usr/share/datasets/fashion-mnist}</td>
  *       <td>1x28x28, 10</td><td>perClass</td></tr>
  *   <tr><td>mnist</td><td>{@code <data>/mnist}</td><td>1x28x28, 10</td><td>perClass</td></tr>
- *   <tr><td>image-folder</td><td>required</td><td>from the images</td>
- *       <td>size, channels, perClass</td></tr>
+ *   <tr><td>image-folder</td><td>required: {@code train/} and {@code test/} holding one
+ *       sub-folder per class (or the class folders directly, with a held-out test split)</td>
+ *       <td>from the training images</td><td>size, channels, perClass</td></tr>
  *   <tr><td>synthetic</td><td>none</td><td>options</td>
- *       <td>size, classes, channels, height, width, seed, perClass</td></tr>
+ *       <td>size, testSize, classes, channels, height, width, seed, perClass</td></tr>
  * </table>
  *
  * <p>{@code <data>} is the system property {@code crcd.data.dir}, else the environment variable

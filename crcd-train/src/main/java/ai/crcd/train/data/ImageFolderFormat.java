@@ -15,7 +15,8 @@ import javax.imageio.ImageIO;
 /**
  * A folder of images with one sub-folder per class, for users' own data: {@code root/<class>/*.png}
  * (PNG, JPEG, BMP, GIF: whatever {@link ImageIO} decodes). Classes are the sub-folder names in
- * sorted order (label = position); files are read in sorted order. Images are decoded to RGB (3
+ * sorted order (label = position), or, for a test split, the training split's class list given
+ * by the caller (a folder of another class is an error); files are read in sorted order. Images are decoded to RGB (3
  * channels) or grey (1 channel). With a target size every image is resized to it (bilinear);
  * without one all images must have the size of the first, else the odd file is named in the
  * error.
