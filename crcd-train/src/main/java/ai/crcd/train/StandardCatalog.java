@@ -71,11 +71,11 @@ final class StandardCatalog implements Catalog {
             }
             TestSplit testSplit = TestSplit.parse(data.testSplit);
             return DataSets.openSplits(
-                            data.name,
-                            data.root == null ? null : Path.of(data.root),
-                            DataOptions.of(data.name, opts),
-                            testSplit,
-                            seed);
+                    data.name,
+                    data.root == null ? null : Path.of(data.root),
+                    DataOptions.of(data.name, opts),
+                    testSplit,
+                    seed);
         } catch (DataSetException | IllegalArgumentException e) {
             throw new ConfigException(
                     "data: cannot open '" + data.name + "' (" + oneLine(e.getMessage()) + ")");
