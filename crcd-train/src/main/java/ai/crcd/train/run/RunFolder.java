@@ -209,18 +209,6 @@ public final class RunFolder {
     }
 
     /**
-     * Says which checkpoint a run that stops now keeps, for failure messages.
-     *
-     * @param epochsDone the epochs completed (and checkpointed) so far
-     * @return e.g. {@code "the last good checkpoint (epoch 3) was kept"}
-     */
-    public static String lastGood(int epochsDone) {
-        return epochsDone > 0
-                ? "the last good checkpoint (epoch " + epochsDone + ") was kept"
-                : "no checkpoint was written yet (the run stopped in its first epoch)";
-    }
-
-    /**
      * Describes why a checkpoint could not be read, in plain words (one line).
      *
      * @param e the failure of {@code Checkpoint.read}
