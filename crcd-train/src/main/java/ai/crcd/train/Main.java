@@ -35,6 +35,7 @@ import picocli.CommandLine.Option;
             Main.Distill.class,
             Main.Run.class,
             Main.Validate.class,
+            ImportCommand.class, // h6-import
             CommandLine.HelpCommand.class
         })
 public final class Main implements Callable<Integer> {

@@ -15,6 +15,7 @@ import ai.crcd.train.config.ConfigValidator;
 import ai.crcd.train.config.RunConfig;
 import ai.crcd.train.data.BatchLoader;
 import ai.crcd.train.data.IndexedBatch;
+import ai.crcd.train.imports.TorchImport;
 import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
 import ai.crcd.train.run.Checkpoint;
@@ -199,7 +200,11 @@ public final class TrainingRun {
                 teacher = catalog.createModel(cfg.teacher.name, classes, train.channels());
                 teacher.initialize(root, DataType.FLOAT32, inShape);
                 try {
-                    ParameterFiles.read(teacher, Path.of(cfg.teacher.checkpoint), root);
+                    if (TorchImport.isTorchFile(Path.of(cfg.teacher.checkpoint))) { // h6-import
+                        TorchImport.loadTeacher(teacher, cfg.teacher.name, cfg.teacher.checkpoint, root);
+                    } else {
+                        ParameterFiles.read(teacher, Path.of(cfg.teacher.checkpoint), root);
+                    }
                 } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
                     throw new ConfigException("teacher.checkpoint: " + e.getMessage());
                 } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package ai.crcd.train.imports;
 
+import ai.crcd.train.config.ConfigException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -49,6 +50,26 @@ public final class TorchImport {
     public static boolean isTorchFile(Path file) {
         String n = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         return n.endsWith(".pth") || n.endsWith(".pt") || n.endsWith(".pth.tar") || n.endsWith(".ckpt");
+    }
+
+    /**
+     * Loads a PyTorch checkpoint given as {@code teacher.checkpoint} into the teacher network.
+     *
+     * @param teacher the teacher, initialised
+     * @param model {@code teacher.name}, selecting the name map
+     * @param checkpoint the value of {@code teacher.checkpoint}
+     * @param manager a manager for temporary arrays
+     * @throws ConfigException one line starting with {@code teacher.checkpoint:} naming the file
+     *     and the first missing, unexpected or mis-shaped tensor, or why it cannot be read
+     * @throws IOException if reading fails
+     */
+    public static void loadTeacher(Block teacher, String model, String checkpoint, NDManager manager)
+            throws IOException {
+        try {
+            load(teacher, model, Path.of(checkpoint), manager);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("teacher.checkpoint: " + e.getMessage());
+        }
     }
 
     /**
