@@ -410,6 +410,41 @@ class ShuffleNetV2(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))  # avg_pool2d(4) at 32x32
 
 
+# ---------------------------------------------------------------- torchvision's resnet18/34
+class TorchvisionResNet(nn.Module):
+    """torchvision.models.resnet (BasicBlock variant): the names of torchvision's checkpoints."""
+
+    def __init__(self, layers, num_classes=1000, in_ch=3):
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(in_ch, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(64, layers[0])
+        self.layer2 = self._make_layer(128, layers[1], 2)
+        self.layer3 = self._make_layer(256, layers[2], 2)
+        self.layer4 = self._make_layer(512, layers[3], 2)
+        self.fc = nn.Linear(512, num_classes)
+
+    def _make_layer(self, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes))
+        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        for _ in range(1, blocks):
+            layers.append(BasicBlock(planes, planes))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 # ---------------------------------------------------------------- the 22 names of crcd's zoo
 def create(name, num_classes, in_ch=3):
     resnets = {'resnet8': 8, 'resnet14': 14, 'resnet20': 20, 'resnet32': 32, 'resnet44': 44,
@@ -433,6 +468,10 @@ def create(name, num_classes, in_ch=3):
         return ShuffleNetV2(num_classes, in_ch)
     if name == 'ResNet50':
         return ResNet50(num_classes, in_ch)
+    if name == 'resnet18':
+        return TorchvisionResNet([2, 2, 2, 2], num_classes, in_ch)
+    if name == 'resnet34':
+        return TorchvisionResNet([3, 4, 6, 3], num_classes, in_ch)
     raise ValueError(name)
 
 
@@ -441,7 +480,7 @@ NAMES = ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 
          'vgg11', 'vgg13', 'vgg16', 'vgg19', 'MobileNetV2', 'ShuffleV1', 'ShuffleV2', 'ResNet50']
 
 
-def low_entropy_(net):
+def low_entropy_(net, zeros=0.6):
     """Random weights and BN statistics: k * 2^e, k small, mostly 0 (exact in float16)."""
     with torch.no_grad():
         for name, t in net.state_dict().items():
@@ -456,16 +495,18 @@ def low_entropy_(net):
                 k = torch.randint(2, 7, t.shape).float() / 4
             else:  # conv / linear weight: fan-in scaled, 60 % zeros
                 fan_in = n // t.shape[0]
-                scale = 2.0 ** round(math.log2(math.sqrt(2.0 / fan_in) / 2.0 / math.sqrt(0.4)))
+                keep = 1.0 - zeros
+                scale = 2.0 ** round(math.log2(math.sqrt(2.0 / fan_in) / 2.0 / math.sqrt(keep)))
                 k = torch.randint(-3, 4, t.shape).float()
-                k[torch.rand(t.shape) < 0.6] = 0
+                k[torch.rand(t.shape) < zeros] = 0
                 k = k * scale
             t.copy_(k)
 
 
 def gz(path):
-    with open(path, 'rb') as src, gzip.open(path + '.gz', 'wb', compresslevel=9) as dst:
-        shutil.copyfileobj(src, dst)
+    with open(path, 'rb') as src, open(path + '.gz', 'wb') as raw:
+        with gzip.GzipFile('', 'wb', 9, raw, mtime=0) as dst:  # reproducible bytes
+            shutil.copyfileobj(src, dst)
     os.remove(path)
 
 
@@ -476,11 +517,12 @@ def save_both(obj, stem):
     gz(stem + '.legacy.pth')
 
 
-def fixture(name, classes, wrap=None, half=False, noncontiguous=None):
+def fixture(name, classes, wrap=None, half=False, noncontiguous=None, size=32, zeros=0.6,
+            legacy=True):
     net = create(name, classes)
-    low_entropy_(net)
+    low_entropy_(net, zeros)
     net.eval()
-    x = (torch.randint(-8, 9, (4, 3, 32, 32)).float() / 4)
+    x = (torch.randint(-8, 9, (4, 3, size, size)).float() / 4)
     with torch.no_grad():
         logits = net(x)
     sd = net.state_dict()
@@ -491,7 +533,11 @@ def fixture(name, classes, wrap=None, half=False, noncontiguous=None):
         sd[noncontiguous] = w.t().contiguous().t()
         assert not sd[noncontiguous].is_contiguous()
     obj = sd if wrap is None else {wrap: sd, 'epoch': 240, 'best_acc': 73.5}
-    save_both(obj, name)
+    if legacy:
+        save_both(obj, name)
+    else:
+        torch.save(obj, name + '.pth')
+        gz(name + '.pth')
     torch.save({'input': x, 'logits': logits}, name + '.io.pt')
     gz(name + '.io.pt')
     print(name, 'classes', classes, 'top-1', logits.argmax(1).tolist())
@@ -513,4 +559,12 @@ if __name__ == '__main__':
     fm = create('resnet8', 10, in_ch=1)
     low_entropy_(fm)
     torch.save({'model': fm.state_dict(), 'epoch': 1}, 'fashion_resnet8.pth')
+    # torchvision's layout (crcd-models resnet18/resnet34): names and shapes at 1000 classes, and
+    # one resnet18 (zip format only, 97 % zero weights to stay small) at 64x64
+    with open('torchvision_keys.txt', 'w') as f:
+        f.write('# model key shape (1000 classes, 3 input channels), written by make_fixtures.py\n')
+        for name in ['resnet18', 'resnet34']:
+            for k, v in create(name, 1000).state_dict().items():
+                f.write('%s %s %s\n' % (name, k, ','.join(str(s) for s in v.shape)))
+    fixture('resnet18', 5, size=64, zeros=0.97, legacy=False, half=True)
     print('done')

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 /**
  * PyTorch {@code state_dict} names of crcd's networks, one map per model family: RepDistiller's
  * CIFAR ResNet ({@code resnet8 ... resnet32x4}), ResNet50, WRN, VGG, MobileNetV2 ({@code
- * mobile_half}), ShuffleV1 and ShuffleV2. Weights map one to one (a DJL conv/linear weight has
+ * mobile_half}), ShuffleV1 and ShuffleV2, and torchvision's ImageNet {@code resnet18}/{@code
+ * resnet34} (the names of RepDistiller's CIFAR ResNet: conv1, bn1, layerS.i.*, downsample, fc). Weights map one to one (a DJL conv/linear weight has
  * PyTorch's layout; crcd's strided 1x1 convs are a subsample plus a stride-1 conv with the same
  * weight; BatchNorm gamma/beta/running mean/var are PyTorch's weight/bias/running_mean/running_var,
  * only the momentum convention differs, which does not touch the values). {@code
@@ -30,6 +31,7 @@ public final class NameMaps {
 
     private static final Pattern SEGMENT = Pattern.compile("^(\\d+)(.+)$");
     private static final Pattern CIFAR_RESNET = Pattern.compile("^resnet(8|14|20|32|44|56|110)(x4)?$");
+    private static final Pattern TORCHVISION_RESNET = Pattern.compile("^resnet(18|34)$");
     private static final int[] MOBILE_BLOCKS = {1, 2, 3, 4, 3, 3, 1};
 
     private NameMaps() {}
@@ -41,7 +43,7 @@ public final class NameMaps {
      */
     public static String supported() {
         return "resnet8..resnet110, resnet8x4, resnet32x4, ResNet50, wrn_*, vgg*, MobileNetV2,"
-                + " ShuffleV1, ShuffleV2";
+                + " ShuffleV1, ShuffleV2, torchvision's resnet18/resnet34";
     }
 
     /**
@@ -84,8 +86,8 @@ public final class NameMaps {
 
     private static Family family(String model) {
         String m = model == null ? "" : model.trim().toLowerCase(Locale.ROOT);
-        if (CIFAR_RESNET.matcher(m).matches()) {
-            return NameMaps::cifarResNet;
+        if (CIFAR_RESNET.matcher(m).matches() || TORCHVISION_RESNET.matcher(m).matches()) {
+            return NameMaps::cifarResNet; // torchvision's resnet18/34 use the same names
         }
         if (m.equals("resnet50")) {
             return NameMaps::resNet50;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.crcd.models.CifarNetwork;
 import ai.crcd.models.Models;
@@ -47,24 +48,27 @@ class TorchImportTest {
         };
         Stream.Builder<Arguments> s = Stream.builder();
         for (Object[] m : f) {
-            s.add(Arguments.of(m[0], m[1], ".pth"));
-            s.add(Arguments.of(m[0], m[1], ".legacy.pth"));
+            s.add(Arguments.of(m[0], m[1], ".pth", 32));
+            s.add(Arguments.of(m[0], m[1], ".legacy.pth", 32));
         }
+        // torchvision's layout (crcd-models' ImageNet resnet18), float16, 64x64, zip format only
+        s.add(Arguments.of("resnet18", 5, ".pth", 64));
         return s.build();
     }
 
     @ParameterizedTest(name = "{0}{2}")
     @MethodSource("fixtures")
-    void importedNetworkGivesPyTorchLogits(String model, int classes, String format)
+    void importedNetworkGivesPyTorchLogits(String model, int classes, String format, int size)
             throws IOException {
+        assumeTrue(Models.names().contains(model), model + " is not in crcd-models (yet)");
         Path file = TorchFixtures.copy(model + format, tmp);
         Map<String, TorchTensor> io =
                 TorchCheckpoint.readStateDict(TorchFixtures.copy(model + ".io.pt", tmp));
-        TorchTensor input = io.get("input"); // (4, 3, 32, 32)
+        TorchTensor input = io.get("input"); // (4, 3, size, size)
         TorchTensor expected = io.get("logits"); // (4, classes)
         try (NDManager m = NDManager.newBaseManager()) {
             CifarNetwork net = Models.create(model, classes, 3);
-            net.initialize(m, DataType.FLOAT32, new Shape(1, 3, 32, 32));
+            net.initialize(m, DataType.FLOAT32, new Shape(1, 3, size, size));
             TorchImport.load(net, model, file, m);
             NDArray x = m.create(input.toFloatArray(), new Shape(input.shape()));
             NDArray logits =
@@ -100,11 +104,27 @@ class TorchImportTest {
 
     @Test
     void nameMapsCoverAllRepDistillerModelsWithTheirShapes() throws IOException {
+        Map<String, Map<String, String>> torch = keys("repdistiller_keys.txt", 100);
+        assertEquals(22, torch.size(), "all 22 models in the key list");
+        for (String model : torch.keySet()) {
+            assertTrue(Models.names().contains(model), model);
+        }
+    }
+
+    @Test
+    void torchvisionNameMapsMatchTorchvisionKeys() throws IOException {
+        assumeTrue(Models.names().contains("resnet18"), "crcd-models has no resnet18 (yet)");
+        assertEquals(2, keys("torchvision_keys.txt", 1000).size());
+    }
+
+    /** Checks the name maps against a key list of make_fixtures.py; returns the list. */
+    private static Map<String, Map<String, String>> keys(String list, int classes)
+            throws IOException {
         Map<String, Map<String, String>> torch = new LinkedHashMap<>(); // model -> key -> shape
         for (String line :
                 new String(
                                 TorchImportTest.class
-                                        .getResourceAsStream("/torch-fixtures/repdistiller_keys.txt")
+                                        .getResourceAsStream("/torch-fixtures/" + list)
                                         .readAllBytes(),
                                 StandardCharsets.UTF_8)
                         .split("\n")) {
@@ -116,11 +136,10 @@ class TorchImportTest {
                 torch.computeIfAbsent(p[0], k -> new LinkedHashMap<>()).put(p[1], p[2]);
             }
         }
-        assertEquals(Models.names().size(), torch.size(), "all 22 models in the key list");
-        for (String model : Models.names()) {
+        for (String model : torch.keySet()) {
             Map<String, String> want = torch.get(model);
             try (NDManager m = NDManager.newBaseManager()) {
-                CifarNetwork net = Models.create(model, 100, 3);
+                CifarNetwork net = Models.create(model, classes, 3);
                 net.initialize(m, DataType.FLOAT32, new Shape(1, 3, 32, 32));
                 Map<String, String> got = new LinkedHashMap<>();
                 Map<String, String> names =
@@ -133,6 +152,7 @@ class TorchImportTest {
                 assertEquals(new java.util.TreeMap<>(want), new java.util.TreeMap<>(got), model);
             }
         }
+        return torch;
     }
 
     @Test
