@@ -11,6 +11,10 @@ import ai.crcd.train.run.ParameterFiles;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code import}: converts a PyTorch checkpoint of a zoo model (RepDistiller, mdistiller, any
@@ -71,8 +73,7 @@ final class ImportCommand implements Callable<Integer> {
             throw new ConfigException("import --from: " + e.getMessage());
         }
         // the class count and input channels the file was made for, from its classifier and stem
-        List<String> names =
-                new ArrayList<>(Models.create(model, 1, 1).getParameters().keys());
+        List<String> names = new ArrayList<>(Models.create(model, 1, 1).getParameters().keys());
         Map<String, String> map;
         try {
             map = NameMaps.map(model, names);

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.crcd.train.data.IdxFormat;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,8 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Fashion-MNIST-layout distillation from the command line with a PyTorch-made teacher
@@ -47,19 +49,30 @@ class ImportedTeacherDistillTest {
                 capture(
                         out,
                         "import",
-                        "--from", pth.toString(),
-                        "--model", "resnet8",
-                        "--out", tmp.resolve("imported").toString());
+                        "--from",
+                        pth.toString(),
+                        "--model",
+                        "resnet8",
+                        "--out",
+                        tmp.resolve("imported").toString());
         assertEquals(0, code, out[0]);
-        assertTrue(out[0].contains("imported resnet8 (10 classes, 1 input channel, 47 tensors)"), out[0]);
+        assertTrue(
+                out[0].contains("imported resnet8 (10 classes, 1 input channel, 47 tensors)"),
+                out[0]);
         Path params = tmp.resolve("imported").resolve(ImportCommand.PARAMS_FILE);
         assertTrue(Files.isRegularFile(params));
 
         Path runPth = tmp.resolve("run-pth");
         Path runParams = tmp.resolve("run-params");
-        assertEquals(0, Main.run("distill", "--config", config(data, pth, runPth, "resnet8").toString()));
         assertEquals(
-                0, Main.run("distill", "--config", config(data, params, runParams, "resnet8").toString()));
+                0,
+                Main.run("distill", "--config", config(data, pth, runPth, "resnet8").toString()));
+        assertEquals(
+                0,
+                Main.run(
+                        "distill",
+                        "--config",
+                        config(data, params, runParams, "resnet8").toString()));
         assertArrayEquals(
                 Files.readAllBytes(runParams.resolve(TrainingRun.MODEL_FILE)),
                 Files.readAllBytes(runPth.resolve(TrainingRun.MODEL_FILE)),
@@ -72,7 +85,10 @@ class ImportedTeacherDistillTest {
         assertEquals(2, code, err[0]);
         assertEquals(1, err[0].trim().lines().count(), err[0]);
         assertTrue(
-                err[0].startsWith("config error: teacher.checkpoint: " + pth + ": missing tensor 'layer1.1.conv1.weight'"),
+                err[0].startsWith(
+                        "config error: teacher.checkpoint: "
+                                + pth
+                                + ": missing tensor 'layer1.1.conv1.weight'"),
                 err[0]);
         assertFalse(Files.exists(tmp.resolve("run-bad").resolve(TrainingRun.MODEL_FILE)));
     }
@@ -81,13 +97,21 @@ class ImportedTeacherDistillTest {
         String yaml =
                 "kind: distill\n"
                         + "seed: 3\n"
-                        + "data: {name: fashion-mnist, root: " + data + ", augment: false,"
+                        + "data: {name: fashion-mnist, root: "
+                        + data
+                        + ", augment: false,"
                         + " batch_size: 8, test_batch_size: 20}\n"
                         + "model: {name: resnet8}\n"
-                        + "teacher: {name: " + teacherName + ", checkpoint: " + teacher + "}\n"
+                        + "teacher: {name: "
+                        + teacherName
+                        + ", checkpoint: "
+                        + teacher
+                        + "}\n"
                         + "optim: {lr: 0.05, epochs: 1, milestones: [1]}\n"
                         + "distill: {method: kd, options: {alpha: 0.9, temperature: 4}}\n"
-                        + "output: {dir: " + out + ", progress_seconds: 0}\n";
+                        + "output: {dir: "
+                        + out
+                        + ", progress_seconds: 0}\n";
         return Files.writeString(tmp.resolve(out.getFileName() + ".yaml"), yaml);
     }
 

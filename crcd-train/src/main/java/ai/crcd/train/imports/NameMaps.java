@@ -13,24 +13,24 @@ import java.util.regex.Pattern;
  * PyTorch {@code state_dict} names of crcd's networks, one map per model family: RepDistiller's
  * CIFAR ResNet ({@code resnet8 ... resnet32x4}), ResNet50, WRN, VGG, MobileNetV2 ({@code
  * mobile_half}), ShuffleV1 and ShuffleV2, and torchvision's ImageNet {@code resnet18}/{@code
- * resnet34} (the names of RepDistiller's CIFAR ResNet: conv1, bn1, layerS.i.*, downsample, fc). Weights map one to one (a DJL conv/linear weight has
- * PyTorch's layout; crcd's strided 1x1 convs are a subsample plus a stride-1 conv with the same
- * weight; BatchNorm gamma/beta/running mean/var are PyTorch's weight/bias/running_mean/running_var,
- * only the momentum convention differs, which does not touch the values). {@code
- * num_batches_tracked} has no counterpart.
+ * resnet34} (the names of RepDistiller's CIFAR ResNet: conv1, bn1, layerS.i.*, downsample, fc).
+ * Weights map one to one (a DJL conv/linear weight has PyTorch's layout; crcd's strided 1x1 convs
+ * are a subsample plus a stride-1 conv with the same weight; BatchNorm gamma/beta/running mean/var
+ * are PyTorch's weight/bias/running_mean/running_var, only the momentum convention differs, which
+ * does not touch the values). {@code num_batches_tracked} has no counterpart.
  *
  * <p>crcd's parameter names are DJL paths such as {@code
  * 02stage1_01ResidualUnit_01branch_02ConvBn_02bn_gamma}: each segment is a 1-based child position
  * and the child's name. Two places differ in structure from RepDistiller: WRN's pre-activation
- * BatchNorm {@code bn1} of a block is held by crcd at the end of the previous unit ({@code
- * nextBn}, the last one is RepDistiller's final {@code bn1}), and MobileNetV2's seven {@code
- * blocks} are crcd's four stages (1+2, 3, 4+3, 3+1 inverted residuals). The full tables are in
- * docs/import.md.
+ * BatchNorm {@code bn1} of a block is held by crcd at the end of the previous unit ({@code nextBn},
+ * the last one is RepDistiller's final {@code bn1}), and MobileNetV2's seven {@code blocks} are
+ * crcd's four stages (1+2, 3, 4+3, 3+1 inverted residuals). The full tables are in docs/import.md.
  */
 public final class NameMaps {
 
     private static final Pattern SEGMENT = Pattern.compile("^(\\d+)(.+)$");
-    private static final Pattern CIFAR_RESNET = Pattern.compile("^resnet(8|14|20|32|44|56|110)(x4)?$");
+    private static final Pattern CIFAR_RESNET =
+            Pattern.compile("^resnet(8|14|20|32|44|56|110)(x4)?$");
     private static final Pattern TORCHVISION_RESNET = Pattern.compile("^resnet(18|34)$");
     private static final int[] MOBILE_BLOCKS = {1, 2, 3, 4, 3, 3, 1};
 
@@ -77,7 +77,10 @@ public final class NameMaps {
             }
             if (module == null) {
                 throw new IllegalArgumentException(
-                        "no PyTorch name for crcd parameter '" + crcdNames.get(i) + "' of " + model);
+                        "no PyTorch name for crcd parameter '"
+                                + crcdNames.get(i)
+                                + "' of "
+                                + model);
             }
             out.put(crcdNames.get(i), module + "." + p.torchParam());
         }
@@ -108,7 +111,11 @@ public final class NameMaps {
             return NameMaps::shuffleV2;
         }
         throw new IllegalArgumentException(
-                "no PyTorch name map for model '" + model + "' (maps exist for " + supported() + ")");
+                "no PyTorch name map for model '"
+                        + model
+                        + "' (maps exist for "
+                        + supported()
+                        + ")");
     }
 
     /** Maps a parsed crcd parameter path to the PyTorch module that owns the tensor. */
@@ -117,12 +124,14 @@ public final class NameMaps {
         String module(Path p, Map<Integer, Integer> unitsPerStage);
     }
 
-    // RepDistiller models/resnet.py: conv1, bn1, layer{1-3}.{i}.{conv1,bn1,conv2,bn2,downsample.0/1}, fc
+    // RepDistiller models/resnet.py: conv1, bn1,
+    // layer{1-3}.{i}.{conv1,bn1,conv2,bn2,downsample.0/1}, fc
     private static String cifarResNet(Path p, Map<Integer, Integer> units) {
         return resNetLike(p, "downsample", "fc");
     }
 
-    // RepDistiller models/resnetv2.py: conv1, bn1, layer{1-4}.{i}.{conv1..3,bn1..3,shortcut.0/1}, linear
+    // RepDistiller models/resnetv2.py: conv1, bn1, layer{1-4}.{i}.{conv1..3,bn1..3,shortcut.0/1},
+    // linear
     private static String resNet50(Path p, Map<Integer, Integer> units) {
         return resNetLike(p, "shortcut", "linear");
     }
@@ -144,7 +153,8 @@ public final class NameMaps {
         }
     }
 
-    // RepDistiller models/wrn.py: conv1, block{1-3}.layer.{i}.{bn1,conv1,bn2,conv2,convShortcut}, bn1, fc
+    // RepDistiller models/wrn.py: conv1, block{1-3}.layer.{i}.{bn1,conv1,bn2,conv2,convShortcut},
+    // bn1, fc
     private static String wideResNet(Path p, Map<Integer, Integer> units) {
         switch (p.name(0)) {
             case "stem":
@@ -166,7 +176,9 @@ public final class NameMaps {
                         if (u + 1 < units.get(s)) {
                             return "block" + s + ".layer." + (u + 1) + ".bn1";
                         }
-                        return units.containsKey(s + 1) ? "block" + (s + 1) + ".layer.0.bn1" : "bn1";
+                        return units.containsKey(s + 1)
+                                ? "block" + (s + 1) + ".layer.0.bn1"
+                                : "bn1";
                     default:
                         return null;
                 }
@@ -189,7 +201,8 @@ public final class NameMaps {
         return 3 * (k - 1) + (convOrBn.equals("conv") ? 0 : 1);
     }
 
-    // RepDistiller models/mobilenetv2.py: conv1.{0,1}, blocks.{b}.{i}.conv.{0,1,3,4,6,7}, conv2.{0,1},
+    // RepDistiller models/mobilenetv2.py: conv1.{0,1}, blocks.{b}.{i}.conv.{0,1,3,4,6,7},
+    // conv2.{0,1},
     // classifier.0
     private static String mobileNetV2(Path p, Map<Integer, Integer> units) {
         switch (p.name(0)) {

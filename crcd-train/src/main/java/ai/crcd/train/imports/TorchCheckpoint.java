@@ -1,5 +1,9 @@
 package ai.crcd.train.imports;
 
+import net.razorvine.pickle.IObjectConstructor;
+import net.razorvine.pickle.PickleException;
+import net.razorvine.pickle.Unpickler;
+
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -16,14 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import net.razorvine.pickle.IObjectConstructor;
-import net.razorvine.pickle.PickleException;
-import net.razorvine.pickle.Unpickler;
 
 /**
  * Reads a PyTorch checkpoint ({@code .pth}/{@code .pt}) without Python: the zip format of {@code
- * torch.save} since torch 1.6 ({@code <name>/data.pkl} plus one {@code <name>/data/<key>} entry
- * per storage) and the legacy format ({@code _use_new_zipfile_serialization=False}: magic number,
+ * torch.save} since torch 1.6 ({@code <name>/data.pkl} plus one {@code <name>/data/<key>} entry per
+ * storage) and the legacy format ({@code _use_new_zipfile_serialization=False}: magic number,
  * protocol version and system-info pickles, the object pickle, the pickled list of storage keys,
  * then each storage as an int64 element count and its raw little-endian bytes).
  *
@@ -49,7 +50,8 @@ public final class TorchCheckpoint {
     static {
         Unpickler.registerConstructor(
                 "torch._utils", "_rebuild_tensor_v2", args -> rebuildTensor(args));
-        Unpickler.registerConstructor("torch._utils", "_rebuild_tensor", args -> rebuildTensor(args));
+        Unpickler.registerConstructor(
+                "torch._utils", "_rebuild_tensor", args -> rebuildTensor(args));
         Unpickler.registerConstructor("torch._utils", "_rebuild_parameter", args -> args[0]);
         Unpickler.registerConstructor(
                 "torch._utils", "_rebuild_parameter_with_state", args -> args[0]);
@@ -122,8 +124,8 @@ public final class TorchCheckpoint {
      *
      * @param file the file
      * @return the object
-     * @throws IllegalArgumentException (one line naming the file) if it is not a PyTorch
-     *     checkpoint or uses an unsupported element type
+     * @throws IllegalArgumentException (one line naming the file) if it is not a PyTorch checkpoint
+     *     or uses an unsupported element type
      * @throws IOException if reading fails
      */
     public static Object read(Path file) throws IOException {
@@ -162,7 +164,8 @@ public final class TorchCheckpoint {
             ZipEntry pkl = null;
             for (ZipEntry e : java.util.Collections.list(zip.entries())) {
                 String n = e.getName();
-                if (n.equals("data.pkl") || n.endsWith("/data.pkl") && n.indexOf('/') == n.length() - 9) {
+                if (n.equals("data.pkl")
+                        || n.endsWith("/data.pkl") && n.indexOf('/') == n.length() - 9) {
                     pkl = e;
                     break;
                 }
@@ -171,14 +174,22 @@ public final class TorchCheckpoint {
                 throw new IllegalArgumentException(
                         file + ": a zip file without data.pkl, not a torch.save checkpoint");
             }
-            String prefix = pkl.getName().substring(0, pkl.getName().length() - "data.pkl".length());
+            String prefix =
+                    pkl.getName().substring(0, pkl.getName().length() - "data.pkl".length());
             ZipEntry order = zip.getEntry(prefix + "byteorder");
             if (order != null) {
                 try (InputStream in = zip.getInputStream(order)) {
-                    String bo = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+                    String bo =
+                            new String(
+                                            in.readAllBytes(),
+                                            java.nio.charset.StandardCharsets.US_ASCII)
+                                    .trim();
                     if (!"little".equals(bo)) {
                         throw new IllegalArgumentException(
-                                file + ": saved with byte order '" + bo + "'; only little-endian is supported");
+                                file
+                                        + ": saved with byte order '"
+                                        + bo
+                                        + "'; only little-endian is supported");
                     }
                 }
             }
@@ -213,16 +224,23 @@ public final class TorchCheckpoint {
             Object magic = new Unpickler().load(in);
             if (!LEGACY_MAGIC.equals(toBig(magic))) {
                 throw new IllegalArgumentException(
-                        file + ": a pickle, but not a PyTorch checkpoint (no torch.save magic number)");
+                        file
+                                + ": a pickle, but not a PyTorch checkpoint (no torch.save magic"
+                                + " number)");
             }
             Object protocol = new Unpickler().load(in);
             if (!(protocol instanceof Number) || ((Number) protocol).intValue() != 1001) {
                 throw new IllegalArgumentException(
-                        file + ": legacy PyTorch format version " + protocol + ", only 1001 is supported");
+                        file
+                                + ": legacy PyTorch format version "
+                                + protocol
+                                + ", only 1001 is supported");
             }
             Object sysInfo = new Unpickler().load(in);
-            if (sysInfo instanceof Map && Boolean.FALSE.equals(((Map<?, ?>) sysInfo).get("little_endian"))) {
-                throw new IllegalArgumentException(file + ": written on a big-endian machine; not supported");
+            if (sysInfo instanceof Map
+                    && Boolean.FALSE.equals(((Map<?, ?>) sysInfo).get("little_endian"))) {
+                throw new IllegalArgumentException(
+                        file + ": written on a big-endian machine; not supported");
             }
             List<Storage> storages = new ArrayList<>();
             Object top = new TorchUnpickler(storages).load(in);
@@ -311,7 +329,8 @@ public final class TorchCheckpoint {
         return out.isEmpty() ? null : out;
     }
 
-    private static Map<String, TorchTensor> stripPrefix(Map<String, TorchTensor> sd, String prefix) {
+    private static Map<String, TorchTensor> stripPrefix(
+            Map<String, TorchTensor> sd, String prefix) {
         for (String k : sd.keySet()) {
             if (!k.startsWith(prefix)) {
                 return sd;
@@ -425,11 +444,16 @@ public final class TorchCheckpoint {
             }
             if (n > 0 && (offset < 0 || last >= available)) {
                 throw new IllegalArgumentException(
-                        file + ": a tensor reaches past its storage '" + storage.key + "' (damaged file)");
+                        file
+                                + ": a tensor reaches past its storage '"
+                                + storage.key
+                                + "' (damaged file)");
             }
             ByteBuffer buf = ByteBuffer.wrap(storage.bytes).order(ByteOrder.LITTLE_ENDIAN);
             boolean floating =
-                    t == StorageType.FLOAT || t == StorageType.HALF || t == StorageType.BFLOAT16
+                    t == StorageType.FLOAT
+                            || t == StorageType.HALF
+                            || t == StorageType.BFLOAT16
                             || t == StorageType.DOUBLE;
             float[] f = floating ? new float[(int) n] : null;
             long[] l = floating ? null : new long[(int) n];
@@ -538,7 +562,9 @@ public final class TorchCheckpoint {
         }
     }
 
-    /** {@code collections.OrderedDict}, with the {@code _metadata} state of a state_dict ignored. */
+    /**
+     * {@code collections.OrderedDict}, with the {@code _metadata} state of a state_dict ignored.
+     */
     public static final class PyDict extends LinkedHashMap<Object, Object> {
         private static final long serialVersionUID = 1L;
 

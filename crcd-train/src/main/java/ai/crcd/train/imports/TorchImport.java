@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,9 +31,9 @@ import java.util.Set;
  * }</pre>
  *
  * <p>Checks, in this order, each failing with one line naming the file and the first offending
- * tensor: every parameter of the network has its tensor in the file (missing), every tensor of
- * the file belongs to a parameter ({@code num_batches_tracked} excepted; unexpected), shapes are
- * equal (mis-shaped: usually another class count or model), and values are finite.
+ * tensor: every parameter of the network has its tensor in the file (missing), every tensor of the
+ * file belongs to a parameter ({@code num_batches_tracked} excepted; unexpected), shapes are equal
+ * (mis-shaped: usually another class count or model), and values are finite.
  */
 public final class TorchImport {
 
@@ -48,8 +49,14 @@ public final class TorchImport {
      * @return true if it should be read with {@link TorchCheckpoint}
      */
     public static boolean isTorchFile(Path file) {
-        String n = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
-        return n.endsWith(".pth") || n.endsWith(".pt") || n.endsWith(".pth.tar") || n.endsWith(".ckpt");
+        String n =
+                file.getFileName() == null
+                        ? ""
+                        : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return n.endsWith(".pth")
+                || n.endsWith(".pt")
+                || n.endsWith(".pth.tar")
+                || n.endsWith(".ckpt");
     }
 
     /**
@@ -63,8 +70,8 @@ public final class TorchImport {
      *     and the first missing, unexpected or mis-shaped tensor, or why it cannot be read
      * @throws IOException if reading fails
      */
-    public static void loadTeacher(Block teacher, String model, String checkpoint, NDManager manager)
-            throws IOException {
+    public static void loadTeacher(
+            Block teacher, String model, String checkpoint, NDManager manager) throws IOException {
         try {
             load(teacher, model, Path.of(checkpoint), manager);
         } catch (IllegalArgumentException e) {
@@ -99,7 +106,11 @@ public final class TorchImport {
      * @throws IllegalArgumentException naming the first missing, unexpected or mis-shaped tensor
      */
     public static void load(
-            Block net, String model, Map<String, TorchTensor> stateDict, String what, NDManager manager) {
+            Block net,
+            String model,
+            Map<String, TorchTensor> stateDict,
+            String what,
+            NDManager manager) {
         List<Pair<String, Parameter>> params = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (Pair<String, Parameter> p : net.getParameters()) {
@@ -159,7 +170,10 @@ public final class TorchImport {
             for (float x : v) {
                 if (!Float.isFinite(x)) {
                     throw new IllegalArgumentException(
-                            what + ": tensor '" + key + "' holds a non-finite value (NaN or infinity)");
+                            what
+                                    + ": tensor '"
+                                    + key
+                                    + "' holds a non-finite value (NaN or infinity)");
                 }
             }
             NDArray dst = p.getValue().getArray();

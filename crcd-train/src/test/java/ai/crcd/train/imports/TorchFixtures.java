@@ -23,14 +23,16 @@ final class TorchFixtures {
     static Path copy(String name, Path dir) {
         Path out = dir.resolve(name);
         try {
-            InputStream gz = TorchFixtures.class.getResourceAsStream("/torch-fixtures/" + name + ".gz");
+            InputStream gz =
+                    TorchFixtures.class.getResourceAsStream("/torch-fixtures/" + name + ".gz");
             if (gz != null) {
                 try (InputStream in = new GZIPInputStream(gz)) {
                     Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
                 }
                 return out;
             }
-            try (InputStream in = TorchFixtures.class.getResourceAsStream("/torch-fixtures/" + name)) {
+            try (InputStream in =
+                    TorchFixtures.class.getResourceAsStream("/torch-fixtures/" + name)) {
                 if (in == null) {
                     throw new IllegalStateException("no fixture " + name);
                 }

@@ -15,6 +15,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,11 +29,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Networks made and run by PyTorch 1.13 (make_fixtures.py, RepDistiller's definitions), imported
@@ -71,8 +73,7 @@ class TorchImportTest {
             net.initialize(m, DataType.FLOAT32, new Shape(1, 3, size, size));
             TorchImport.load(net, model, file, m);
             NDArray x = m.create(input.toFloatArray(), new Shape(input.shape()));
-            NDArray logits =
-                    net.forward(new ParameterStore(m, false), new NDList(x), false).head();
+            NDArray logits = net.forward(new ParameterStore(m, false), new NDList(x), false).head();
             float[] got = logits.toFloatArray();
             float[] want = expected.toFloatArray();
             assertArrayEquals(expected.shape(), logits.getShape().getShape());
@@ -146,7 +147,9 @@ class TorchImportTest {
                         NameMaps.map(model, new java.util.ArrayList<>(net.getParameters().keys()));
                 for (var p : net.getParameters()) {
                     String shape = p.getValue().getArray().getShape().toString();
-                    got.put(names.get(p.getKey()), shape.substring(1, shape.length() - 1).replace(" ", ""));
+                    got.put(
+                            names.get(p.getKey()),
+                            shape.substring(1, shape.length() - 1).replace(" ", ""));
                 }
                 assertEquals(net.getParameters().size(), got.size(), model + ": one to one");
                 assertEquals(new java.util.TreeMap<>(want), new java.util.TreeMap<>(got), model);
@@ -159,11 +162,12 @@ class TorchImportTest {
     void missingTensorIsNamed() throws IOException {
         Map<String, TorchTensor> sd = resnet8();
         sd.remove("layer2.0.downsample.1.running_var");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(sd, 5));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> load(sd, 5));
         assertEquals(
                 "f.pth: missing tensor 'layer2.0.downsample.1.running_var' (crcd parameter"
-                        + " 03stage2_01ResidualUnit_02shortcut_02bn_runningVar); is this a checkpoint"
-                        + " of a RepDistiller resnet8?",
+                    + " 03stage2_01ResidualUnit_02shortcut_02bn_runningVar); is this a checkpoint"
+                    + " of a RepDistiller resnet8?",
                 e.getMessage());
     }
 
@@ -171,9 +175,12 @@ class TorchImportTest {
     void unexpectedTensorIsNamed() throws IOException {
         Map<String, TorchTensor> sd = resnet8();
         sd.put("layer4.0.conv1.weight", sd.get("layer3.0.conv2.weight"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(sd, 5));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> load(sd, 5));
         assertTrue(
-                e.getMessage().startsWith("f.pth: unexpected tensor 'layer4.0.conv1.weight' (64, 64, 3, 3),"),
+                e.getMessage()
+                        .startsWith(
+                                "f.pth: unexpected tensor 'layer4.0.conv1.weight' (64, 64, 3, 3),"),
                 e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
@@ -181,10 +188,13 @@ class TorchImportTest {
     @Test
     void wrongShapeIsNamed() throws IOException {
         Map<String, TorchTensor> sd = resnet8();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(sd, 7));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> load(sd, 7));
         assertTrue(
-                e.getMessage().startsWith(
-                        "f.pth: tensor 'fc.weight' has shape (5, 64), crcd's resnet8 expects (7, 64)"),
+                e.getMessage()
+                        .startsWith(
+                                "f.pth: tensor 'fc.weight' has shape (5, 64), crcd's resnet8"
+                                    + " expects (7, 64)"),
                 e.getMessage());
     }
 
@@ -203,7 +213,8 @@ class TorchImportTest {
 
     @Test
     void legacyAndZipHoldTheSameTensors() throws IOException {
-        Map<String, TorchTensor> zip = TorchCheckpoint.readStateDict(TorchFixtures.copy("MobileNetV2.pth", tmp));
+        Map<String, TorchTensor> zip =
+                TorchCheckpoint.readStateDict(TorchFixtures.copy("MobileNetV2.pth", tmp));
         Map<String, TorchTensor> legacy =
                 TorchCheckpoint.readStateDict(TorchFixtures.copy("MobileNetV2.legacy.pth", tmp));
         assertEquals(zip.keySet(), legacy.keySet());
@@ -231,19 +242,24 @@ class TorchImportTest {
         Path f = tmp.resolve("model.pth");
         Files.writeString(f, "hello, not a checkpoint");
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> TorchCheckpoint.readStateDict(f));
+                assertThrows(
+                        IllegalArgumentException.class, () -> TorchCheckpoint.readStateDict(f));
         assertTrue(e.getMessage().startsWith(f + ": not a PyTorch checkpoint"), e.getMessage());
         Path io = TorchFixtures.copy("resnet8.pth", tmp);
         byte[] all = Files.readAllBytes(io);
         Path cut = tmp.resolve("cut.legacy.pth");
-        Files.write(cut, java.util.Arrays.copyOf(
-                Files.readAllBytes(TorchFixtures.copy("resnet8.legacy.pth", tmp)), all.length / 2));
+        Files.write(
+                cut,
+                java.util.Arrays.copyOf(
+                        Files.readAllBytes(TorchFixtures.copy("resnet8.legacy.pth", tmp)),
+                        all.length / 2));
         e = assertThrows(IllegalArgumentException.class, () -> TorchCheckpoint.readStateDict(cut));
         assertTrue(e.getMessage().startsWith(cut + ": "), e.getMessage());
     }
 
     private Map<String, TorchTensor> resnet8() throws IOException {
-        return new LinkedHashMap<>(TorchCheckpoint.readStateDict(TorchFixtures.copy("resnet8.pth", tmp)));
+        return new LinkedHashMap<>(
+                TorchCheckpoint.readStateDict(TorchFixtures.copy("resnet8.pth", tmp)));
     }
 
     private static void load(Map<String, TorchTensor> sd, int classes) {
