@@ -19,31 +19,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The cluster simulation of issue 18: a tiny suite (resnet8 teacher and students on synthetic 8x8
- * images, vanilla and KD x 2 seeds, 3 epochs) run by four {@code suite --shard K/4} JVMs started
- * at once (teachers phase, then students phase) into one folder, one shard killed with SIGKILL
- * after its run's first epoch and restarted; the merged {@code --report} equals the report of
+ * The cluster simulation of issue 18: the tiny suite {@code configs/bench/tiny-cluster.yaml}
+ * (resnet8 teacher and students on synthetic 8x8 images, vanilla and KD x 2 seeds, 3 epochs) run
+ * by four {@code suite --shard K/4} JVMs started at once (teachers phase, then students phase)
+ * into one folder, one shard killed with SIGKILL after its run's first epoch and restarted; the merged {@code --report} equals the report of
  * the same suite run unsharded in another JVM, all columns but the wall times.
  */
 class ShardProcessesTest {
 
-    static final String SUITE = """
-            name: tiny-sharded
-            base:
-              device: cpu
-              data:
-                name: synthetic
-                batch_size: 16
-                test_batch_size: 32
-                synthetic: {train_size: 64, test_size: 32, classes: 4, channels: 3, size: 8}
-              optim: {lr: 0.05, epochs: 3, milestones: [2]}
-            teacher: {model: resnet8, seed: 3}
-            student: resnet8
-            seeds: [1, 2]
-            methods:
-              - {label: vanilla, method: vanilla}
-              - {label: KD, method: kd, ce_weight: 0.1, options: {alpha: 0.9, temperature: 4}}
-            """;
+    /** The suite, shared with scripts/cluster/slurm-local-test.sh. */
+    static final Path SUITE = Path.of("..", "configs", "bench", "tiny-cluster.yaml");
 
     @TempDir Path tmp;
 
@@ -83,7 +68,7 @@ class ShardProcessesTest {
 
     @Test
     void fourShardsOneKilledAndRestartedReportLikeTheUnshardedSuite() throws Exception {
-        Path suite = Files.writeString(tmp.resolve("tiny.yaml"), SUITE);
+        Path suite = SUITE.toAbsolutePath().normalize();
         Path whole = tmp.resolve("whole");
         Path out = tmp.resolve("sharded");
         Process reference = start("whole", "--suite", suite.toString(), "--out", whole.toString());
@@ -130,12 +115,12 @@ class ShardProcessesTest {
         assertEquals(3, RunRecord.read(victim.resolve(SuiteLayout.RECORD)).history().size());
 
         List<String> said = new ArrayList<>();
-        SuiteRunner.Outcome merged = SuiteRunner.builder().setSuite(SuiteSpec.load(suite), tmp).setOut(out)
+        SuiteRunner.Outcome merged = SuiteRunner.builder().setSuite(SuiteSpec.load(suite), suite.getParent()).setOut(out)
                 .setExecutor(r -> {
                     throw new AssertionError("--report must not train");
                 }).optLog(said::add).build().report();
         assertTrue(merged.complete(), said.toString());
-        assertEquals("report tiny-sharded: 5 of 5 runs finished, 0 missing", said.get(0));
+        assertEquals("report tiny-cluster: 5 of 5 runs finished, 0 missing", said.get(0));
 
         assertEquals(withoutTimes(Csv.read(whole.resolve("results.csv")), whole),
                 withoutTimes(Csv.read(out.resolve("results.csv")), out));
