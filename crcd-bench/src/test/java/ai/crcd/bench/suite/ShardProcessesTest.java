@@ -126,6 +126,7 @@ class ShardProcessesTest {
                 withoutTimes(Csv.read(out.resolve("results.csv")), out));
         assertEquals(withoutTimes(Csv.read(whole.resolve("per_epoch.csv")), whole),
                 withoutTimes(Csv.read(out.resolve("per_epoch.csv")), out));
+        assertEquals(Csv.read(whole.resolve("per_epoch.csv")).header(), Csv.read(out.resolve("per_epoch.csv")).header());
         assertEquals(5, Csv.read(out.resolve("results.csv")).rows().size());
         assertEquals(tableWithoutTimes(whole), tableWithoutTimes(out));
         assertTrue(Files.isRegularFile(out.resolve("accuracy.png")));
