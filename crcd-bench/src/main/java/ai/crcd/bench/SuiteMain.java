@@ -164,7 +164,8 @@ public final class SuiteMain implements Runnable {
                 description = "batch size(s), comma-separated; default: ${DEFAULT-VALUE}")
         List<Integer> batches;
 
-        @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto; default: ${DEFAULT-VALUE}")
+        @Option(names = "--device", defaultValue = "cpu",
+                description = "cpu, gpu, gpuN, gpu-local or auto; default: ${DEFAULT-VALUE}")
         String device;
 
         @Option(names = "--methods", split = ",",
@@ -197,7 +198,7 @@ public final class SuiteMain implements Runnable {
         @Override
         public Integer call() throws Exception {
             List<MethodSpec> chosen = selectMethods(methods);
-            Device dev = Devices.select(device); // cpu, gpu or auto; a clear error without CUDA
+            Device dev = Devices.select(device); // a clear error without CUDA
             for (int batch : batches) {
                 StepBench.Result r = StepBench.builder().optPair(teacher, student).optBatch(batch)
                         .optInput(classes, channels, size).optDatasetSize(datasetSize).optMethods(chosen)

@@ -119,12 +119,14 @@ public final class RunClaims {
         FileTime beat;
         try {
             beat = Files.getLastModifiedTime(f);
-            o = JSON.readValue(f.toFile(), Owner.class);
         } catch (NoSuchFileException e) {
             return state(runId);
+        }
+        try {
+            o = JSON.readValue(f.toFile(), Owner.class);
         } catch (IOException e) {
-            // a claim being written right now (created, content not yet flushed): treat as live
-            return new State(gen, null, true);
+            // created but not yet written (or its writer died right then): live until the timeout
+            return new State(gen, null, !Instant.now().isAfter(beat.toInstant().plus(timeout)));
         }
         return new State(gen, o, !stale(o, beat.toInstant()));
     }

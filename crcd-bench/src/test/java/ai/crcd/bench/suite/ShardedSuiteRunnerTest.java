@@ -230,6 +230,14 @@ class ShardedSuiteRunnerTest {
         assertTrue(mine.lost());
         mine.close();
         assertTrue(Files.isRegularFile(out.resolve(RunClaims.DIR).resolve("runs/lost/claim-2.json")));
+
+        // a claim created but never written (its writer died at once) holds only until the timeout
+        Path empty = Files.createDirectories(out.resolve(RunClaims.DIR).resolve("runs/empty")).resolve("claim-1.json");
+        Files.createFile(empty);
+        assertTrue(a.state("runs/empty").live());
+        Files.setLastModifiedTime(empty, FileTime.from(Instant.now().minusSeconds(1)));
+        assertFalse(a.state("runs/empty").live());
+        assertEquals(2, a.tryClaim("runs/empty").orElseThrow().generation());
     }
 
     @Test
