@@ -18,9 +18,12 @@ import ai.crcd.train.data.IndexedBatch;
 import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
 import ai.crcd.train.run.Checkpoint;
+import ai.crcd.train.run.CorruptFileException;
+import ai.crcd.train.run.LossGuard;
 import ai.crcd.train.run.ParameterFiles;
 import ai.crcd.train.run.Progress;
 import ai.crcd.train.run.RunFiles;
+import ai.crcd.train.run.RunLock;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -80,6 +83,7 @@ public final class TrainingRun {
     private final PrintStream console;
     private int stopAfterEpochs = Integer.MAX_VALUE;
     private BiConsumer<String, Object> probe = (k, v) -> {};
+    private LossGuard guard; // h3a: divergence / skip-limit stop, set in runChecked
 
     private TrainingRun(RunConfig cfg, Path dir, boolean resume, Catalog catalog) {
         this.cfg = cfg;
@@ -136,7 +140,7 @@ public final class TrainingRun {
     private RunResult run() {
         ConfigValidator.validate(cfg, catalog);
         ConfigValidator.checkFiles(cfg);
-        try {
+        try (RunLock lock = RunLock.acquire(dir)) { // h3a: one run per folder, before any write
             return runChecked();
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
@@ -195,6 +199,8 @@ public final class TrainingRun {
                 teacher.initialize(root, DataType.FLOAT32, inShape);
                 try {
                     ParameterFiles.read(teacher, Path.of(cfg.teacher.checkpoint), root);
+                } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
+                    throw new ConfigException("teacher.checkpoint: " + e.getMessage());
                 } catch (IllegalArgumentException e) {
                     throw ConfigException.bad(
                             "teacher.checkpoint",
@@ -249,6 +255,8 @@ public final class TrainingRun {
                 Checkpoint ck;
                 try {
                     ck = Checkpoint.read(ckptFile, root.newSubManager());
+                } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
+                    throw new ConfigException(e.getMessage());
                 } catch (IOException | RuntimeException e) {
                     throw new TrainingException(
                             ckptFile + ": cannot resume (" + e.getMessage() + ")", e);
@@ -310,6 +318,7 @@ public final class TrainingRun {
             progress.resumedAt((long) startEpoch * train.loader().batchesPerEpoch());
             String title = label + " (" + cfg.model.name + " on " + cfg.data.name + ")";
 
+            guard = new LossGuard(cfg.guard, "skip".equals(cfg.nanPolicy)); // h3a
             int ran = 0;
             for (int epoch = startEpoch; epoch < cfg.optim.epochs; epoch++) {
                 if (ran++ >= stopAfterEpochs) {
@@ -318,7 +327,9 @@ public final class TrainingRun {
                 long t0 = System.nanoTime();
                 engine.setRandomSeed(seedFor(epoch));
                 optimizer.setEpoch(epoch);
+                guard.beginEpoch(epoch, train.loader().batchesPerEpoch(), history); // h3a
                 Map<String, Double> terms = loop.epoch(epoch, train.loader(), progress);
+                guard.endEpoch(); // h3a: before the checkpoint, so a bad epoch is never written
                 step += train.loader().batchesPerEpoch();
                 double[] acc = evaluate(student, trainPs, test.loader(), classes, root);
                 double total = terms.values().stream().mapToDouble(Double::doubleValue).sum();
@@ -498,10 +509,12 @@ public final class TrainingRun {
                         images += b.size();
                         NDArray vec = step(b, epoch, stepInEpoch);
                         if (vec == null) {
+                            guard.skipped(stepInEpoch); // h3a
                             continue; // skipped (nan_policy: skip)
                         }
                         if (skip) {
                             float[] v = vec.toFloatArray();
+                            guard.step(stepInEpoch, termNames, v); // h3a
                             sums = add(sums, v);
                             applied++;
                             lastLoss = sum(v);
@@ -566,27 +579,9 @@ public final class TrainingRun {
             float[][] rows = new float[pending.size()][];
             for (int s = 0; s < rows.length; s++) {
                 rows[s] = java.util.Arrays.copyOfRange(flat, s * t, (s + 1) * t);
-                checkFinite(rows[s], epoch, firstStep + s + 1);
+                guard.step(firstStep + s + 1, termNames, rows[s]); // h3a: finite, not diverged
             }
             return rows;
-        }
-
-        private void checkFinite(float[] row, int epoch, int stepInEpoch) {
-            for (int i = 0; i < row.length; i++) {
-                if (!Float.isFinite(row[i])) {
-                    throw new TrainingException(
-                            String.format(
-                                    Locale.ROOT,
-                                    "non-finite loss at epoch %d step %d: term '%s' = %s; the"
-                                            + " last good checkpoint (epoch %d) was kept. Lower"
-                                            + " optim.lr or set nan_policy: skip",
-                                    epoch + 1,
-                                    stepInEpoch,
-                                    termNames.get(i),
-                                    row[i],
-                                    epoch));
-                }
-            }
         }
 
         /**
