@@ -170,7 +170,7 @@ public final class RunClaims {
             log.accept("claim: took over " + runId + " from " + (s.owner() == null ? "an unreadable claim" : s.owner())
                     + " (generation " + gen + ")");
         }
-        return Optional.of(new Claim(f, gen, runId));
+        return Optional.of(new Claim(f, gen, runId, s.owner()));
     }
 
     /** A held claim; closing it stops the heartbeat and releases the run. */
@@ -178,13 +178,15 @@ public final class RunClaims {
         private final Path file;
         private final int generation;
         private final String runId;
+        private final Owner previous;
         private final ScheduledExecutorService beat;
         private volatile boolean lost;
 
-        Claim(Path file, int generation, String runId) {
+        Claim(Path file, int generation, String runId, Owner previous) {
             this.file = file;
             this.generation = generation;
             this.runId = runId;
+            this.previous = previous;
             this.beat = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "claim-heartbeat");
                 t.setDaemon(true);
@@ -217,6 +219,15 @@ public final class RunClaims {
          */
         public boolean lost() throws IOException {
             return lost || highest(file.getParent()) != generation;
+        }
+
+        /**
+         * Returns the owner of the stale claim this one replaced.
+         *
+         * @return the previous owner, or {@code null} for a first claim (or an unreadable one)
+         */
+        public Owner previous() {
+            return previous;
         }
 
         /**
@@ -266,12 +277,24 @@ public final class RunClaims {
         return p.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
     }
 
-    private static String hostName() {
+    /**
+     * Returns this host's name as crcd-train's run lock records it (the kernel's host name), so
+     * that claims and run locks name hosts alike.
+     *
+     * @return the host name
+     */
+    public static String hostName() {
         try {
+            Path kernel = Path.of("/proc/sys/kernel/hostname");
+            if (Files.isReadable(kernel)) {
+                String h = Files.readString(kernel).trim();
+                if (!h.isEmpty()) {
+                    return h;
+                }
+            }
             return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            String h = System.getenv("HOSTNAME");
-            return h == null || h.isBlank() ? "unknown-host" : h;
+        } catch (IOException | SecurityException e) {
+            return "unknown-host";
         }
     }
 }

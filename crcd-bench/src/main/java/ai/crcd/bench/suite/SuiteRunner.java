@@ -1,6 +1,7 @@
 package ai.crcd.bench.suite;
 
 import ai.crcd.bench.io.AtomicFiles;
+import ai.crcd.train.run.RunLock;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -279,6 +280,7 @@ public final class SuiteRunner {
                     skipped++;
                     return done;
                 }
+                releaseForeignLock(r, claim.previous());
                 RunRequest req = r.teacher()
                         ? new RunRequest(r.pair().name(), RunRecord.ROLE_TEACHER, SuiteLayout.TEACHER, "train",
                                 r.pair().teacher().model(), r.seed(),
@@ -293,6 +295,30 @@ public final class SuiteRunner {
                 RunRecord rec = execute(req, claim);
                 executed++;
                 return rec;
+            }
+        }
+
+        /**
+         * Deletes the run lock (crcd-train's {@link RunLock}) left in the run's folder by the
+         * owner of the stale claim just replaced when that owner ran on another host: the run
+         * lock cannot check a process on another host and would refuse the folder, while the
+         * claim's missing heartbeat already shows that the owner is gone. A lock of anyone else
+         * is left alone (the run then fails with the lock's message).
+         */
+        private void releaseForeignLock(SuitePlan.Run r, RunClaims.Owner previous) throws IOException {
+            Path lock = r.dir().resolve(RunLock.FILE);
+            if (previous == null || previous.host().equals(RunClaims.hostName()) || !Files.isRegularFile(lock)) {
+                return;
+            }
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.Reader in = Files.newBufferedReader(lock)) {
+                p.load(in);
+            }
+            if (previous.host().equals(p.getProperty("host"))
+                    && Long.toString(previous.pid()).equals(p.getProperty("pid"))) {
+                Files.deleteIfExists(lock);
+                log.accept("claim: removed " + lock + " of " + previous.host() + " pid " + previous.pid()
+                        + " (its claim had no heartbeat for " + claimTimeout + ")");
             }
         }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.crcd.train.run.RunLock;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -166,8 +167,14 @@ class ShardedSuiteRunnerTest {
         assertTrue(log.stream().anyMatch(l -> l.startsWith("2:" + student + " is held by node-elsewhere pid 42")),
                 log.toString());
 
-        // its heartbeat stops: after the timeout the next start takes it over as generation 2
+        // its heartbeat stops: after the timeout the next start takes it over as generation 2, and
+        // removes the run lock that crcd-train's run left on the other host (it cannot check it);
+        // a lock of another process stays
         Files.setLastModifiedTime(foreign, FileTime.from(Instant.now().minusSeconds(31)));
+        Path lock = Files.createDirectories(plan.runs().get(2).dir()).resolve(RunLock.FILE);
+        Files.writeString(lock, "pid=42\nhost=node-elsewhere\nstarted=x\ntoken=t\n");
+        Path otherLock = Files.createDirectories(plan.runs().get(6).dir()).resolve(RunLock.FILE);
+        Files.writeString(otherLock, "pid=43\nhost=node-elsewhere\nstarted=x\ntoken=t\n");
         log.clear();
         SuiteRunner.builder().setSuite(spec, null).setOut(out).setExecutor(ex).optPlots(false).optLog(log::add)
                 .optClaimTimeout(Duration.ofSeconds(30), Duration.ofMillis(20)).optShard(new Shard(0, 2)).build()
@@ -176,14 +183,17 @@ class ShardedSuiteRunnerTest {
         assertTrue(Files.isRegularFile(foreign.resolveSibling("claim-2.json")));
         assertTrue(log.stream().anyMatch(l -> l.startsWith("claim: took over " + student + " from node-elsewhere")),
                 log.toString());
+        assertFalse(Files.exists(lock), log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("claim: removed " + lock + " of node-elsewhere pid 42")),
+                log.toString());
+        assertTrue(Files.exists(otherLock), "never claimed by pid 43: its lock is not the suite's to remove");
 
         // a claim of a dead process on this host is stale at once, whatever the timeout
         RunClaims claims = new RunClaims(out, Duration.ofHours(1), new Shard(1, 2), s -> {});
         Process p = new ProcessBuilder("true").start();
         p.waitFor();
         Path deadDir = Files.createDirectories(out.resolve(RunClaims.DIR).resolve("runs/x"));
-        Files.writeString(deadDir.resolve("claim-1.json"), "{\"host\":\"" + java.net.InetAddress.getLocalHost()
-                .getHostName() + "\",\"pid\":" + p.pid() + ",\"pid_start\":1,\"shard\":\"1/2\",\"taken\":\"t\"}");
+        Files.writeString(deadDir.resolve("claim-1.json"), "{\"host\":\"" + RunClaims.hostName() + "\",\"pid\":" + p.pid() + ",\"pid_start\":1,\"shard\":\"1/2\",\"taken\":\"t\"}");
         assertFalse(claims.state("runs/x").live());
         try (RunClaims.Claim c = claims.tryClaim("runs/x").orElseThrow()) {
             assertEquals(2, c.generation());
