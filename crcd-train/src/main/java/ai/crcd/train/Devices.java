@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns the config's {@code device} into a DJL device, with a clear error when CUDA is absent.
@@ -21,6 +23,8 @@ import java.util.regex.Pattern;
  * one and plain {@code gpu} is the right choice.
  */
 public final class Devices {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
 
     /**
      * Environment variables that carry a process's rank on its node, in the order they are read:
@@ -63,7 +67,28 @@ public final class Devices {
      */
     public static Device select(String device) {
         Engine e = Engine.getInstance();
-        return select(device, e.getGpuCount(), e.getEngineName() + " " + e.getVersion(), System.getenv());
+        Device d = select(device, e.getGpuCount(), e.getEngineName() + " " + e.getVersion(), System.getenv());
+        if ("auto".equals(device) && !d.isGpu()) {
+            LOG.warn("device: auto found no GPU ({} sees none), training on the CPU", e.getEngineName());
+        } else {
+            LOG.info("device: {}", describe(device, d));
+        }
+        return d;
+    }
+
+    /**
+     * Describes the device chosen for a config value, for logs, summaries and metrics.
+     *
+     * @param requested the config's {@code device}
+     * @param chosen the device selected
+     * @return e.g. {@code "cpu"}, {@code "gpu(0)"} or {@code "cpu (device: auto, no GPU visible)"}
+     */
+    public static String describe(String requested, Device chosen) {
+        String name = chosen.isGpu() ? "gpu(" + chosen.getDeviceId() + ")" : "cpu";
+        if ("auto".equals(requested)) {
+            return name + (chosen.isGpu() ? " (device: auto)" : " (device: auto, no GPU visible)");
+        }
+        return name;
     }
 
     /**

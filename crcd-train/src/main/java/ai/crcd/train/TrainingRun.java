@@ -23,6 +23,7 @@ import ai.crcd.train.run.LossGuard;
 import ai.crcd.train.run.ParameterFiles;
 import ai.crcd.train.run.Progress;
 import ai.crcd.train.run.RunFiles;
+import ai.crcd.train.run.RunFolder;
 import ai.crcd.train.run.RunLock;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -140,6 +141,7 @@ public final class TrainingRun {
     private RunResult run() {
         ConfigValidator.validate(cfg, catalog);
         ConfigValidator.checkFiles(cfg);
+        RunFolder.beforeRun(cfg, dir, resume); // h3b: output.dir writable, --resume same run
         try (RunLock lock = RunLock.acquire(dir)) { // h3a: one run per folder, before any write
             return runChecked();
         } catch (IOException e) {
@@ -180,7 +182,6 @@ public final class TrainingRun {
                             + " uninterrupted run of either",
                     cfgFile);
         }
-        ai.crcd.train.run.AtomicFiles.write(cfgFile, yaml);
 
         try (NDManager root = NDManager.newBaseManager(device)) {
             engine.setRandomSeed(seedFor(-1));
@@ -220,8 +221,7 @@ public final class TrainingRun {
                             cfg.distill.method,
                             new DistillerOptions("distill.options", cfg.distill.options));
             if (teacher != null) {
-                distiller.initialize(
-                        root,
+                DistillSetup setup =
                         DistillSetup.builder()
                                 .setFeatureDims(teacher.featureDim(), student.featureDim())
                                 .setNumClasses(classes)
@@ -230,7 +230,9 @@ public final class TrainingRun {
                                 .optOutputShapes(
                                         List.of(teacher.getOutputShapes(new Shape[] {inShape})),
                                         List.of(student.getOutputShapes(new Shape[] {inShape})))
-                                .build());
+                                .build();
+                MemoryBudget.check(cfg, distiller, setup, device); // h3b: refuse what cannot fit
+                distiller.initialize(root, setup);
             }
             StudentWithAuxiliary net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
             List<Pair<String, Parameter>> trained = new ArrayList<>();
@@ -259,15 +261,26 @@ public final class TrainingRun {
                     throw new ConfigException(e.getMessage());
                 } catch (IOException | RuntimeException e) {
                     throw new TrainingException(
-                            ckptFile + ": cannot resume (" + e.getMessage() + ")", e);
+                            ckptFile
+                                    + ": cannot resume, "
+                                    + RunFolder.unreadable(e) // h3b: plain words
+                                    + "; delete it to start again from epoch 1, or restore a good"
+                                    + " copy",
+                            e);
                 }
+                RunFolder.checkEpochs(cfg.optim.epochs, ck.epochsDone(), dir); // h3b
                 if (ck.seed() != cfg.seed) {
                     throw ConfigException.bad(
                             "seed",
                             cfg.seed,
                             ck.seed() + ", the seed of the checkpoint being resumed");
                 }
-                ParameterFiles.load(net, ck.parameters(), ckptFile.toString());
+                try { // h3b: a checkpoint of another model/method is one line
+                    ParameterFiles.load(net, ck.parameters(), ckptFile.toString());
+                    distiller.loadState(ck.distillerState());
+                } catch (IllegalArgumentException e) {
+                    throw RunFolder.mismatch(ckptFile, e);
+                }
                 Map<String, Parameter> byName = new HashMap<>();
                 trained.forEach(p -> byName.put(p.getKey(), p.getValue()));
                 for (NDArray m : ck.momentum()) {
@@ -278,12 +291,13 @@ public final class TrainingRun {
                     }
                     optimizer.setMomentum(p.getId(), m);
                 }
-                distiller.loadState(ck.distillerState());
                 history.addAll(ck.history());
                 startEpoch = ck.epochsDone();
                 step = ck.step();
                 LOG.info("resuming {} after epoch {} (step {})", dir, startEpoch, step);
             }
+            // h3b: the resolved config is written once every check has passed
+            ai.crcd.train.run.AtomicFiles.write(cfgFile, yaml);
 
             String label =
                     distill
@@ -291,6 +305,7 @@ public final class TrainingRun {
                             : "train " + cfg.model.name;
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("kind", cfg.kind);
+            extra.put("device", Devices.describe(cfg.device, device)); // h3b
             extra.put("model", cfg.model.name);
             extra.put("data", cfg.data.name + " (" + train.loader().size() + " train / "
                     + test.loader().size() + " test images)");
