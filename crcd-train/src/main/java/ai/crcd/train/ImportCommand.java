@@ -68,6 +68,10 @@ final class ImportCommand implements Callable<Integer> {
         Map<String, TorchTensor> sd;
         try {
             Models.builder(model); // an unknown name is one line with the valid names
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("import --model: " + e.getMessage());
+        }
+        try {
             sd = TorchCheckpoint.readStateDict(from);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("import --from: " + e.getMessage());
@@ -82,7 +86,6 @@ final class ImportCommand implements Callable<Integer> {
         }
         int c = classes != null ? classes : dim(sd, map.get(names.get(names.size() - 2)), 0, 100);
         int in = inChannels != null ? inChannels : dim(sd, map.get(names.get(0)), 1, 3);
-        Files.createDirectories(out);
         Path target = out.resolve(PARAMS_FILE);
         try (NDManager m = NDManager.newBaseManager()) {
             CifarNetwork net = Models.create(model, c, in);
@@ -92,6 +95,7 @@ final class ImportCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("import: " + e.getMessage());
             }
+            Files.createDirectories(out); // only now: a failed import leaves nothing behind
             ParameterFiles.save(net, target);
         }
         System.out.printf(

@@ -93,6 +93,52 @@ class ImportedTeacherDistillTest {
         assertFalse(Files.exists(tmp.resolve("run-bad").resolve(TrainingRun.MODEL_FILE)));
     }
 
+    @Test
+    void importErrorsAreOneLineAndLeaveNothing() throws IOException {
+        Path pth = tmp.resolve("fashion_resnet8.pth");
+        try (InputStream in =
+                getClass().getResourceAsStream("/torch-fixtures/fashion_resnet8.pth")) {
+            Files.copy(in, pth);
+        }
+        Path out = tmp.resolve("out");
+        String[] err = new String[1];
+        int code =
+                captureErr(
+                        err,
+                        "import",
+                        "--from",
+                        pth.toString(),
+                        "--model",
+                        "resnet8",
+                        "--classes",
+                        "7",
+                        "--out",
+                        out.toString());
+        assertEquals(2, code, err[0]);
+        assertEquals(
+                "config error: import: "
+                        + pth
+                        + ": tensor 'fc.weight' has shape (10, 64), crcd's resnet8 expects (7, 64)"
+                        + " (another class count (--classes / data set), input channels or model?)",
+                err[0].trim());
+        assertFalse(Files.exists(out), "a failed import leaves no folder");
+
+        code =
+                captureErr(
+                        err,
+                        "import",
+                        "--from",
+                        pth.toString(),
+                        "--model",
+                        "resnet9",
+                        "--out",
+                        out.toString());
+        assertEquals(2, code, err[0]);
+        assertTrue(
+                err[0].startsWith("config error: import --model: unknown model 'resnet9'"), err[0]);
+        assertFalse(Files.exists(out));
+    }
+
     private Path config(Path data, Path teacher, Path out, String teacherName) throws IOException {
         String yaml =
                 "kind: distill\n"
