@@ -518,7 +518,7 @@ def save_both(obj, stem):
 
 
 def fixture(name, classes, wrap=None, half=False, noncontiguous=None, size=32, zeros=0.6,
-            legacy=True):
+            legacy=True, offset=None):
     net = create(name, classes)
     low_entropy_(net, zeros)
     net.eval()
@@ -532,6 +532,10 @@ def fixture(name, classes, wrap=None, half=False, noncontiguous=None, size=32, z
         w = sd[noncontiguous]
         sd[noncontiguous] = w.t().contiguous().t()
         assert not sd[noncontiguous].is_contiguous()
+    if offset:  # the same values as a slice at storage offset 3 of a longer tensor
+        v = sd[offset]
+        sd[offset] = torch.cat([torch.zeros(3, dtype=v.dtype), v.flatten()])[3:].view(v.shape)
+        assert sd[offset].storage_offset() == 3
     obj = sd if wrap is None else {wrap: sd, 'epoch': 240, 'best_acc': 73.5}
     if legacy:
         save_both(obj, name)
@@ -548,7 +552,7 @@ if __name__ == '__main__':
     fixture('wrn_16_1', 5, wrap='state_dict')
     fixture('vgg8', 3, half=True)
     fixture('MobileNetV2', 5, noncontiguous='classifier.0.weight')
-    fixture('ShuffleV1', 4, wrap='net')
+    fixture('ShuffleV1', 4, wrap='net', offset='linear.weight')
     fixture('ShuffleV2', 4, half=True)
     with open('repdistiller_keys.txt', 'w') as f:
         f.write('# model key shape (100 classes, 3 input channels), written by make_fixtures.py\n')

@@ -45,7 +45,7 @@ class TorchImportTest {
             {"wrn_16_1", 5}, // {'state_dict': sd}; crcd's nextBn placement
             {"vgg8", 3}, // float16 tensors
             {"MobileNetV2", 5}, // a non-contiguous (transposed view) classifier weight
-            {"ShuffleV1", 4}, // {'net': sd}
+            {"ShuffleV1", 4}, // {'net': sd}; classifier weight at storage offset 3
             {"ShuffleV2", 4} // float16
         };
         Stream.Builder<Arguments> s = Stream.builder();
