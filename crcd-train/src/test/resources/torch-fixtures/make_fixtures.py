@@ -16,6 +16,8 @@ Outputs (all small):
   <model>.legacy.pth   the same in the legacy format (_use_new_zipfile_serialization=False)
   <model>.io.pt        {'input': (4, C, 32, 32), 'logits': (4, classes)} from eval mode
   repdistiller_keys.txt  every state_dict key and shape of the 22 models at 100 classes
+  torchvision_keys.txt   the same for torchvision's resnet18/resnet34 at 1000 classes
+  resnet18.pth, .io.pt   torchvision layout, float16, 64x64 input, zip format only
   fashion_resnet8.pth  resnet8 for 1x28x28 input, 10 classes (the CLI distillation test)
 
 Weights are random but of low entropy (small integers times a power of two per tensor, most of
