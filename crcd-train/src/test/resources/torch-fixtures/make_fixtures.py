@@ -19,6 +19,7 @@ Outputs (all small):
   torchvision_keys.txt   the same for torchvision's resnet18/resnet34 at 1000 classes
   resnet18.pth, .io.pt   torchvision layout, float16, 64x64 input, zip format only
   fashion_resnet8.pth  resnet8 for 1x28x28 input, 10 classes (the CLI distillation test)
+  whole_module.pth     torch.save(nn.Linear(2, 2)): a module, not a state_dict (error test)
 
 Weights are random but of low entropy (small integers times a power of two per tensor, most of
 them zero) so that the files compress well (they are committed gzip'ed) and are exact in float16;
@@ -573,4 +574,6 @@ if __name__ == '__main__':
             for k, v in create(name, 1000).state_dict().items():
                 f.write('%s %s %s\n' % (name, k, ','.join(str(s) for s in v.shape)))
     fixture('resnet18', 5, size=64, zeros=0.97, legacy=False, half=True)
+    # a whole module pickled instead of its state_dict (an error crcd must name)
+    torch.save(nn.Linear(2, 2), 'whole_module.pth')
     print('done')

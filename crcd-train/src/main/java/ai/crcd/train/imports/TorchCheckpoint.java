@@ -1,8 +1,10 @@
 package ai.crcd.train.imports;
 
 import net.razorvine.pickle.IObjectConstructor;
+import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
 import net.razorvine.pickle.Unpickler;
+import net.razorvine.pickle.objects.ClassDict;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -82,8 +84,9 @@ public final class TorchCheckpoint {
     /**
      * Reads a checkpoint and returns its state_dict: the top-level dict if its values are tensors,
      * else the dict under the first of {@link #WRAPPER_KEYS} that holds one (RepDistiller and
-     * mdistiller save {@code {'model': state_dict, ...}}). A {@code module.} prefix that every key
-     * has ({@code DataParallel}) is removed.
+     * mdistiller save {@code {'model': state_dict, ...}}), or the parameters and buffers of a whole
+     * pickled {@code nn.Module} ({@code torch.save(model)}; its Python classes are not needed). A
+     * {@code module.} prefix that every key has ({@code DataParallel}) is removed.
      *
      * @param file the {@code .pth}/{@code .pt} file
      * @return tensors by key, in file order
@@ -95,6 +98,11 @@ public final class TorchCheckpoint {
         Object top = read(file);
         Map<String, TorchTensor> sd = tensorsOf(top);
         String where = "";
+        if (sd == null && isModule(top)) { // torch.save(model): the module's own tensors
+            sd = new LinkedHashMap<>();
+            moduleTensors((ClassDict) top, "", sd);
+            sd = sd.isEmpty() ? null : sd;
+        }
         if (sd == null && top instanceof Map) {
             Map<?, ?> m = (Map<?, ?>) top;
             for (String k : WRAPPER_KEYS) {
@@ -314,6 +322,33 @@ public final class TorchCheckpoint {
         return o;
     }
 
+    private static boolean isModule(Object o) {
+        return o instanceof ClassDict
+                && ((ClassDict) o).get("_parameters") instanceof Map
+                && ((ClassDict) o).get("_modules") instanceof Map;
+    }
+
+    /**
+     * A pickled nn.Module's parameters and buffers by state_dict key (no Python classes needed).
+     */
+    private static void moduleTensors(ClassDict m, String prefix, Map<String, TorchTensor> out) {
+        for (String part : new String[] {"_parameters", "_buffers"}) {
+            Object tensors = m.get(part);
+            if (tensors instanceof Map) {
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) tensors).entrySet()) {
+                    if (e.getValue() instanceof TorchTensor) {
+                        out.put(prefix + e.getKey(), (TorchTensor) e.getValue());
+                    }
+                }
+            }
+        }
+        for (Map.Entry<?, ?> e : ((Map<?, ?>) m.get("_modules")).entrySet()) {
+            if (isModule(e.getValue())) {
+                moduleTensors((ClassDict) e.getValue(), prefix + e.getKey() + ".", out);
+            }
+        }
+    }
+
     private static Map<String, TorchTensor> tensorsOf(Object o) {
         if (!(o instanceof Map)) {
             return null;
@@ -342,6 +377,9 @@ public final class TorchCheckpoint {
     }
 
     private static String describe(Object top) {
+        if (top instanceof ClassDict) {
+            return "a pickled " + ((ClassDict) top).getClassName() + " object without weights";
+        }
         if (top instanceof Map) {
             List<String> keys = new ArrayList<>();
             for (Object k : ((Map<?, ?>) top).keySet()) {
@@ -532,6 +570,31 @@ public final class TorchCheckpoint {
 
         TorchUnpickler(List<Storage> storages) {
             this.storages = storages;
+        }
+
+        /** Keeps dicts in file order (razorvine's SETITEMS and EMPTY_DICT use HashMaps). */
+        @Override
+        protected Object dispatch(short key) throws PickleException, IOException {
+            if (key == Opcodes.EMPTY_DICT) {
+                stack.add(new LinkedHashMap<>());
+                return NO_RETURN_VALUE;
+            }
+            if (key == Opcodes.SETITEMS) {
+                List<Object> items = stack.pop_all_since_marker(); // k1, v1, k2, v2, ...
+                @SuppressWarnings("unchecked")
+                Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
+                for (int i = 0; i + 1 < items.size(); i += 2) {
+                    dict.put(items.get(i), items.get(i + 1));
+                }
+                return NO_RETURN_VALUE;
+            }
+            if (key == Opcodes.BUILD && stack.peek() instanceof LinkedHashMap) {
+                // razorvine looks up __setstate__(HashMap) by the exact class of the state
+                @SuppressWarnings("unchecked")
+                Map<Object, Object> state = (Map<Object, Object>) stack.pop();
+                stack.add(new HashMap<>(state));
+            }
+            return super.dispatch(key);
         }
 
         @Override

@@ -194,13 +194,16 @@ class TorchImportTest {
                 e.getMessage()
                         .startsWith(
                                 "f.pth: tensor 'fc.weight' has shape (5, 64), crcd's resnet8"
-                                    + " expects (7, 64)"),
+                                        + " expects (7, 64)"),
                 e.getMessage());
     }
 
     @Test
     void batchStatisticsAndWrapperAreRead() throws IOException {
         Map<String, TorchTensor> sd = resnet8(); // the file is {'model': sd, 'epoch': 240, ...}
+        assertEquals( // file order (an OrderedDict)
+                java.util.List.of("conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean"),
+                new java.util.ArrayList<>(sd.keySet()).subList(0, 4));
         TorchTensor tracked = sd.get("bn1.num_batches_tracked");
         assertEquals("int64", tracked.dtype());
         assertEquals(0, tracked.shape().length);
@@ -255,6 +258,16 @@ class TorchImportTest {
                         all.length / 2));
         e = assertThrows(IllegalArgumentException.class, () -> TorchCheckpoint.readStateDict(cut));
         assertTrue(e.getMessage().startsWith(cut + ": "), e.getMessage());
+    }
+
+    @Test
+    void wholePickledModuleGivesItsTensors() throws IOException {
+        // torch.save(nn.Linear(2, 2)): no state_dict, but the module's _parameters
+        Map<String, TorchTensor> sd =
+                TorchCheckpoint.readStateDict(TorchFixtures.copy("whole_module.pth", tmp));
+        assertEquals(java.util.List.of("weight", "bias"), new java.util.ArrayList<>(sd.keySet()));
+        assertArrayEquals(new long[] {2, 2}, sd.get("weight").shape());
+        assertArrayEquals(new long[] {2}, sd.get("bias").shape());
     }
 
     private Map<String, TorchTensor> resnet8() throws IOException {
