@@ -33,7 +33,8 @@ import javax.imageio.stream.ImageOutputStream;
  * and the evaluation transform (resize 256 + centre crop 224), and reports images/s, the largest
  * heap use and the largest resident set size (VmRSS, sampled every 10 ms) while streaming, once
  * with the configured prefetch and once with 3x it (the memory bound follows prefetch, not the
- * folder size). In the same run it measures a ResNet34 -> ResNet18 KD training step at 224x224
+ * folder size), and the process CPU time spent, as images per CPU-second (what one core decodes,
+ * robust on a shared machine). In the same run it measures a ResNet34 -> ResNet18 KD training step at 224x224
  * on this machine's CPU and prints the ratio.
  *
  * <p>Usage: {@code ImageNetLoaderBench [csv]} (default {@code target/bench/imagenet-loader.csv});
@@ -74,8 +75,8 @@ public final class ImageNetLoaderBench {
                 dir, folder.size(), bytes / 1e6, bytes / 1e3 / folder.size(),
                 Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
         List<String> rows = new ArrayList<>();
-        rows.add("what,transform,batch,threads,prefetch,images,seconds,images_per_s,"
-                + "max_heap_mb,max_rss_mb,batch_bytes_mb");
+        rows.add("what,transform,batch,threads,prefetch,images,seconds,images_per_s,cpu_s,"
+                + "images_per_cpu_s,max_heap_mb,max_rss_mb,batch_bytes_mb");
         double trainRate = 0;
         try (NDManager manager = NDManager.newBaseManager()) {
             Object[][] runs = {
@@ -97,11 +98,14 @@ public final class ImageNetLoaderBench {
                     String name = t.isTrain() ? "train(rrc224+flip)" : "eval(resize256+crop224)";
                     double batchMb = (double) batch * t.imageBytes() / 1e6;
                     System.out.printf(Locale.ROOT,
-                            "loader %-24s batch %d, %d threads, prefetch %d: %,.1f images/s;"
-                                    + " max heap %.0f MB, max RSS %.0f MB (one uint8 batch %.1f MB)%n",
-                            name, batch, threads, p, rate, r[2], r[3], batchMb);
-                    rows.add(String.format(Locale.ROOT, "loader,%s,%d,%d,%d,%.0f,%.2f,%.1f,%.0f,%.0f,%.1f",
-                            name, batch, threads, p, r[0], r[1], rate, r[2], r[3], batchMb));
+                            "loader %-24s batch %d, %d threads, prefetch %d: %,.1f images/s,"
+                                    + " %,.1f images per CPU-second; max heap %.0f MB, max RSS %.0f MB"
+                                    + " (one uint8 batch %.1f MB)%n",
+                            name, batch, threads, p, rate, r[0] / r[4], r[2], r[3], batchMb);
+                    rows.add(String.format(Locale.ROOT,
+                            "loader,%s,%d,%d,%d,%.0f,%.2f,%.1f,%.2f,%.1f,%.0f,%.0f,%.1f",
+                            name, batch, threads, p, r[0], r[1], rate, r[4], r[0] / r[4], r[2], r[3],
+                            batchMb));
                 }
             }
             if (step) {
@@ -111,7 +115,7 @@ public final class ImageNetLoaderBench {
                         "KD step resnet34->resnet18 224x224 (CE+KD, SGD), batch %d, %s: %,.2f images/s;"
                                 + " loader/step %.1fx%n",
                         stepBatch, manager.getDevice(), kd, trainRate / kd);
-                rows.add(String.format(Locale.ROOT, "kd_step,resnet34->resnet18,%d,-,-,%.0f,%.2f,%.2f,-,-,-",
+                rows.add(String.format(Locale.ROOT, "kd_step,resnet34->resnet18,%d,-,-,%.0f,%.2f,%.2f,-,-,-,-,-",
                         stepBatch, k[0], k[1], kd));
             }
         }
@@ -126,7 +130,7 @@ public final class ImageNetLoaderBench {
      * One epoch (at least {@code seconds}, whole epochs) after a one-batch warm-up, sampling
      * memory.
      *
-     * @return {images, seconds, max heap MB, max RSS MB}
+     * @return {images, seconds, max heap MB, max RSS MB, process CPU seconds}
      */
     private static double[] measure(ImageNetLoader loader, double seconds) {
         loader.epoch(0).next().close();
@@ -148,6 +152,7 @@ public final class ImageNetLoaderBench {
         sampler.setDaemon(true);
         sampler.start();
         long n = 0;
+        long cpu0 = processCpuNanos();
         long start = System.nanoTime();
         int epoch = 1;
         do {
@@ -158,13 +163,21 @@ public final class ImageNetLoaderBench {
             }
         } while (System.nanoTime() - start < seconds * 1e9);
         double secs = (System.nanoTime() - start) / 1e9;
+        double cpu = (processCpuNanos() - cpu0) / 1e9;
         done.set(true);
         try {
             sampler.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return new double[] {n, secs, maxHeap.get() / 1e6, maxRss.get() / 1e6};
+        return new double[] {n, secs, maxHeap.get() / 1e6, maxRss.get() / 1e6, cpu};
+    }
+
+    /** CPU time of this process (all threads), or 0 where the JVM does not tell. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : 0;
     }
 
     /** VmRSS of this process from /proc/self/status, 0 where there is none. */

@@ -29,10 +29,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * int64 = the sample positions in the folder (for CRD's memory bank). Without drop-last every
  * index appears exactly once per epoch.
  *
- * <p>Bounded memory: at most {@code prefetch} batches are being decoded or waiting, each holding
- * B * 3 * crop * crop bytes (38.5 MB at B = 256, crop 224), plus one decoded image per thread;
- * the files are never all in memory. The images of a batch are decoded in parallel by all
- * threads, so a batch is ready soon after its turn comes.
+ * <p>Bounded memory: at most {@code prefetch} batches are being decoded or waiting, each one
+ * direct (off-heap) buffer of B * 3 * crop * crop bytes (38.5 MB at B = 256, crop 224) that the
+ * batch's uint8 NDArray then uses without a copy on the CPU; the Java heap holds only the decoded
+ * image of each thread (about 2 MB for 500x375); the files are never all in memory. The images of
+ * a batch are decoded in parallel by all threads, so a batch is ready soon after its turn comes.
+ * Starting an epoch abandons the batches an unfinished earlier iterator had queued (their images
+ * are skipped, not decoded).
  *
  * <p>Deterministic: the epoch order comes from a generator seeded by (seed, epoch) and the
  * random crops/flips of batch b from one seeded by (seed, epoch, b), as {@link ImageLoader}
@@ -53,6 +56,7 @@ public final class ImageNetLoader implements BatchLoader {
     private final ExecutorService pool;
     private final List<Thread> workers = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    private EpochIterator current;
 
     private ImageNetLoader(Builder b) {
         this.folder = b.folder;
@@ -144,7 +148,13 @@ public final class ImageNetLoader implements BatchLoader {
         if (closed) {
             throw new IllegalStateException("ImageNetLoader is closed");
         }
-        return new EpochIterator(epoch);
+        synchronized (this) {
+            if (current != null) {
+                current.abandoned = true; // its queued images are skipped
+            }
+            current = new EpochIterator(epoch);
+            return current;
+        }
     }
 
     @Override
@@ -169,11 +179,12 @@ public final class ImageNetLoader implements BatchLoader {
     }
 
     /** Starts decoding batch {@code batch} of an epoch on the pool. */
-    private CompletableFuture<HostBatch> submit(int epoch, int batch, int[] order) {
+    private CompletableFuture<HostBatch> submit(
+            int epoch, int batch, int[] order, EpochIterator owner) {
         int from = batch * batchSize;
         int b = Math.min(batchSize, order.length - from);
         int d = transform.imageBytes();
-        byte[] images = new byte[b * d];
+        ByteBuffer images = ByteBuffer.allocateDirect(b * d); // (b, 3, crop, crop) uint8
         long[] labels = new long[b];
         long[] indices = new long[b];
         SplittableRandom rnd = new SplittableRandom(ImageLoader.mix(seed, epoch, batch));
@@ -186,9 +197,12 @@ public final class ImageNetLoader implements BatchLoader {
             labels[k] = folder.label(i);
             parts[k] =
                     CompletableFuture.runAsync(
-                            () -> transform.apply(
-                                    folder.file(i), new SplittableRandom(sampleSeed), images,
-                                    slot * d),
+                            () -> {
+                                if (!owner.abandoned) {
+                                    transform.apply(folder.file(i), new SplittableRandom(sampleSeed),
+                                            images, slot * d);
+                                }
+                            },
                             pool);
         }
         return CompletableFuture.allOf(parts).thenApply(v -> new HostBatch(images, labels, indices));
@@ -198,7 +212,7 @@ public final class ImageNetLoader implements BatchLoader {
         NDManager m = manager.newSubManager();
         int b = h.labels.length;
         int c = transform.crop();
-        NDArray raw = m.create(ByteBuffer.wrap(h.images), new Shape(b, 3, c, c), DataType.UINT8);
+        NDArray raw = m.create(h.images, new Shape(b, 3, c, c), DataType.UINT8);
         NDArray images = raw.toType(DataType.FLOAT32, true); // (B, 3, c, c) in 0..255
         raw.close();
         float[] scale = new float[3];
@@ -220,7 +234,7 @@ public final class ImageNetLoader implements BatchLoader {
     }
 
     /** A batch on the host: (B, 3, crop, crop) uint8, (B) labels, (B) indices. */
-    private record HostBatch(byte[] images, long[] labels, long[] indices) {}
+    private record HostBatch(ByteBuffer images, long[] labels, long[] indices) {}
 
     private final class EpochIterator implements Iterator<IndexedBatch> {
         private final int epoch;
@@ -229,6 +243,7 @@ public final class ImageNetLoader implements BatchLoader {
         private final ArrayDeque<CompletableFuture<HostBatch>> ahead = new ArrayDeque<>();
         private int submitted;
         private int taken;
+        private volatile boolean abandoned;
 
         EpochIterator(int epoch) {
             this.epoch = epoch;
@@ -239,7 +254,7 @@ public final class ImageNetLoader implements BatchLoader {
 
         private void fill() {
             while (submitted < count && ahead.size() < prefetch) {
-                ahead.add(submit(epoch, submitted++, order));
+                ahead.add(submit(epoch, submitted++, order, this));
             }
         }
 
@@ -253,8 +268,10 @@ public final class ImageNetLoader implements BatchLoader {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            if (closed) {
-                throw new IllegalStateException("ImageNetLoader is closed");
+            if (closed || abandoned) {
+                throw new IllegalStateException(
+                        closed ? "ImageNetLoader is closed"
+                                : "this epoch's iterator was abandoned: a later epoch was started");
             }
             HostBatch h;
             try {

@@ -3,6 +3,7 @@ package ai.crcd.train.data;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -104,11 +105,12 @@ public final class ImageNetTransform {
      *
      * @param file the image file
      * @param rnd the sample's generator (unused for evaluation)
-     * @param out (.., 3, crop, crop) uint8 planar RGB
+     * @param out (.., 3, crop, crop) uint8 planar RGB (absolute puts: threads may fill distinct
+     *     images of one buffer)
      * @param offset where the image starts in {@code out}
      * @throws DataSetException when the file cannot be read or decoded
      */
-    public void apply(Path file, SplittableRandom rnd, byte[] out, int offset) {
+    public void apply(Path file, SplittableRandom rnd, ByteBuffer out, int offset) {
         Rgb img = decode(file);
         int w = img.width();
         int h = img.height();
@@ -255,7 +257,7 @@ public final class ImageNetTransform {
             int oy,
             int n,
             boolean flip,
-            byte[] out,
+            ByteBuffer out,
             int offset) {
         Coeffs cx = Coeffs.of(bw, outW, ox, n);
         Coeffs cy = Coeffs.of(bh, outH, oy, n);
@@ -302,9 +304,9 @@ public final class ImageNetTransform {
                     c += wk * tmp[t + 2];
                 }
                 int o = offset + y * n + (flip ? n - 1 - x : x);
-                out[o] = clip(a);
-                out[o + plane] = clip(b);
-                out[o + 2 * plane] = clip(c);
+                out.put(o, clip(a));
+                out.put(o + plane, clip(b));
+                out.put(o + 2 * plane, clip(c));
             }
         }
     }

@@ -143,6 +143,13 @@ class ImageNetLoaderTest {
                 assertFalse(Arrays.equals(
                         first.get(0), nextEpoch.images().toFloatArray()));
             }
+            // starting an epoch abandons an unfinished earlier iterator (its work is skipped)
+            Iterator<IndexedBatch> old = b.epoch(2);
+            try (IndexedBatch fresh = b.epoch(3).next()) {
+                assertEquals(50, fresh.size());
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, old::next);
+            assertTrue(e.getMessage().contains("abandoned"), e.getMessage());
         }
     }
 
