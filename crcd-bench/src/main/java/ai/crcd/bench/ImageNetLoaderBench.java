@@ -79,6 +79,9 @@ public final class ImageNetLoaderBench {
                 + "images_per_cpu_s,max_heap_mb,max_rss_mb,batch_bytes_mb");
         double trainRate = 0;
         try (NDManager manager = NDManager.newBaseManager()) {
+            manager.zeros(new ai.djl.ndarray.types.Shape(1)).close(); // engine loaded
+            System.out.printf(Locale.ROOT, "RSS before streaming (JVM + libtorch): %.0f MB%n",
+                    rssBytes() / 1e6);
             Object[][] runs = {
                 {ImageNetTransform.train(224), prefetch},
                 {ImageNetTransform.eval(256, 224), prefetch},
