@@ -206,6 +206,35 @@ class ImageNetLoaderTest {
         }
     }
 
+    /** A grey-scale image is replicated to 3 channels (PIL's convert("RGB")), values kept. */
+    @Test
+    void greyImagesBecomeRgb() throws IOException {
+        Path dir = Files.createTempDirectory("imagenet-grey");
+        Path cls = Files.createDirectories(dir.resolve("val").resolve("n00000001"));
+        BufferedImage grey = new BufferedImage(256, 256, BufferedImage.TYPE_BYTE_GRAY);
+        byte[] px = ((java.awt.image.DataBufferByte) grey.getRaster().getDataBuffer()).getData();
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (byte) ((i * 7) % 251);
+        }
+        ImageIO.write(grey, "png", cls.resolve("g.png").toFile());
+        ImageNetFolder val = ImageNetFolder.scan(dir.resolve("val"), "v", List.of("n00000001"));
+        try (NDManager m = NDManager.newBaseManager();
+                ImageNetLoader l = loader(val, ImageNetTransform.eval(256, 224), 1, false, 0, m);
+                IndexedBatch batch = l.epoch(0).next()) {
+            float[] got = batch.images().toFloatArray();
+            int plane = 224 * 224;
+            for (int y = 0; y < 224; y += 7) {
+                for (int x = 0; x < 224; x += 5) {
+                    int v = px[(16 + y) * 256 + 16 + x] & 0xFF;
+                    for (int c = 0; c < 3; c++) {
+                        float e = (v / 255f - ImageNetTransform.MEAN[c]) / ImageNetTransform.STD[c];
+                        assertEquals(e, got[c * plane + y * 224 + x], 1e-5f);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void randomResizedCropFollowsTorchvision() {
         SplittableRandom rnd = new SplittableRandom(5);
