@@ -14,8 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Command line: {@code train}, {@code distill}, {@code run} (kind from the config) and
- * {@code validate}. Exit status 0 on success, 2 for a bad config or missing file (one line on
+ * Command line: {@code train}, {@code distill}, {@code run} (kind from the config),
+ * {@code validate}, {@code eval} and {@code export}. Exit status 0 on success, 2 for a bad config or missing file (one line on
  * stderr), 1 when training fails (e.g. a non-finite loss).
  */
 @Command(
@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
             Main.Distill.class,
             Main.Run.class,
             Main.Validate.class,
+            EvalCommand.class,
+            ExportCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Callable<Integer> {
