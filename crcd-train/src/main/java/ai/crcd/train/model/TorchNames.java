@@ -149,7 +149,9 @@ public final class TorchNames {
         String rest = m.group(4);
         return switch (m.group(3)) {
             case "conv1", "bn2", "conv2" -> "block" + s + ".layer." + i + "." + m.group(3) + "." + rest;
-            case "shortcut" -> "block" + s + ".layer." + i + ".convShortcut." + rest;
+            // a strided shortcut is a SubsampledConv holding the conv
+            case "shortcut" -> "block" + s + ".layer." + i + ".convShortcut."
+                    + rest.replaceFirst("^conv\\.", "");
             case "nextBn" -> {
                 // the BN after a unit is the first BN (bn1) of the next unit, or the final bn1
                 if (i + 1 < units.get(s)) {
