@@ -183,8 +183,9 @@ public final class TrainingRun {
 
         try (NDManager root = NDManager.newBaseManager(device)) {
             engine.setRandomSeed(seedFor(-1));
-            Catalog.Split train = catalog.open(cfg.data, true, cfg.seed, root);
-            Catalog.Split test = catalog.open(cfg.data, false, cfg.seed, root);
+            Catalog.Splits splits = catalog.openSplits(cfg.data, cfg.seed, root); // h2-data
+            Catalog.Split train = splits.train();
+            Catalog.Split test = splits.test();
             int classes = classCount(train);
             Shape inShape = new Shape(1, train.channels(), train.height(), train.width());
 
