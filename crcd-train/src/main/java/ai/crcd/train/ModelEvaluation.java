@@ -138,7 +138,11 @@ public final class ModelEvaluation {
             if (!DataSets.names().contains(data) && Files.isDirectory(folder)) {
                 opts.put("channels", info.inChannels());
                 opts.put("size", info.height() + "x" + info.width());
-                set = DataSets.open("image-folder", folder, false, opts);
+                // train/ + test/: the test split (class list from train/); else the folder's own
+                // class sub-folders, all of them evaluated
+                boolean split = Files.isDirectory(folder.resolve("test"));
+                set = DataSets.open("image-folder", folder, !split, opts);
+                checkClassNames(set, info, folder);
             } else {
                 set = DataSets.open(data, dataRoot, false, opts);
             }
@@ -162,6 +166,15 @@ public final class ModelEvaluation {
                             info.height(), info.width()));
         }
         return set;
+    }
+
+    /** An image folder's classes must be the model's, by name and in order. */
+    private static void checkClassNames(ImageSet set, ModelInfo info, Path folder) {
+        if (!set.classNames().isEmpty() && !set.classNames().equals(info.classNames())) {
+            throw new ConfigException(
+                    "--data: " + folder + " has classes " + set.classNames() + "; the model was"
+                            + " trained on " + info.classNames() + " (same names, same order)");
+        }
     }
 
     /** Confusion counts from the arg max of the logits: [true][predicted]. */

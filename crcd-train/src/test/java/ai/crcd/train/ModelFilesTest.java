@@ -276,6 +276,31 @@ class ModelFilesTest {
     }
 
     @Test
+    void evalOfAnImageFolderMatchesTheNamedDataSet() throws Exception {
+        // the run's test images as PNG files in class folders 0..9
+        ImageSet test = DataSets.open("fashion-mnist", null, false, Map.of("perClass", TEST_PER_CLASS));
+        Path folder = tmp.resolve("pngs");
+        for (int i = 0; i < test.size(); i++) {
+            BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+            int[] px = new int[28 * 28];
+            for (int p = 0; p < px.length; p++) {
+                px[p] = test.pixel(i, 0, p / 28, p % 28);
+            }
+            img.getRaster().setPixels(0, 0, 28, 28, px);
+            Path dir = Files.createDirectories(folder.resolve(Integer.toString(test.label(i))));
+            ImageIO.write(img, "png", dir.resolve(String.format("%04d.png", i)).toFile());
+        }
+        Path out = tmp.resolve("eval-pngs");
+        assertEquals(
+                0,
+                Main.run("eval", "--model", run.toString(), "--data", folder.toString(),
+                        "--batch-size", "100", "--out", out.toString()));
+        JsonNode json = evalJson(out);
+        assertEquals(10 * TEST_PER_CLASS, json.get("images").asInt());
+        assertEquals(result.lastTop1(), json.get("test_top1").asDouble(), 1e-9);
+    }
+
+    @Test
     void badModelFolderIsOneLineAndExitTwo() throws Exception {
         Path damaged = tmp.resolve("damaged");
         Files.createDirectories(damaged);
