@@ -1,6 +1,13 @@
 package ai.crcd.train;
 
+import ai.crcd.train.config.ConfigException;
+import ai.crcd.train.config.ConfigLoader;
+import ai.crcd.train.config.RunConfig;
+import ai.crcd.train.model.ModelFolder;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -8,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code eval}: top-1/top-5, per-class accuracy and a confusion matrix of a saved model on the
- * test split of a data set ({@link ModelEvaluation}).
+ * test split of a data set, or by default on its run's own test split ({@link ModelEvaluation}).
  */
 @Command(
         name = "eval",
@@ -22,10 +29,21 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(
             names = "--data",
-            required = true,
             description = "Data set name (fashion-mnist, cifar100, ...) or a folder of class"
-                    + " sub-folders (its test/ when present).")
+                    + " sub-folders (its test/ when present). Default: the run's own test split,"
+                    + " from --config or the run folder's config.yaml.")
     String data;
+
+    @Option(
+            names = {"-c", "--config"},
+            description = "A run config whose data section (test split, subset, batch size) is"
+                    + " evaluated; default RUN/config.yaml beside the model folder.")
+    Path config;
+
+    @Option(
+            names = {"-s", "--set"},
+            description = "Override one key of that config, e.g. --set data.root=DIR (repeatable).")
+    List<String> overrides = new ArrayList<>();
 
     @Option(names = "--data-root", description = "Folder of a named data set's files (default: its usual place).")
     Path dataRoot;
@@ -48,19 +66,38 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path folder;
+        try {
+            folder = ModelFolder.resolve(model).toAbsolutePath().normalize();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--model: " + e.getMessage());
+        }
+        RunConfig cfg = data != null ? null : runConfig(folder);
         Path dir = out;
         if (dir == null) {
-            Path abs = model.toAbsolutePath().normalize();
-            String tag = Path.of(data).getFileName().toString();
-            dir = (abs.getParent() == null ? abs : abs.getParent()).resolve("eval-" + tag);
+            String tag = data != null ? Path.of(data).getFileName().toString() : cfg.data.name;
+            dir = folder.getParent().resolve("eval-" + tag);
         }
         ModelEvaluation.Result r =
-                ModelEvaluation.run(
-                        model, data, dataRoot, perClass, batchSize, dir, Devices.select(device));
+                cfg != null
+                        ? ModelEvaluation.run(model, cfg, dir, Devices.select(device))
+                        : ModelEvaluation.run(
+                                model, data, dataRoot, perClass, batchSize, dir,
+                                Devices.select(device));
         System.out.printf(
                 Locale.ROOT,
                 "eval %s on %s (%d images): top-1 %.2f%%, top-5 %.2f%%; report in %s%n",
                 model, r.data(), r.images(), r.top1(), r.top5(), dir);
         return 0;
+    }
+
+    private RunConfig runConfig(Path folder) {
+        Path file = config != null ? config : folder.getParent().resolve(TrainingRun.CONFIG_FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException(
+                    "--data: missing; give a data set name or folder, or --config RUN/config.yaml"
+                            + " (no " + file + ")");
+        }
+        return ConfigLoader.load(file, overrides);
     }
 }

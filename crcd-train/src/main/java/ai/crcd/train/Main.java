@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Command line: {@code train}, {@code distill}, {@code run} (kind from the config),
- * {@code validate}, {@code eval} and {@code export}. Exit status 0 on success, 2 for a bad config or missing file (one line on
- * stderr), 1 when training fails (e.g. a non-finite loss).
+ * {@code validate}, {@code eval} and {@code export}. Exit status 0 on success, 2 for a bad config
+ * or missing file (one line on stderr), 1 when training fails (e.g. a non-finite loss).
  */
 @Command(
         name = "crcd-train",

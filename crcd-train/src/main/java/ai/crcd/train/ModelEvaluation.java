@@ -1,6 +1,8 @@
 package ai.crcd.train;
 
 import ai.crcd.train.config.ConfigException;
+import ai.crcd.train.config.RunConfig;
+import ai.crcd.train.data.BatchLoader;
 import ai.crcd.train.data.DataSetException;
 import ai.crcd.train.data.DataSets;
 import ai.crcd.train.data.ImageLoader;
@@ -26,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
@@ -86,36 +89,86 @@ public final class ModelEvaluation {
             Path outDir,
             Device device)
             throws IOException {
-        Path dir;
-        ModelInfo info;
+        ModelInfo info = info(modelDir);
+        ImageSet set = open(data, dataRoot, perClass, info);
+        return evaluate(
+                modelDir,
+                root -> ImageLoader.builder()
+                        .setData(set.withNormalization(info.mean(), info.std()))
+                        .setBatchSize(batchSize)
+                        .setManager(root)
+                        .optShuffle(false)
+                        .optAugment(false)
+                        .build(),
+                set.name(),
+                outDir,
+                device);
+    }
+
+    /**
+     * Evaluates a model folder on the test split of a run config's data section, opened exactly
+     * as the run opened it (test split, subset, statistics, batch size): the result equals the
+     * run's test top-1 at the folder's epoch.
+     *
+     * @param modelDir a model folder or run folder
+     * @param cfg the run's config (e.g. {@code RUN/config.yaml})
+     * @param outDir where the report goes
+     * @param device where to run
+     * @return the result
+     * @throws IOException if reading or writing fails
+     * @throws ConfigException one line naming the bad argument
+     */
+    public static Result run(Path modelDir, RunConfig cfg, Path outDir, Device device)
+            throws IOException {
+        ModelInfo info = info(modelDir);
+        String name = cfg.data.name + "/test";
+        return evaluate(
+                modelDir,
+                root -> {
+                    Catalog.Splits splits = Catalog.standard().openSplits(cfg.data, cfg.seed, root);
+                    splits.train().loader().close();
+                    Catalog.Split test = splits.test();
+                    if (test.numClasses() != info.numClasses() || test.channels() != info.inChannels()) {
+                        test.loader().close();
+                        throw new ConfigException(
+                                "--config: data " + cfg.data.name + " has " + test.numClasses()
+                                        + " classes of " + test.channels() + "-channel images; the"
+                                        + " model " + info + " differs");
+                    }
+                    return test.loader();
+                },
+                name,
+                outDir,
+                device);
+    }
+
+    private static ModelInfo info(Path modelDir) throws IOException {
         try {
-            dir = ModelFolder.resolve(modelDir);
-            info = ModelFolder.readInfo(dir);
+            return ModelFolder.readInfo(ModelFolder.resolve(modelDir));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("--model: " + e.getMessage());
         }
-        ImageSet set = open(data, dataRoot, perClass, info);
+    }
+
+    private static Result evaluate(
+            Path modelDir,
+            Function<NDManager, BatchLoader> open,
+            String dataName,
+            Path outDir,
+            Device device)
+            throws IOException {
+        Path dir = ModelFolder.resolve(modelDir);
+        ModelInfo info = info(dir);
         try (Model model = load(dir, device);
-                NDManager root = NDManager.newBaseManager(device)) {
-            ImageLoader loader =
-                    ImageLoader.builder()
-                            .setData(set.withNormalization(info.mean(), info.std()))
-                            .setBatchSize(batchSize)
-                            .setManager(root)
-                            .optShuffle(false)
-                            .optAugment(false)
-                            .build();
-            try {
-                ParameterStore ps = new ParameterStore(root, false);
-                Block net = model.getBlock();
-                double[] acc = TrainingRun.evaluate(net, ps, loader, info.numClasses(), root);
-                long[][] confusion = confusion(net, ps, loader, info.numClasses());
-                Result r = new Result(acc[0], acc[1], set.size(), confusion, set.name());
-                write(outDir, dir, info, r);
-                return r;
-            } finally {
-                loader.close();
-            }
+                NDManager root = NDManager.newBaseManager(device);
+                BatchLoader loader = open.apply(root)) {
+            ParameterStore ps = new ParameterStore(root, false);
+            Block net = model.getBlock();
+            double[] acc = TrainingRun.evaluate(net, ps, loader, info.numClasses(), root);
+            long[][] confusion = confusion(net, ps, loader, info.numClasses());
+            Result r = new Result(acc[0], acc[1], loader.size(), confusion, dataName);
+            write(outDir, dir, info, r);
+            return r;
         }
     }
 
@@ -178,7 +231,7 @@ public final class ModelEvaluation {
     }
 
     /** Confusion counts from the arg max of the logits: [true][predicted]. */
-    private static long[][] confusion(Block net, ParameterStore ps, ImageLoader loader, int classes) {
+    private static long[][] confusion(Block net, ParameterStore ps, BatchLoader loader, int classes) {
         long[][] c = new long[classes][classes];
         Iterator<IndexedBatch> it = loader.epoch(0);
         while (it.hasNext()) {
