@@ -428,7 +428,8 @@ public final class TrainingRun {
     }
 
     /**
-     * Top-1 and top-5 accuracy of a network on a loader, with one host copy at the end.
+     * Top-1 and top-5 accuracy of a network on a loader, with one host copy at the end; ties and
+     * non-finite logits count as misses ({@link TopKHits}).
      *
      * @return {top1 %, top5 %}
      */
@@ -441,12 +442,7 @@ public final class TrainingRun {
             while (it.hasNext()) {
                 try (IndexedBatch b = it.next()) {
                     NDArray logits = net.forward(ps, new NDList(b.images()), false).get(0);
-                    NDArray truth =
-                            logits.mul(b.labels().oneHot(classes)).sum(new int[] {1}, true);
-                    NDArray rank = logits.gt(truth).sum(new int[] {1}); // (B) classes above
-                    NDArray hits =
-                            NDArrays.stack(new NDList(rank.eq(0).sum(), rank.lt(5).sum()))
-                                    .toType(DataType.INT64, false);
+                    NDArray hits = TopKHits.counts(logits, b.labels(), 1, 5); // (2) ties miss
                     NDArray next = counts.add(hits);
                     next.attach(acc);
                     counts = next;
