@@ -19,9 +19,9 @@ import java.io.IOException;
  * ImageClassificationTranslator}, which expects one output) and {@code Predictor}s work with it.
  *
  * <p>The view owns no parameters of its own and is transparent on disk: {@link
- * #saveParameters}/{@link #loadParameters} read and write exactly the wrapped network's
- * parameter stream, so a {@code .params} file saved from the bare network ({@code
- * model.setBlock(network)}) loads into the view and vice versa.
+ * #saveParameters}/{@link #loadParameters} read and write exactly the wrapped network's parameter
+ * stream, so a {@code .params} file saved from the bare network ({@code model.setBlock(network)})
+ * loads into the view and vice versa.
  *
  * <pre>{@code
  * Model model = Model.newInstance("resnet8");
@@ -37,8 +37,8 @@ public class LogitsOnlyBlock extends AbstractBlock {
     /**
      * Wraps a network.
      *
-     * @param network a network returning {@code [logits, ...]} (any {@link FeatureOutput}
-     *     network); initialised or not
+     * @param network a network returning {@code [logits, ...]} (any {@link FeatureOutput} network);
+     *     initialised or not
      */
     public LogitsOnlyBlock(Block network) {
         this.network = addChildBlock("network", network);

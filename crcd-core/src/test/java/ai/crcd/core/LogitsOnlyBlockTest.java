@@ -70,14 +70,16 @@ class LogitsOnlyBlockTest {
             assertArrayEquals(logits, out.singletonOrThrow().toFloatArray());
             assertEquals(new Shape(2, 3), view.getOutputShapes(new Shape[] {new Shape(2, 4)})[0]);
 
-            // a file of the bare network loads into a fresh view, and the view writes the same bytes
+            // a file of the bare network loads into a fresh view, and the view writes the same
+            // bytes
             byte[] bare = save(net);
             LogitsOnlyBlock fresh = new LogitsOnlyBlock(new TwoOutputs());
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bare))) {
                 fresh.loadParameters(m, in);
             }
             assertTrue(fresh.isInitialized());
-            assertArrayEquals(logits, fresh.forward(ps, new NDList(x), false).get(0).toFloatArray());
+            assertArrayEquals(
+                    logits, fresh.forward(ps, new NDList(x), false).get(0).toFloatArray());
             assertArrayEquals(bare, save(fresh));
         }
     }

@@ -14,14 +14,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code eval}: top-1/top-5, per-class accuracy and a confusion matrix of a saved model on the
- * test split of a data set, or by default on its run's own test split ({@link ModelEvaluation}).
+ * {@code eval}: top-1/top-5, per-class accuracy and a confusion matrix of a saved model on the test
+ * split of a data set, or by default on its run's own test split ({@link ModelEvaluation}).
  */
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
-        description = "Evaluate a model folder (RUN/model, RUN/best or a run folder) on a test split:"
-                + " top-1/top-5, per_class.csv, confusion.csv/.png, eval.json.")
+        description =
+                "Evaluate a model folder (RUN/model, RUN/best or a run folder) on a test split:"
+                        + " top-1/top-5, per_class.csv, confusion.csv/.png, eval.json.")
 final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Model folder or run folder.")
@@ -29,15 +30,17 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(
             names = "--data",
-            description = "Data set name (fashion-mnist, cifar100, ...) or a folder of class"
-                    + " sub-folders (its test/ when present). Default: the run's own test split,"
-                    + " from --config or the run folder's config.yaml.")
+            description =
+                    "Data set name (fashion-mnist, cifar100, ...) or a folder of class sub-folders"
+                        + " (its test/ when present). Default: the run's own test split, from"
+                        + " --config or the run folder's config.yaml.")
     String data;
 
     @Option(
             names = {"-c", "--config"},
-            description = "A run config whose data section (test split, subset, batch size) is"
-                    + " evaluated; default RUN/config.yaml beside the model folder.")
+            description =
+                    "A run config whose data section (test split, subset, batch size) is"
+                            + " evaluated; default RUN/config.yaml beside the model folder.")
     Path config;
 
     @Option(
@@ -45,20 +48,28 @@ final class EvalCommand implements Callable<Integer> {
             description = "Override one key of that config, e.g. --set data.root=DIR (repeatable).")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--data-root", description = "Folder of a named data set's files (default: its usual place).")
+    @Option(
+            names = "--data-root",
+            description = "Folder of a named data set's files (default: its usual place).")
     Path dataRoot;
 
     @Option(
             names = "--per-class",
             defaultValue = "0",
-            description = "Only the first N test images of each class (a run's"
-                    + " data.test_subset_per_class); 0 = all (default).")
+            description =
+                    "Only the first N test images of each class (a run's"
+                            + " data.test_subset_per_class); 0 = all (default).")
     int perClass;
 
-    @Option(names = "--batch-size", defaultValue = "256", description = "Evaluation batch size (default 256).")
+    @Option(
+            names = "--batch-size",
+            defaultValue = "256",
+            description = "Evaluation batch size (default 256).")
     int batchSize;
 
-    @Option(names = "--out", description = "Report folder (default: eval-<data> beside the model folder).")
+    @Option(
+            names = "--out",
+            description = "Report folder (default: eval-<data> beside the model folder).")
     Path out;
 
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto (default).")
@@ -82,12 +93,22 @@ final class EvalCommand implements Callable<Integer> {
                 cfg != null
                         ? ModelEvaluation.run(model, cfg, dir, Devices.select(device))
                         : ModelEvaluation.run(
-                                model, data, dataRoot, perClass, batchSize, dir,
+                                model,
+                                data,
+                                dataRoot,
+                                perClass,
+                                batchSize,
+                                dir,
                                 Devices.select(device));
         System.out.printf(
                 Locale.ROOT,
                 "eval %s on %s (%d images): top-1 %.2f%%, top-5 %.2f%%; report in %s%n",
-                model, r.data(), r.images(), r.top1(), r.top5(), dir);
+                model,
+                r.data(),
+                r.images(),
+                r.top1(),
+                r.top5(),
+                dir);
         return 0;
     }
 
@@ -96,7 +117,9 @@ final class EvalCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) {
             throw new ConfigException(
                     "--data: missing; give a data set name or folder, or --config RUN/config.yaml"
-                            + " (no " + file + ")");
+                            + " (no "
+                            + file
+                            + ")");
         }
         return ConfigLoader.load(file, overrides);
     }

@@ -14,20 +14,20 @@ import picocli.CommandLine.Option;
 @Command(
         name = "export",
         mixinStandardHelpOptions = true,
-        description = "Export a model folder's weights: djl (model folder), safetensors or npz"
-                + " (PyTorch names, docs/model-files.md).")
+        description =
+                "Export a model folder's weights: djl (model folder), safetensors or npz"
+                        + " (PyTorch names, docs/model-files.md).")
 final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Model folder or run folder.")
     Path model;
 
-    @Option(
-            names = "--format",
-            required = true,
-            description = "One of: ${COMPLETION-CANDIDATES}.")
+    @Option(names = "--format", required = true, description = "One of: ${COMPLETION-CANDIDATES}.")
     TensorExport.Format format;
 
-    @Option(names = "--out", description = "Target file (folder for djl); default: beside the model folder.")
+    @Option(
+            names = "--out",
+            description = "Target file (folder for djl); default: beside the model folder.")
     Path out;
 
     @Override
@@ -38,7 +38,8 @@ final class ExportCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("--model: " + e.getMessage());
         }
-        System.out.println("export " + format.name().toLowerCase(java.util.Locale.ROOT) + ": " + written);
+        System.out.println(
+                "export " + format.name().toLowerCase(java.util.Locale.ROOT) + ": " + written);
         return 0;
     }
 }

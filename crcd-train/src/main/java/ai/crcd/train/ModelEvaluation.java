@@ -35,19 +35,22 @@ import org.knowm.xchart.HeatMapChartBuilder;
 
 /**
  * Evaluates a saved model folder on the test split of a data set, with the training loop's own
- * top-1/top-5 code ({@link TrainingRun#evaluate}) and the model's stored normalisation, and
- * writes a person-readable report: {@code eval.json} (top-1, top-5, images), {@code
- * per_class.csv} (accuracy per class), {@code confusion.csv} and {@code confusion.png} (rows: true
- * class, columns: predicted class = arg max of the logits; ties go to the lower class index).
+ * top-1/top-5 code ({@link TrainingRun#evaluate}) and the model's stored normalisation, and writes
+ * a person-readable report: {@code eval.json} (top-1, top-5, images), {@code per_class.csv}
+ * (accuracy per class), {@code confusion.csv} and {@code confusion.png} (rows: true class, columns:
+ * predicted class = arg max of the logits; ties go to the lower class index).
  */
 public final class ModelEvaluation {
 
     /** Report file with top-1 / top-5. */
     public static final String JSON = "eval.json";
+
     /** Per-class accuracy. */
     public static final String PER_CLASS = "per_class.csv";
+
     /** Confusion counts as CSV. */
     public static final String CONFUSION_CSV = "confusion.csv";
+
     /** Confusion matrix plot. */
     public static final String CONFUSION_PNG = "confusion.png";
 
@@ -93,22 +96,23 @@ public final class ModelEvaluation {
         ImageSet set = open(data, dataRoot, perClass, info);
         return evaluate(
                 modelDir,
-                root -> ImageLoader.builder()
-                        .setData(set.withNormalization(info.mean(), info.std()))
-                        .setBatchSize(batchSize)
-                        .setManager(root)
-                        .optShuffle(false)
-                        .optAugment(false)
-                        .build(),
+                root ->
+                        ImageLoader.builder()
+                                .setData(set.withNormalization(info.mean(), info.std()))
+                                .setBatchSize(batchSize)
+                                .setManager(root)
+                                .optShuffle(false)
+                                .optAugment(false)
+                                .build(),
                 set.name(),
                 outDir,
                 device);
     }
 
     /**
-     * Evaluates a model folder on the test split of a run config's data section, opened exactly
-     * as the run opened it (test split, subset, statistics, batch size): the result equals the
-     * run's test top-1 at the folder's epoch.
+     * Evaluates a model folder on the test split of a run config's data section, opened exactly as
+     * the run opened it (test split, subset, statistics, batch size): the result equals the run's
+     * test top-1 at the folder's epoch.
      *
      * @param modelDir a model folder or run folder
      * @param cfg the run's config (e.g. {@code RUN/config.yaml})
@@ -128,12 +132,20 @@ public final class ModelEvaluation {
                     Catalog.Splits splits = Catalog.standard().openSplits(cfg.data, cfg.seed, root);
                     splits.train().loader().close();
                     Catalog.Split test = splits.test();
-                    if (test.numClasses() != info.numClasses() || test.channels() != info.inChannels()) {
+                    if (test.numClasses() != info.numClasses()
+                            || test.channels() != info.inChannels()) {
                         test.loader().close();
                         throw new ConfigException(
-                                "--config: data " + cfg.data.name + " has " + test.numClasses()
-                                        + " classes of " + test.channels() + "-channel images; the"
-                                        + " model " + info + " differs");
+                                "--config: data "
+                                        + cfg.data.name
+                                        + " has "
+                                        + test.numClasses()
+                                        + " classes of "
+                                        + test.channels()
+                                        + "-channel images; the"
+                                        + " model "
+                                        + info
+                                        + " differs");
                     }
                     return test.loader();
                 },
@@ -201,8 +213,12 @@ public final class ModelEvaluation {
             }
         } catch (DataSetException | IllegalArgumentException e) {
             throw new ConfigException(
-                    "--data: cannot open '" + data + "' (" + e.getMessage().replace('\n', ' ')
-                            + "); give a data set name " + DataSets.names()
+                    "--data: cannot open '"
+                            + data
+                            + "' ("
+                            + e.getMessage().replace('\n', ' ')
+                            + "); give a data set name "
+                            + DataSets.names()
                             + " or a folder of class sub-folders");
         }
         if (set.channels() != info.inChannels()
@@ -214,9 +230,16 @@ public final class ModelEvaluation {
                             Locale.ROOT,
                             "--data: %s has %d classes of %dx%dx%d images; the model %s expects %d"
                                     + " classes of %dx%dx%d",
-                            set.name(), set.numClasses(), set.channels(), set.height(), set.width(),
-                            info.architecture(), info.numClasses(), info.inChannels(),
-                            info.height(), info.width()));
+                            set.name(),
+                            set.numClasses(),
+                            set.channels(),
+                            set.height(),
+                            set.width(),
+                            info.architecture(),
+                            info.numClasses(),
+                            info.inChannels(),
+                            info.height(),
+                            info.width()));
         }
         return set;
     }
@@ -225,19 +248,29 @@ public final class ModelEvaluation {
     private static void checkClassNames(ImageSet set, ModelInfo info, Path folder) {
         if (!set.classNames().isEmpty() && !set.classNames().equals(info.classNames())) {
             throw new ConfigException(
-                    "--data: " + folder + " has classes " + set.classNames() + "; the model was"
-                            + " trained on " + info.classNames() + " (same names, same order)");
+                    "--data: "
+                            + folder
+                            + " has classes "
+                            + set.classNames()
+                            + "; the model was"
+                            + " trained on "
+                            + info.classNames()
+                            + " (same names, same order)");
         }
     }
 
     /** Confusion counts from the arg max of the logits: [true][predicted]. */
-    private static long[][] confusion(Block net, ParameterStore ps, BatchLoader loader, int classes) {
+    private static long[][] confusion(
+            Block net, ParameterStore ps, BatchLoader loader, int classes) {
         long[][] c = new long[classes][classes];
         Iterator<IndexedBatch> it = loader.epoch(0);
         while (it.hasNext()) {
             try (IndexedBatch b = it.next()) {
                 long[] pred =
-                        net.forward(ps, new NDList(b.images()), false).get(0).argMax(1).toLongArray();
+                        net.forward(ps, new NDList(b.images()), false)
+                                .get(0)
+                                .argMax(1)
+                                .toLongArray();
                 long[] truth = b.labels().toLongArray();
                 for (int i = 0; i < pred.length; i++) {
                     c[(int) truth[i]][(int) pred[i]]++;
@@ -247,7 +280,8 @@ public final class ModelEvaluation {
         return c;
     }
 
-    private static void write(Path out, Path modelDir, ModelInfo info, Result r) throws IOException {
+    private static void write(Path out, Path modelDir, ModelInfo info, Result r)
+            throws IOException {
         Files.createDirectories(out);
         List<String> names = info.classNames();
         Map<String, Object> json = new LinkedHashMap<>();
@@ -259,7 +293,8 @@ public final class ModelEvaluation {
         json.put("test_top5", r.top5());
         AtomicFiles.write(
                 out.resolve(JSON),
-                new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+                new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json)
+                        + "\n");
         StringBuilder csv = new StringBuilder("class,name,images,correct,accuracy\n");
         StringBuilder cm = new StringBuilder("true\\predicted");
         for (String n : names) {
@@ -294,9 +329,13 @@ public final class ModelEvaluation {
                 new HeatMapChartBuilder()
                         .width(side)
                         .height(side)
-                        .title(String.format(
-                                Locale.ROOT, "%s on %s: top-1 %.2f%%",
-                                info.architecture(), r.data(), r.top1()))
+                        .title(
+                                String.format(
+                                        Locale.ROOT,
+                                        "%s on %s: top-1 %.2f%%",
+                                        info.architecture(),
+                                        r.data(),
+                                        r.top1()))
                         .xAxisTitle("predicted")
                         .yAxisTitle("true")
                         .build();

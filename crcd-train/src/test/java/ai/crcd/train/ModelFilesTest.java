@@ -82,11 +82,15 @@ class ModelFilesTest {
                 ConfigLoader.fromString(
                         "kind: train\nseed: 1\ndevice: cpu\n"
                                 + "data: {name: fashion-mnist, subset_per_class: 100,"
-                                + " test_subset_per_class: " + TEST_PER_CLASS + ", augment: false,"
+                                + " test_subset_per_class: "
+                                + TEST_PER_CLASS
+                                + ", augment: false,"
                                 + " batch_size: 32, test_batch_size: 100}\n"
                                 + "model: {name: resnet8}\n"
                                 + "optim: {lr: 0.05, epochs: 3, milestones: [2]}\n"
-                                + "output: {dir: " + run + "}\n",
+                                + "output: {dir: "
+                                + run
+                                + "}\n",
                         List.of());
         result = TrainingRun.execute(cfg, run, false);
         assertTrue(result.lastTop1() > 50, "resnet8 top-1 " + result.lastTop1());
@@ -130,7 +134,9 @@ class ModelFilesTest {
         assertEquals(result.bestTop1(), best.testTop1());
         try (var files = Files.list(run)) {
             List<String> names = files.map(p -> p.getFileName().toString()).toList();
-            assertFalse(names.stream().anyMatch(n -> n.endsWith(".tmp") || n.endsWith(".old")), names.toString());
+            assertFalse(
+                    names.stream().anyMatch(n -> n.endsWith(".tmp") || n.endsWith(".old")),
+                    names.toString());
         }
         // a run folder or its model/ is accepted where a teacher checkpoint is expected
         assertEquals(
@@ -144,7 +150,10 @@ class ModelFilesTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Block ref = reference(m);
             NDArray in = m.create(x, new Shape(4, 1, 28, 28));
-            expected = ref.forward(new ParameterStore(m, false), new NDList(in), false).get(0).toFloatArray();
+            expected =
+                    ref.forward(new ParameterStore(m, false), new NDList(in), false)
+                            .get(0)
+                            .toFloatArray();
         }
         // 1. Model.newInstance + setBlock(Models.create) + load(dir): nothing but DJL
         try (Model model = Model.newInstance("resnet8")) {
@@ -220,7 +229,8 @@ class ModelFilesTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray in = m.create(normalised, new Shape(1, 1, 28, 28));
             expected =
-                    reference(m).forward(new ParameterStore(m, false), new NDList(in), false)
+                    reference(m)
+                            .forward(new ParameterStore(m, false), new NDList(in), false)
                             .get(0)
                             .softmax(1)
                             .toFloatArray();
@@ -244,9 +254,18 @@ class ModelFilesTest {
         Path out = tmp.resolve("eval");
         assertEquals(
                 0,
-                Main.run("eval", "--model", run.resolve("model").toString(), "--data", "fashion-mnist",
-                        "--per-class", Integer.toString(TEST_PER_CLASS), "--batch-size", "100",
-                        "--out", out.toString()));
+                Main.run(
+                        "eval",
+                        "--model",
+                        run.resolve("model").toString(),
+                        "--data",
+                        "fashion-mnist",
+                        "--per-class",
+                        Integer.toString(TEST_PER_CLASS),
+                        "--batch-size",
+                        "100",
+                        "--out",
+                        out.toString()));
         JsonNode json = evalJson(out);
         assertEquals(result.lastTop1(), json.get("test_top1").asDouble(), 0.0);
         assertEquals(result.lastTop5(), json.get("test_top5").asDouble(), 0.0);
@@ -270,14 +289,17 @@ class ModelFilesTest {
         assertEquals(0, Main.run("eval", "--model", run.resolve("best").toString()));
         JsonNode best = evalJson(run.resolve("eval-fashion-mnist"));
         assertEquals(result.bestTop1(), best.get("test_top1").asDouble(), 0.0);
-        assertEquals(result.history().get(result.bestEpoch() - 1).testTop5(),
-                best.get("test_top5").asDouble(), 0.0);
+        assertEquals(
+                result.history().get(result.bestEpoch() - 1).testTop5(),
+                best.get("test_top5").asDouble(),
+                0.0);
     }
 
     @Test
     void evalOfAnImageFolderMatchesTheNamedDataSet() throws Exception {
         // the run's test images as PNG files in class folders 0..9
-        ImageSet test = DataSets.open("fashion-mnist", null, false, Map.of("perClass", TEST_PER_CLASS));
+        ImageSet test =
+                DataSets.open("fashion-mnist", null, false, Map.of("perClass", TEST_PER_CLASS));
         Path folder = tmp.resolve("pngs");
         for (int i = 0; i < test.size(); i++) {
             BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
@@ -292,8 +314,16 @@ class ModelFilesTest {
         Path out = tmp.resolve("eval-pngs");
         assertEquals(
                 0,
-                Main.run("eval", "--model", run.toString(), "--data", folder.toString(),
-                        "--batch-size", "100", "--out", out.toString()));
+                Main.run(
+                        "eval",
+                        "--model",
+                        run.toString(),
+                        "--data",
+                        folder.toString(),
+                        "--batch-size",
+                        "100",
+                        "--out",
+                        out.toString()));
         JsonNode json = evalJson(out);
         assertEquals(10 * TEST_PER_CLASS, json.get("images").asInt());
         assertEquals(result.lastTop1(), json.get("test_top1").asDouble(), 1e-9);
@@ -313,7 +343,9 @@ class ModelFilesTest {
         b[b.length - 5] ^= 0x40;
         Files.write(params, b);
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> ModelFolder.load(damaged, ai.djl.Device.cpu()));
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> ModelFolder.load(damaged, ai.djl.Device.cpu()));
         assertTrue(e.getMessage().startsWith(params + ": damaged (SHA-256"), e.getMessage());
 
         PrintStream old = System.err;
@@ -321,7 +353,13 @@ class ModelFilesTest {
         System.setErr(new PrintStream(err, true));
         int code;
         try {
-            code = Main.run("export", "--model", tmp.resolve("nothing").toString(), "--format", "npz");
+            code =
+                    Main.run(
+                            "export",
+                            "--model",
+                            tmp.resolve("nothing").toString(),
+                            "--format",
+                            "npz");
         } finally {
             System.setErr(old);
         }
@@ -363,7 +401,8 @@ class ModelFilesTest {
         byte[] all = Files.readAllBytes(file);
         ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         long n = b.getLong();
-        JsonNode header = new ObjectMapper().readTree(new String(all, 8, (int) n, StandardCharsets.UTF_8));
+        JsonNode header =
+                new ObjectMapper().readTree(new String(all, 8, (int) n, StandardCharsets.UTF_8));
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Iterator<String> it = header.fieldNames(); it.hasNext(); ) {
             String name = it.next();
@@ -375,7 +414,9 @@ class ModelFilesTest {
             long begin = t.get("data_offsets").get(0).asLong();
             long end = t.get("data_offsets").get(1).asLong();
             float[] v = new float[(int) ((end - begin) / 4)];
-            ByteBuffer d = ByteBuffer.wrap(all, (int) (8 + n + begin), (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer d =
+                    ByteBuffer.wrap(all, (int) (8 + n + begin), (int) (end - begin))
+                            .order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < v.length; i++) {
                 v[i] = d.getFloat();
             }
@@ -391,9 +432,13 @@ class ModelFilesTest {
     }
 
     /** Reads an npz archive of float32 .npy files per the NumPy format description. */
-    private static Map<String, float[]> readNpz(Path file, Map<String, long[]> shapes) throws Exception {
+    private static Map<String, float[]> readNpz(Path file, Map<String, long[]> shapes)
+            throws Exception {
         Map<String, float[]> out = new LinkedHashMap<>();
-        Pattern header = Pattern.compile("\\{'descr': '<f4', 'fortran_order': False, 'shape': \\(([0-9, ]*)\\), \\}\\s*");
+        Pattern header =
+                Pattern.compile(
+                        "\\{'descr': '<f4', 'fortran_order': False, 'shape': \\(([0-9, ]*)\\),"
+                            + " \\}\\s*");
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
             for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
                 byte[] all = zip.readAllBytes();
@@ -411,7 +456,9 @@ class ModelFilesTest {
                 }
                 String name = e.getName().substring(0, e.getName().length() - 4);
                 shapes.put(name, dims.stream().mapToLong(Long::longValue).toArray());
-                ByteBuffer d = ByteBuffer.wrap(all, 10 + len, all.length - 10 - len).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer d =
+                        ByteBuffer.wrap(all, 10 + len, all.length - 10 - len)
+                                .order(ByteOrder.LITTLE_ENDIAN);
                 float[] v = new float[(all.length - 10 - len) / 4];
                 for (int i = 0; i < v.length; i++) {
                     v[i] = d.getFloat();
@@ -426,8 +473,26 @@ class ModelFilesTest {
     void exportWritesTheTrainedTensorsUnderPyTorchNames() throws Exception {
         Path st = tmp.resolve("resnet8.safetensors");
         Path npz = tmp.resolve("resnet8.npz");
-        assertEquals(0, Main.run("export", "--model", run.toString(), "--format", "safetensors", "--out", st.toString()));
-        assertEquals(0, Main.run("export", "--model", run.toString(), "--format", "npz", "--out", npz.toString()));
+        assertEquals(
+                0,
+                Main.run(
+                        "export",
+                        "--model",
+                        run.toString(),
+                        "--format",
+                        "safetensors",
+                        "--out",
+                        st.toString()));
+        assertEquals(
+                0,
+                Main.run(
+                        "export",
+                        "--model",
+                        run.toString(),
+                        "--format",
+                        "npz",
+                        "--out",
+                        npz.toString()));
         Map<String, long[]> stShapes = new HashMap<>();
         Map<String, long[]> npzShapes = new HashMap<>();
         Map<String, float[]> fromSt = readSafetensors(st, stShapes);
@@ -446,10 +511,15 @@ class ModelFilesTest {
         Map<String, String> known = new LinkedHashMap<>();
         known.put("conv1.weight", "01stem_01conv_weight");
         known.put("bn1.running_mean", "01stem_02bn_runningMean");
-        known.put("layer1.0.conv1.weight", "02stage1_01ResidualUnit_01branch_01ConvBn_01conv_weight");
+        known.put(
+                "layer1.0.conv1.weight", "02stage1_01ResidualUnit_01branch_01ConvBn_01conv_weight");
         known.put("layer1.0.bn2.weight", "02stage1_01ResidualUnit_01branch_02ConvBn_02bn_gamma");
-        known.put("layer2.0.downsample.0.weight", "03stage2_01ResidualUnit_02shortcut_01conv_01conv_weight");
-        known.put("layer3.0.downsample.1.running_var", "04stage3_01ResidualUnit_02shortcut_02bn_runningVar");
+        known.put(
+                "layer2.0.downsample.0.weight",
+                "03stage2_01ResidualUnit_02shortcut_01conv_01conv_weight");
+        known.put(
+                "layer3.0.downsample.1.running_var",
+                "04stage3_01ResidualUnit_02shortcut_02bn_runningVar");
         known.put("layer3.0.bn1.bias", "04stage3_01ResidualUnit_01branch_01ConvBn_02bn_beta");
         known.put("fc.weight", "05classifier_weight");
         known.put("fc.bias", "05classifier_bias");
@@ -476,7 +546,16 @@ class ModelFilesTest {
         assertTrue(unused.isEmpty(), unused.toString());
 
         Path djl = tmp.resolve("copy");
-        assertEquals(0, Main.run("export", "--model", run.toString(), "--format", "djl", "--out", djl.toString()));
+        assertEquals(
+                0,
+                Main.run(
+                        "export",
+                        "--model",
+                        run.toString(),
+                        "--format",
+                        "djl",
+                        "--out",
+                        djl.toString()));
         assertEquals(ModelFolder.readInfo(run.resolve("model")), ModelFolder.readInfo(djl));
     }
 }

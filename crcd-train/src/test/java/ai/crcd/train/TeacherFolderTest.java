@@ -12,7 +12,6 @@ import ai.crcd.train.config.RunConfig;
 import ai.crcd.train.model.ModelFolder;
 import ai.crcd.train.model.ModelInfo;
 import ai.crcd.train.run.ParameterFiles;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -36,17 +35,21 @@ class TeacherFolderTest {
     private static Path teacherRun;
 
     private static final String DATA =
-            "data: {name: synthetic, batch_size: 16, test_batch_size: 64,"
-                    + " synthetic: {train_size: 64, test_size: 32, classes: 4, channels: 2, size: 6}}\n";
+            "data: {name: synthetic, batch_size: 16, test_batch_size: 64, synthetic: {train_size:"
+                + " 64, test_size: 32, classes: 4, channels: 2, size: 6}}\n";
 
     @BeforeAll
     static void trainTeacher() {
         teacherRun = tmp.resolve("teacher");
         RunConfig cfg =
                 ConfigLoader.fromString(
-                        "kind: train\nseed: 3\n" + DATA + "model: {name: tiny_wide}\n"
+                        "kind: train\nseed: 3\n"
+                                + DATA
+                                + "model: {name: tiny_wide}\n"
                                 + "optim: {lr: 0.1, epochs: 2, milestones: [1]}\n"
-                                + "output: {dir: " + teacherRun + "}\n",
+                                + "output: {dir: "
+                                + teacherRun
+                                + "}\n",
                         List.of(),
                         CATALOG);
         TrainingRun.execute(cfg, teacherRun, false, CATALOG);
@@ -54,11 +57,19 @@ class TeacherFolderTest {
 
     private static RunConfig student(Path out, String checkpoint, String teacher) {
         return ConfigLoader.fromString(
-                "kind: distill\nseed: 5\n" + DATA + "model: {name: tiny}\n"
-                        + "teacher: {name: " + teacher + ", checkpoint: " + checkpoint + "}\n"
+                "kind: distill\nseed: 5\n"
+                        + DATA
+                        + "model: {name: tiny}\n"
+                        + "teacher: {name: "
+                        + teacher
+                        + ", checkpoint: "
+                        + checkpoint
+                        + "}\n"
                         + "optim: {lr: 0.05, epochs: 1, milestones: [1]}\n"
                         + "distill: {method: kd}\n"
-                        + "output: {dir: " + out + "}\n",
+                        + "output: {dir: "
+                        + out
+                        + "}\n",
                 List.of(),
                 CATALOG);
     }
@@ -82,7 +93,8 @@ class TeacherFolderTest {
                 assertEquals(a.size(), b.size());
                 for (int i = 0; i < a.size(); i++) {
                     assertEquals(a.get(i).getName(), b.get(i).getName());
-                    assertArrayEquals(a.get(i).toFloatArray(), b.get(i).toFloatArray(), a.get(i).getName());
+                    assertArrayEquals(
+                            a.get(i).toFloatArray(), b.get(i).toFloatArray(), a.get(i).getName());
                 }
             }
             // another architecture's folder is refused by name
@@ -91,7 +103,13 @@ class TeacherFolderTest {
             IllegalArgumentException e =
                     assertThrows(
                             IllegalArgumentException.class,
-                            () -> ModelFolder.readWeights(other, teacherRun, "tiny", () -> new TinyNet(4, 16), m));
+                            () ->
+                                    ModelFolder.readWeights(
+                                            other,
+                                            teacherRun,
+                                            "tiny",
+                                            () -> new TinyNet(4, 16),
+                                            m));
             assertTrue(e.getMessage().contains("holds a tiny_wide, not a tiny"), e.getMessage());
         }
     }
@@ -103,8 +121,13 @@ class TeacherFolderTest {
         RunResult a = TrainingRun.execute(viaFolder, tmp.resolve("s1"), false, CATALOG);
         RunResult b =
                 TrainingRun.execute(
-                        student(tmp.resolve("s2"), teacherRun.resolve(TrainingRun.MODEL_FILE).toString(), "tiny_wide"),
-                        tmp.resolve("s2"), false, CATALOG);
+                        student(
+                                tmp.resolve("s2"),
+                                teacherRun.resolve(TrainingRun.MODEL_FILE).toString(),
+                                "tiny_wide"),
+                        tmp.resolve("s2"),
+                        false,
+                        CATALOG);
         // the same teacher weights give the same distillation, bit for bit
         assertEquals(b.history().get(0).trainLoss(), a.history().get(0).trainLoss(), 0.0);
         assertEquals(b.lastTop1(), a.lastTop1(), 0.0);
@@ -117,9 +140,12 @@ class TeacherFolderTest {
         ConfigException bad =
                 assertThrows(
                         ConfigException.class,
-                        () -> TrainingRun.execute(
-                                student(tmp.resolve("s3"), teacherRun.toString(), "tiny"),
-                                tmp.resolve("s3"), false, CATALOG));
+                        () ->
+                                TrainingRun.execute(
+                                        student(tmp.resolve("s3"), teacherRun.toString(), "tiny"),
+                                        tmp.resolve("s3"),
+                                        false,
+                                        CATALOG));
         assertTrue(bad.getMessage().contains("teacher.checkpoint"), bad.getMessage());
     }
 }

@@ -10,11 +10,11 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * DJL {@link BlockFactory} named by every crcd model folder's {@code serving.properties}
- * ({@code blockFactory=...}), so that a {@code Criteria} with {@code optModelPath(dir)} builds the
- * network itself: the architecture, class count and input channels come from the folder's keys,
- * the weights' checksum is checked, and the block is the {@link LogitsOnlyBlock} view of the
- * network (one output, as DJL's translators expect).
+ * DJL {@link BlockFactory} named by every crcd model folder's {@code serving.properties} ({@code
+ * blockFactory=...}), so that a {@code Criteria} with {@code optModelPath(dir)} builds the network
+ * itself: the architecture, class count and input channels come from the folder's keys, the
+ * weights' checksum is checked, and the block is the {@link LogitsOnlyBlock} view of the network
+ * (one output, as DJL's translators expect).
  */
 public class CrcdBlockFactory implements BlockFactory {
 
@@ -34,7 +34,8 @@ public class CrcdBlockFactory implements BlockFactory {
      * @throws IllegalArgumentException naming the folder and the bad key or damaged file
      */
     @Override
-    public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) throws IOException {
+    public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments)
+            throws IOException {
         ModelInfo info =
                 ModelInfo.fromProperties(
                         arguments, null, modelPath.resolve(ModelFolder.PROPERTIES).toString());

@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * DJL {@link TranslatorFactory} for crcd model folders: {@code Image -> Classifications} with
- * DJL's standard {@code ImageClassificationTranslator}, configured from the folder's keys (grey
- * or colour, size, the trained mean/std; see {@link ModelFolder#translator(ModelInfo)}). Pass it
- * to {@code Criteria.Builder.optTranslatorFactory} (DJL reads {@code translatorFactory} from
- * {@code serving.properties} only for model-zoo artifacts, not for a local {@code optModelPath}).
+ * DJL {@link TranslatorFactory} for crcd model folders: {@code Image -> Classifications} with DJL's
+ * standard {@code ImageClassificationTranslator}, configured from the folder's keys (grey or
+ * colour, size, the trained mean/std; see {@link ModelFolder#translator(ModelInfo)}). Pass it to
+ * {@code Criteria.Builder.optTranslatorFactory} (DJL reads {@code translatorFactory} from {@code
+ * serving.properties} only for model-zoo artifacts, not for a local {@code optModelPath}).
  */
 public class CrcdTranslatorFactory implements TranslatorFactory {
 
@@ -46,7 +46,10 @@ public class CrcdTranslatorFactory implements TranslatorFactory {
             throws TranslateException {
         if (!isSupported(input, output)) {
             throw new TranslateException(
-                    "crcd models translate Image -> Classifications, not " + input + " -> " + output);
+                    "crcd models translate Image -> Classifications, not "
+                            + input
+                            + " -> "
+                            + output);
         }
         try {
             ModelInfo info = ModelFolder.readInfo(model.getModelPath());

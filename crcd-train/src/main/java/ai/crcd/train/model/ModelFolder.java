@@ -53,8 +53,8 @@ import java.util.function.Supplier;
  * Cin))}, {@code model.load(DIR)}; or in one call {@code Criteria.builder().setTypes(Image.class,
  * Classifications.class).optModelPath(DIR).optTranslatorFactory(new CrcdTranslatorFactory())},
  * where the folder's {@code blockFactory} ({@link CrcdBlockFactory}) builds the network. A folder
- * is written to a temporary sibling and moved into place ({@link AtomicFiles#replaceDirectory}),
- * so it is always complete. See docs/model-files.md.
+ * is written to a temporary sibling and moved into place ({@link AtomicFiles#replaceDirectory}), so
+ * it is always complete. See docs/model-files.md.
  */
 public final class ModelFolder {
 
@@ -67,8 +67,8 @@ public final class ModelFolder {
     private ModelFolder() {}
 
     /**
-     * Writes a network and its description as a model folder, atomically (the folder is
-     * replaced as a whole).
+     * Writes a network and its description as a model folder, atomically (the folder is replaced as
+     * a whole).
      *
      * @param dir the folder, e.g. {@code RUN/model}
      * @param network the initialised network (a {@code Models} network, not a wrapper)
@@ -96,12 +96,15 @@ public final class ModelFolder {
                 .append(CrcdTranslatorFactory.class.getName())
                 .append('\n');
         props.append("option.modelName=").append(escape(name)).append('\n');
-        info.toProperties().forEach((k, v) -> props.append(k).append('=').append(escape(v)).append('\n'));
+        info.toProperties()
+                .forEach((k, v) -> props.append(k).append('=').append(escape(v)).append('\n'));
         props.append("params_file=").append(escape(file)).append('\n');
         props.append("params_sha256=").append(sha256(tmp.resolve(file))).append('\n');
         Files.writeString(tmp.resolve(PROPERTIES), props, StandardCharsets.ISO_8859_1);
         Files.writeString(
-                tmp.resolve(SYNSET), String.join("\n", info.classNames()) + "\n", StandardCharsets.UTF_8);
+                tmp.resolve(SYNSET),
+                String.join("\n", info.classNames()) + "\n",
+                StandardCharsets.UTF_8);
         AtomicFiles.replaceDirectory(tmp, abs);
     }
 
@@ -138,8 +141,8 @@ public final class ModelFolder {
     }
 
     /**
-     * Finds the model folder a user pointed at: the folder itself, or a run folder's {@code
-     * model/} (also while a rewrite of it was interrupted).
+     * Finds the model folder a user pointed at: the folder itself, or a run folder's {@code model/}
+     * (also while a rewrite of it was interrupted).
      *
      * @param path a model folder or a run folder
      * @return the model folder
@@ -155,7 +158,10 @@ public final class ModelFolder {
             return inRun;
         }
         throw new IllegalArgumentException(
-                path + ": not a model folder (no " + PROPERTIES + "); give a run folder's model/ or"
+                path
+                        + ": not a model folder (no "
+                        + PROPERTIES
+                        + "); give a run folder's model/ or"
                         + " best/ folder, written by crcd-train 'train' or 'distill'");
     }
 
@@ -220,12 +226,21 @@ public final class ModelFolder {
         Path params = dir.resolve(file.toString());
         if (!Files.isRegularFile(params)) {
             throw new IllegalArgumentException(
-                    params + ": missing (named by " + PROPERTIES + "); the model folder is incomplete");
+                    params
+                            + ": missing (named by "
+                            + PROPERTIES
+                            + "); the model folder is incomplete");
         }
         String actual = sha256(params);
         if (!actual.equals(sum.toString().trim())) {
             throw new IllegalArgumentException(
-                    params + ": damaged (SHA-256 " + actual + ", " + PROPERTIES + " says " + sum
+                    params
+                            + ": damaged (SHA-256 "
+                            + actual
+                            + ", "
+                            + PROPERTIES
+                            + " says "
+                            + sum
                             + "); use the run's best/ folder or retrain");
         }
     }
@@ -246,7 +261,8 @@ public final class ModelFolder {
         verify(d, properties(d));
         Model model = Model.newInstance(info.architecture(), device);
         try {
-            model.setBlock(Models.create(info.architecture(), info.numClasses(), info.inChannels()));
+            model.setBlock(
+                    Models.create(info.architecture(), info.numClasses(), info.inChannels()));
             model.load(d, info.architecture());
             return model;
         } catch (MalformedModelException | IOException | RuntimeException e) {
@@ -313,8 +329,8 @@ public final class ModelFolder {
     }
 
     /**
-     * Returns a DJL {@link Criteria} that loads a model folder as an image classifier in one
-     * call: {@code ModelFolder.criteria(dir).loadModel().newPredictor()}.
+     * Returns a DJL {@link Criteria} that loads a model folder as an image classifier in one call:
+     * {@code ModelFolder.criteria(dir).loadModel().newPredictor()}.
      *
      * @param dir a model folder
      * @return the criteria
@@ -329,10 +345,10 @@ public final class ModelFolder {
     }
 
     /**
-     * Returns DJL's standard image classification translator for a model: grey or colour
-     * decoding, resize to the trained size when an image differs, {@code ToTensor}, the trained
-     * per-channel normalisation (DJL's {@code Normalize} handles 3 channels only), softmax; class names from the folder's {@code synset.txt}. Use it with a
-     * {@link LogitsOnlyBlock} view of the network.
+     * Returns DJL's standard image classification translator for a model: grey or colour decoding,
+     * resize to the trained size when an image differs, {@code ToTensor}, the trained per-channel
+     * normalisation (DJL's {@code Normalize} handles 3 channels only), softmax; class names from
+     * the folder's {@code synset.txt}. Use it with a {@link LogitsOnlyBlock} view of the network.
      *
      * @param info the model's description
      * @return the translator

@@ -10,11 +10,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What a model folder needs besides its weights to be loaded and used on its own: the
- * architecture, class count and names, input channels and size, and the normalisation {@code
- * (pixel / 255 - mean[c]) / std[c]} the network was trained with; plus where the weights came
- * from (run kind, epoch, test top-1). Stored as the keys of the folder's {@code
- * serving.properties} (DJL's own model-folder manifest, see {@link ModelFolder}).
+ * What a model folder needs besides its weights to be loaded and used on its own: the architecture,
+ * class count and names, input channels and size, and the normalisation {@code (pixel / 255 -
+ * mean[c]) / std[c]} the network was trained with; plus where the weights came from (run kind,
+ * epoch, test top-1). Stored as the keys of the folder's {@code serving.properties} (DJL's own
+ * model-folder manifest, see {@link ModelFolder}).
  *
  * @param architecture the model name, e.g. {@code resnet8} (crcd-models' {@code Models} name)
  * @param kind {@code train} (a teacher or vanilla network) or {@code distill} (a student)
@@ -51,21 +51,33 @@ public record ModelInfo(
      */
     public ModelInfo {
         if (architecture == null || architecture.isBlank()) {
-            throw new IllegalArgumentException("architecture: a model name, got '" + architecture + "'");
+            throw new IllegalArgumentException(
+                    "architecture: a model name, got '" + architecture + "'");
         }
         if (numClasses < 1 || inChannels < 1 || height < 1 || width < 1) {
             throw new IllegalArgumentException(
                     "num_classes, in_channels, height, width must be >= 1, got "
-                            + numClasses + ", " + inChannels + ", " + height + ", " + width);
+                            + numClasses
+                            + ", "
+                            + inChannels
+                            + ", "
+                            + height
+                            + ", "
+                            + width);
         }
         if (mean.length != inChannels || std.length != inChannels) {
             throw new IllegalArgumentException(
-                    "mean and std need " + inChannels + " values (one per input channel), got "
-                            + mean.length + " and " + std.length);
+                    "mean and std need "
+                            + inChannels
+                            + " values (one per input channel), got "
+                            + mean.length
+                            + " and "
+                            + std.length);
         }
         for (float s : std) {
             if (!(s > 0)) {
-                throw new IllegalArgumentException("std: every value must be > 0, got " + Arrays.toString(std));
+                throw new IllegalArgumentException(
+                        "std: every value must be > 0, got " + Arrays.toString(std));
             }
         }
         if (classNames.size() != numClasses) {
@@ -104,8 +116,17 @@ public record ModelInfo(
             }
         }
         return new ModelInfo(
-                architecture, kind, split.numClasses(), c, split.height(), split.width(), mean, std,
-                names, 0, Double.NaN);
+                architecture,
+                kind,
+                split.numClasses(),
+                c,
+                split.height(),
+                split.width(),
+                mean,
+                std,
+                names,
+                0,
+                Double.NaN);
     }
 
     /**
@@ -117,8 +138,17 @@ public record ModelInfo(
      */
     public ModelInfo atEpoch(int newEpoch, double top1) {
         return new ModelInfo(
-                architecture, kind, numClasses, inChannels, height, width, mean, std, classNames,
-                newEpoch, top1);
+                architecture,
+                kind,
+                numClasses,
+                inChannels,
+                height,
+                width,
+                mean,
+                std,
+                classNames,
+                newEpoch,
+                top1);
     }
 
     /**
@@ -199,7 +229,8 @@ public record ModelInfo(
         try {
             return Integer.parseInt(v);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("key '" + key + "' must be an integer, got '" + v + "'");
+            throw new IllegalArgumentException(
+                    "key '" + key + "' must be an integer, got '" + v + "'");
         }
     }
 
@@ -211,7 +242,11 @@ public record ModelInfo(
                 out[i] = Float.parseFloat(parts[i].trim());
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(
-                        "key '" + key + "' must be comma-separated numbers, got '" + p.get(key) + "'");
+                        "key '"
+                                + key
+                                + "' must be comma-separated numbers, got '"
+                                + p.get(key)
+                                + "'");
             }
         }
         return out;
@@ -227,7 +262,8 @@ public record ModelInfo(
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ModelInfo m && toProperties().equals(m.toProperties())
+        return o instanceof ModelInfo m
+                && toProperties().equals(m.toProperties())
                 && classNames.equals(m.classNames);
     }
 
@@ -239,7 +275,13 @@ public record ModelInfo(
     @Override
     public String toString() {
         return String.format(
-                Locale.ROOT, "%s (%d classes, %dx%dx%d input, epoch %d)", architecture, numClasses,
-                inChannels, height, width, epoch);
+                Locale.ROOT,
+                "%s (%d classes, %dx%dx%d input, epoch %d)",
+                architecture,
+                numClasses,
+                inChannels,
+                height,
+                width,
+                epoch);
     }
 }

@@ -27,8 +27,8 @@ public final class ModelSnapshots {
      *
      * @param runDir the run folder
      * @param info the network's description (epoch and top-1 are filled in per epoch)
-     * @param bestTop1SoFar the best test top-1 of the epochs already done (a resumed run), or
-     *     NaN / negative when none
+     * @param bestTop1SoFar the best test top-1 of the epochs already done (a resumed run), or NaN /
+     *     negative when none
      */
     public ModelSnapshots(Path runDir, ModelInfo info, double bestTop1SoFar) {
         this.runDir = runDir;

@@ -22,10 +22,9 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Exports a model folder's weights for other tools, under PyTorch-style names ({@link
- * TorchNames}): {@code safetensors} (loads with {@code safetensors.torch.load_file}), {@code npz}
- * (a zip of {@code .npy} files, {@code numpy.load}), or {@code djl} (a checked copy of the model
- * folder).
+ * Exports a model folder's weights for other tools, under PyTorch-style names ({@link TorchNames}):
+ * {@code safetensors} (loads with {@code safetensors.torch.load_file}), {@code npz} (a zip of
+ * {@code .npy} files, {@code numpy.load}), or {@code djl} (a checked copy of the model folder).
  * Both tensor formats are written here from their specifications: no maintained Java library for
  * them is available from Maven Central for Java 17 without native code, and each is a few dozen
  * lines (see docs/model-files.md).
@@ -62,7 +61,8 @@ public final class TensorExport {
         ModelInfo info = ModelFolder.readInfo(dir);
         Path parent = dir.toAbsolutePath().getParent();
         Path target =
-                out != null ? out
+                out != null
+                        ? out
                         : parent.resolve(
                                 info.architecture()
                                         + switch (format) {
@@ -129,15 +129,16 @@ public final class TensorExport {
             json.append(' ');
         }
         byte[] h = json.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer out = ByteBuffer.allocate(8 + h.length + data.size()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(8 + h.length + data.size()).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(h.length).put(h).put(data.toByteArray());
         return out.array();
     }
 
     /**
-     * Encodes tensors as an npz archive: one {@code NAME.npy} entry (format 1.0: magic, header
-     * dict with {@code descr}, {@code fortran_order: False} and {@code shape}, padded to 64
-     * bytes, then C-order little-endian data) per tensor.
+     * Encodes tensors as an npz archive: one {@code NAME.npy} entry (format 1.0: magic, header dict
+     * with {@code descr}, {@code fortran_order: False} and {@code shape}, padded to 64 bytes, then
+     * C-order little-endian data) per tensor.
      *
      * @param tensors name to array
      * @return the file content
@@ -161,7 +162,8 @@ public final class TensorExport {
         for (long d : shape) {
             dims.append(d).append(shape.length == 1 ? ",)" : ", ");
         }
-        String tuple = shape.length == 1 ? dims.toString() : dims.toString().replaceAll(", $", "") + ")";
+        String tuple =
+                shape.length == 1 ? dims.toString() : dims.toString().replaceAll(", $", "") + ")";
         String dict =
                 String.format(
                         Locale.ROOT,
@@ -175,7 +177,8 @@ public final class TensorExport {
         header.append('\n');
         byte[] h = header.toString().getBytes(StandardCharsets.US_ASCII);
         byte[] raw = littleEndian(a);
-        ByteBuffer out = ByteBuffer.allocate(10 + h.length + raw.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(10 + h.length + raw.length).order(ByteOrder.LITTLE_ENDIAN);
         out.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII));
         out.put((byte) 1).put((byte) 0).putShort((short) h.length).put(h).put(raw);
         return out.array();
@@ -184,7 +187,9 @@ public final class TensorExport {
     private static byte[] littleEndian(NDArray a) {
         DataType t = a.getDataType();
         long n = a.getShape().size();
-        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(n * t.getNumOfBytes())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b =
+                ByteBuffer.allocate(Math.toIntExact(n * t.getNumOfBytes()))
+                        .order(ByteOrder.LITTLE_ENDIAN);
         switch (t) {
             case FLOAT32 -> {
                 for (float v : a.toFloatArray()) {
@@ -206,9 +211,14 @@ public final class TensorExport {
                     b.putInt(v);
                 }
             }
-            default -> throw new IllegalArgumentException(
-                    "export: tensor '" + a.getName() + "' has type " + t + "; supported: float32,"
-                            + " float64, int64, int32");
+            default ->
+                    throw new IllegalArgumentException(
+                            "export: tensor '"
+                                    + a.getName()
+                                    + "' has type "
+                                    + t
+                                    + "; supported: float32,"
+                                    + " float64, int64, int32");
         }
         return b.array();
     }

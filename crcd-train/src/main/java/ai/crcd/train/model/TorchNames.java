@@ -13,8 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * PyTorch-style names for the parameters of a crcd network, as RepDistiller's {@code models/}
- * name them in {@code state_dict()} for the CIFAR ResNets ({@code conv1.weight}, {@code
+ * PyTorch-style names for the parameters of a crcd network, as RepDistiller's {@code models/} name
+ * them in {@code state_dict()} for the CIFAR ResNets ({@code conv1.weight}, {@code
  * bn1.running_mean}, {@code layer1.0.conv1.weight}, {@code layer2.0.downsample.0.weight}, {@code
  * fc.weight}), the WRNs ({@code block1.layer.0.bn1.weight}, {@code convShortcut}, final {@code
  * bn1}) and the VGGs ({@code block0.0.weight}, {@code block0.1.running_var}, {@code
@@ -49,14 +49,16 @@ public final class TorchNames {
         String a = architecture.toLowerCase(Locale.ROOT);
         Map<String, String> out = new LinkedHashMap<>();
         Map<String, String> seen = new HashMap<>();
-        Map<Integer, Integer> wrnUnits = a.startsWith("wrn_") ? unitsPerStage(generic.values()) : null;
+        Map<Integer, Integer> wrnUnits =
+                a.startsWith("wrn_") ? unitsPerStage(generic.values()) : null;
         for (Map.Entry<String, String> e : generic.entrySet()) {
             String g = e.getValue();
             String name =
-                    a.startsWith("resnet") && !a.equals("resnet50") ? resnet(g)
-                            : wrnUnits != null ? wrn(g, wrnUnits)
-                            : a.startsWith("vgg") ? vgg(g)
-                            : g;
+                    a.startsWith("resnet") && !a.equals("resnet50")
+                            ? resnet(g)
+                            : wrnUnits != null
+                                    ? wrn(g, wrnUnits)
+                                    : a.startsWith("vgg") ? vgg(g) : g;
             String clash = seen.put(name, e.getKey());
             if (clash != null) {
                 throw new IllegalStateException(
@@ -84,9 +86,10 @@ public final class TorchNames {
             if (m.matches()) {
                 String n = m.group(2);
                 // a member a SequentialBlock named after its class: its position, as nn.Sequential
-                seg = Character.isUpperCase(n.charAt(0))
-                        ? Integer.toString(Integer.parseInt(m.group(1)) - 1)
-                        : n;
+                seg =
+                        Character.isUpperCase(n.charAt(0))
+                                ? Integer.toString(Integer.parseInt(m.group(1)) - 1)
+                                : n;
             } else {
                 seg = parts[i];
             }
@@ -105,15 +108,30 @@ public final class TorchNames {
     }
 
     private static String resnet(String g) {
-        String s = g.replaceFirst("^stem\\.conv\\.", "conv1.")
-                .replaceFirst("^stem\\.bn\\.", "bn1.")
-                .replaceFirst("^classifier\\.", "fc.")
-                .replaceFirst("^stage(\\d)\\.(\\d+)\\.shortcut\\.conv\\.conv\\.", "layer$1.$2.downsample.0.")
-                .replaceFirst("^stage(\\d)\\.(\\d+)\\.shortcut\\.bn\\.", "layer$1.$2.downsample.1.");
-        Matcher m = Pattern.compile("^stage(\\d)\\.(\\d+)\\.branch\\.(\\d)\\.(conv|bn)\\.(.*)").matcher(s);
+        String s =
+                g.replaceFirst("^stem\\.conv\\.", "conv1.")
+                        .replaceFirst("^stem\\.bn\\.", "bn1.")
+                        .replaceFirst("^classifier\\.", "fc.")
+                        .replaceFirst(
+                                "^stage(\\d)\\.(\\d+)\\.shortcut\\.conv\\.conv\\.",
+                                "layer$1.$2.downsample.0.")
+                        .replaceFirst(
+                                "^stage(\\d)\\.(\\d+)\\.shortcut\\.bn\\.",
+                                "layer$1.$2.downsample.1.");
+        Matcher m =
+                Pattern.compile("^stage(\\d)\\.(\\d+)\\.branch\\.(\\d)\\.(conv|bn)\\.(.*)")
+                        .matcher(s);
         if (m.matches()) {
             int k = Integer.parseInt(m.group(3)) + 1;
-            return "layer" + m.group(1) + "." + m.group(2) + "." + m.group(4) + k + "." + m.group(5);
+            return "layer"
+                    + m.group(1)
+                    + "."
+                    + m.group(2)
+                    + "."
+                    + m.group(4)
+                    + k
+                    + "."
+                    + m.group(5);
         }
         return s;
     }
@@ -148,23 +166,33 @@ public final class TorchNames {
         int i = Integer.parseInt(m.group(2));
         String rest = m.group(4);
         return switch (m.group(3)) {
-            case "conv1", "bn2", "conv2" -> "block" + s + ".layer." + i + "." + m.group(3) + "." + rest;
+            case "conv1", "bn2", "conv2" ->
+                    "block" + s + ".layer." + i + "." + m.group(3) + "." + rest;
             // a strided shortcut is a SubsampledConv holding the conv
-            case "shortcut" -> "block" + s + ".layer." + i + ".convShortcut."
-                    + rest.replaceFirst("^conv\\.", "");
+            case "shortcut" ->
+                    "block"
+                            + s
+                            + ".layer."
+                            + i
+                            + ".convShortcut."
+                            + rest.replaceFirst("^conv\\.", "");
             case "nextBn" -> {
                 // the BN after a unit is the first BN (bn1) of the next unit, or the final bn1
                 if (i + 1 < units.get(s)) {
                     yield "block" + s + ".layer." + (i + 1) + ".bn1." + rest;
                 }
-                yield units.containsKey(s + 1) ? "block" + (s + 1) + ".layer.0.bn1." + rest : "bn1." + rest;
+                yield units.containsKey(s + 1)
+                        ? "block" + (s + 1) + ".layer.0.bn1." + rest
+                        : "bn1." + rest;
             }
             default -> g;
         };
     }
 
     private static String vgg(String g) {
-        Matcher m = Pattern.compile("^(?:stem|stage(\\d)\\.convs)\\.(\\d+)\\.(conv|bn)\\.(.*)").matcher(g);
+        Matcher m =
+                Pattern.compile("^(?:stem|stage(\\d)\\.convs)\\.(\\d+)\\.(conv|bn)\\.(.*)")
+                        .matcher(g);
         if (m.matches()) {
             int block = m.group(1) == null ? 0 : Integer.parseInt(m.group(1));
             int j = Integer.parseInt(m.group(2));

@@ -29,7 +29,8 @@ class AtomicFilesTest {
 
         // a crash between the two renames: only .model.old holds the complete folder
         Files.move(target, tmp.resolve(".model.old"));
-        assertEquals(tmp.resolve(".model.old").toAbsolutePath(), AtomicFiles.existingDirectory(target));
+        assertEquals(
+                tmp.resolve(".model.old").toAbsolutePath(), AtomicFiles.existingDirectory(target));
         assertEquals("2", Files.readString(AtomicFiles.existingDirectory(target).resolve("f")));
         AtomicFiles.replaceDirectory(folder(tmp.resolve("c"), "3"), target);
         assertEquals("3", Files.readString(target.resolve("f")));
