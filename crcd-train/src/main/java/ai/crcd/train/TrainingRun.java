@@ -21,9 +21,13 @@ import ai.crcd.train.model.ModelSnapshots;
 import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
 import ai.crcd.train.run.Checkpoint;
+import ai.crcd.train.run.CorruptFileException;
+import ai.crcd.train.run.LossGuard;
 import ai.crcd.train.run.ParameterFiles;
 import ai.crcd.train.run.Progress;
 import ai.crcd.train.run.RunFiles;
+import ai.crcd.train.run.RunFolder;
+import ai.crcd.train.run.RunLock;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -83,6 +87,7 @@ public final class TrainingRun {
     private final PrintStream console;
     private int stopAfterEpochs = Integer.MAX_VALUE;
     private BiConsumer<String, Object> probe = (k, v) -> {};
+    private LossGuard guard; // h3a: divergence / skip-limit stop, set in runChecked
 
     private TrainingRun(RunConfig cfg, Path dir, boolean resume, Catalog catalog) {
         this.cfg = cfg;
@@ -139,7 +144,8 @@ public final class TrainingRun {
     private RunResult run() {
         ConfigValidator.validate(cfg, catalog);
         ConfigValidator.checkFiles(cfg);
-        try {
+        RunFolder.beforeRun(cfg, dir, resume); // h3b: output.dir writable, --resume same run
+        try (RunLock lock = RunLock.acquire(dir)) { // h3a: one run per folder, before any write
             return runChecked();
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
@@ -179,7 +185,6 @@ public final class TrainingRun {
                             + " uninterrupted run of either",
                     cfgFile);
         }
-        ai.crcd.train.run.AtomicFiles.write(cfgFile, yaml);
 
         try (NDManager root = NDManager.newBaseManager(device)) {
             engine.setRandomSeed(seedFor(-1));
@@ -202,6 +207,8 @@ public final class TrainingRun {
                             teacher, Path.of(cfg.teacher.checkpoint), cfg.teacher.name,
                             () -> catalog.createModel(cfg.teacher.name, classes, train.channels()),
                             root);
+                } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
+                    throw new ConfigException("teacher.checkpoint: " + e.getMessage());
                 } catch (IllegalArgumentException e) {
                     throw ConfigException.bad(
                             "teacher.checkpoint",
@@ -221,8 +228,7 @@ public final class TrainingRun {
                             cfg.distill.method,
                             new DistillerOptions("distill.options", cfg.distill.options));
             if (teacher != null) {
-                distiller.initialize(
-                        root,
+                DistillSetup setup =
                         DistillSetup.builder()
                                 .setFeatureDims(teacher.featureDim(), student.featureDim())
                                 .setNumClasses(classes)
@@ -231,7 +237,9 @@ public final class TrainingRun {
                                 .optOutputShapes(
                                         List.of(teacher.getOutputShapes(new Shape[] {inShape})),
                                         List.of(student.getOutputShapes(new Shape[] {inShape})))
-                                .build());
+                                .build();
+                MemoryBudget.check(cfg, distiller, setup, device); // h3b: refuse what cannot fit
+                distiller.initialize(root, setup);
             }
             StudentWithAuxiliary net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
             List<Pair<String, Parameter>> trained = new ArrayList<>();
@@ -256,17 +264,30 @@ public final class TrainingRun {
                 Checkpoint ck;
                 try {
                     ck = Checkpoint.read(ckptFile, root.newSubManager());
+                } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
+                    throw new ConfigException(e.getMessage());
                 } catch (IOException | RuntimeException e) {
                     throw new TrainingException(
-                            ckptFile + ": cannot resume (" + e.getMessage() + ")", e);
+                            ckptFile
+                                    + ": cannot resume, "
+                                    + RunFolder.unreadable(e) // h3b: plain words
+                                    + "; delete it to start again from epoch 1, or restore a good"
+                                    + " copy",
+                            e);
                 }
+                RunFolder.checkEpochs(cfg.optim.epochs, ck.epochsDone(), dir); // h3b
                 if (ck.seed() != cfg.seed) {
                     throw ConfigException.bad(
                             "seed",
                             cfg.seed,
                             ck.seed() + ", the seed of the checkpoint being resumed");
                 }
-                ParameterFiles.load(net, ck.parameters(), ckptFile.toString());
+                try { // h3b: a checkpoint of another model/method is one line
+                    ParameterFiles.load(net, ck.parameters(), ckptFile.toString());
+                    distiller.loadState(ck.distillerState());
+                } catch (IllegalArgumentException e) {
+                    throw RunFolder.mismatch(ckptFile, e);
+                }
                 Map<String, Parameter> byName = new HashMap<>();
                 trained.forEach(p -> byName.put(p.getKey(), p.getValue()));
                 for (NDArray m : ck.momentum()) {
@@ -277,12 +298,13 @@ public final class TrainingRun {
                     }
                     optimizer.setMomentum(p.getId(), m);
                 }
-                distiller.loadState(ck.distillerState());
                 history.addAll(ck.history());
                 startEpoch = ck.epochsDone();
                 step = ck.step();
                 LOG.info("resuming {} after epoch {} (step {})", dir, startEpoch, step);
             }
+            // h3b: the resolved config is written once every check has passed
+            ai.crcd.train.run.AtomicFiles.write(cfgFile, yaml);
 
             String label =
                     distill
@@ -290,6 +312,7 @@ public final class TrainingRun {
                             : "train " + cfg.model.name;
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("kind", cfg.kind);
+            extra.put("device", Devices.describe(cfg.device, device)); // h3b
             extra.put("model", cfg.model.name);
             extra.put("data", cfg.data.name + " (" + train.loader().size() + " train / "
                     + test.loader().size() + " test images)");
@@ -322,6 +345,7 @@ public final class TrainingRun {
             progress.resumedAt((long) startEpoch * train.loader().batchesPerEpoch());
             String title = label + " (" + cfg.model.name + " on " + cfg.data.name + ")";
 
+            guard = new LossGuard(cfg.guard, "skip".equals(cfg.nanPolicy)); // h3a
             int ran = 0;
             for (int epoch = startEpoch; epoch < cfg.optim.epochs; epoch++) {
                 if (ran++ >= stopAfterEpochs) {
@@ -330,7 +354,9 @@ public final class TrainingRun {
                 long t0 = System.nanoTime();
                 engine.setRandomSeed(seedFor(epoch));
                 optimizer.setEpoch(epoch);
+                guard.beginEpoch(epoch, train.loader().batchesPerEpoch(), history); // h3a
                 Map<String, Double> terms = loop.epoch(epoch, train.loader(), progress);
+                guard.endEpoch(); // h3a: before the checkpoint, so a bad epoch is never written
                 step += train.loader().batchesPerEpoch();
                 double[] acc = evaluate(student, trainPs, test.loader(), classes, root);
                 double total = terms.values().stream().mapToDouble(Double::doubleValue).sum();
@@ -511,10 +537,12 @@ public final class TrainingRun {
                         images += b.size();
                         NDArray vec = step(b, epoch, stepInEpoch);
                         if (vec == null) {
+                            guard.skipped(stepInEpoch); // h3a
                             continue; // skipped (nan_policy: skip)
                         }
                         if (skip) {
                             float[] v = vec.toFloatArray();
+                            guard.step(stepInEpoch, termNames, v); // h3a
                             sums = add(sums, v);
                             applied++;
                             lastLoss = sum(v);
@@ -579,27 +607,9 @@ public final class TrainingRun {
             float[][] rows = new float[pending.size()][];
             for (int s = 0; s < rows.length; s++) {
                 rows[s] = java.util.Arrays.copyOfRange(flat, s * t, (s + 1) * t);
-                checkFinite(rows[s], epoch, firstStep + s + 1);
+                guard.step(firstStep + s + 1, termNames, rows[s]); // h3a: finite, not diverged
             }
             return rows;
-        }
-
-        private void checkFinite(float[] row, int epoch, int stepInEpoch) {
-            for (int i = 0; i < row.length; i++) {
-                if (!Float.isFinite(row[i])) {
-                    throw new TrainingException(
-                            String.format(
-                                    Locale.ROOT,
-                                    "non-finite loss at epoch %d step %d: term '%s' = %s; the"
-                                            + " last good checkpoint (epoch %d) was kept. Lower"
-                                            + " optim.lr or set nan_policy: skip",
-                                    epoch + 1,
-                                    stepInEpoch,
-                                    termNames.get(i),
-                                    row[i],
-                                    epoch));
-                }
-            }
         }
 
         /**

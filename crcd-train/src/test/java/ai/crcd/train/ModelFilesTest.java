@@ -16,6 +16,7 @@ import ai.crcd.train.data.ImageSet;
 import ai.crcd.train.model.ModelFolder;
 import ai.crcd.train.model.ModelInfo;
 import ai.crcd.train.model.ModelSnapshots;
+import ai.crcd.train.run.CorruptFileException;
 import ai.crcd.train.run.ParameterFiles;
 import ai.djl.Model;
 import ai.djl.inference.Predictor;
@@ -342,9 +343,9 @@ class ModelFilesTest {
         byte[] b = Files.readAllBytes(params);
         b[b.length - 5] ^= 0x40;
         Files.write(params, b);
-        IllegalArgumentException e =
+        CorruptFileException e =
                 assertThrows(
-                        IllegalArgumentException.class,
+                        CorruptFileException.class,
                         () -> ModelFolder.load(damaged, ai.djl.Device.cpu()));
         assertTrue(e.getMessage().startsWith(params + ": damaged (SHA-256"), e.getMessage());
 

@@ -3,6 +3,8 @@ package ai.crcd.train.model;
 import ai.crcd.core.LogitsOnlyBlock;
 import ai.crcd.models.Models;
 import ai.crcd.train.run.AtomicFiles;
+import ai.crcd.train.run.Checksums;
+import ai.crcd.train.run.CorruptFileException;
 import ai.crcd.train.run.ParameterFiles;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
@@ -21,16 +23,11 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.translate.Transform;
 import ai.djl.util.Pair;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -80,6 +77,22 @@ public final class ModelFolder {
         Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
         AtomicFiles.deleteRecursively(tmp);
         Files.createDirectories(tmp);
+        try {
+            writeFiles(tmp, network, info);
+        } catch (IOException e) {
+            AtomicFiles.deleteRecursively(tmp); // e.g. a full disk: nothing half-written is left
+            throw new IOException(
+                    abs + ": cannot write the model folder (" + e.getMessage()
+                            + "); the previous one is intact",
+                    e);
+        } catch (RuntimeException e) {
+            AtomicFiles.deleteRecursively(tmp);
+            throw e;
+        }
+        AtomicFiles.replaceDirectory(tmp, abs);
+    }
+
+    private static void writeFiles(Path tmp, Block network, ModelInfo info) throws IOException {
         String name = info.architecture();
         try (Model model = Model.newInstance(name, deviceOf(network))) {
             model.setBlock(network);
@@ -105,7 +118,6 @@ public final class ModelFolder {
                 tmp.resolve(SYNSET),
                 String.join("\n", info.classNames()) + "\n",
                 StandardCharsets.UTF_8);
-        AtomicFiles.replaceDirectory(tmp, abs);
     }
 
     /**
@@ -214,8 +226,9 @@ public final class ModelFolder {
      *
      * @param dir a model folder
      * @param props its {@code serving.properties} keys (or the arguments DJL read from it)
+     * @throws CorruptFileException naming the damaged file
      * @throws IOException if reading fails
-     * @throws IllegalArgumentException one line naming the damaged or missing file
+     * @throws IllegalArgumentException one line naming a missing file
      */
     static void verify(Path dir, Map<String, ?> props) throws IOException {
         Object file = props.get("params_file");
@@ -233,15 +246,10 @@ public final class ModelFolder {
         }
         String actual = sha256(params);
         if (!actual.equals(sum.toString().trim())) {
-            throw new IllegalArgumentException(
-                    params
-                            + ": damaged (SHA-256 "
-                            + actual
-                            + ", "
-                            + PROPERTIES
-                            + " says "
-                            + sum
-                            + "); use the run's best/ folder or retrain");
+            throw new CorruptFileException(
+                    params,
+                    "damaged (SHA-256 " + actual + ", " + PROPERTIES + " says " + sum + ")",
+                    "use the run's best/ folder or train again");
         }
     }
 
@@ -372,16 +380,7 @@ public final class ModelFolder {
      * @throws IOException if reading fails
      */
     static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return Checksums.sha256Hex(Files.readAllBytes(file)); // crcd's one checksum helper
     }
 
     private static Device deviceOf(Block block) {
