@@ -81,10 +81,7 @@ public final class ModelFolder {
             writeFiles(tmp, network, info);
         } catch (IOException e) {
             AtomicFiles.deleteRecursively(tmp); // e.g. a full disk: nothing half-written is left
-            throw new IOException(
-                    abs + ": cannot write the model folder (" + e.getMessage()
-                            + "); the previous one is intact",
-                    e);
+            throw AtomicFiles.writeFailure(e, abs, bytesOf(network));
         } catch (RuntimeException e) {
             AtomicFiles.deleteRecursively(tmp);
             throw e;
@@ -381,6 +378,18 @@ public final class ModelFolder {
      */
     static String sha256(Path file) throws IOException {
         return Checksums.sha256Hex(Files.readAllBytes(file)); // crcd's one checksum helper
+    }
+
+    /** About the size of a network's weights file. */
+    private static long bytesOf(Block block) {
+        long n = 0;
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (p.getValue().isInitialized()) {
+                NDArray a = p.getValue().getArray();
+                n += a.size() * a.getDataType().getNumOfBytes();
+            }
+        }
+        return n;
     }
 
     private static Device deviceOf(Block block) {

@@ -128,6 +128,20 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Describes a failed write of something other than one file (e.g. a model folder) in the
+     * words of {@link #write}: one line naming it and what to do; a full disk says how much space
+     * is needed.
+     *
+     * @param e the failure
+     * @param target what was being written
+     * @param size about how many bytes it needs
+     * @return the exception to throw
+     */
+    public static IOException writeFailure(IOException e, Path target, long size) {
+        return describe(e, target.toAbsolutePath(), size);
+    }
+
     /** One line naming the file and what to do; a full disk says how much space is needed. */
     private static IOException describe(IOException e, Path file, long size) {
         String msg = String.valueOf(e.getMessage());
