@@ -124,14 +124,25 @@ public final class LoaderBench {
      * @return {images, seconds}
      */
     static double[] kdStep(NDManager manager, double seconds) {
-        Shape in = new Shape(BATCH, 3, 32, 32);
-        CifarNetwork teacher = Models.create("resnet56", 100, 3);
+        return kdStep(manager, seconds, "resnet56", "resnet20", BATCH, 32, 100);
+    }
+
+    /**
+     * Measures a KD training step (as {@link #kdStep(NDManager, double)}) for any pair, batch,
+     * square input size and class count.
+     *
+     * @return {images, seconds}
+     */
+    static double[] kdStep(NDManager manager, double seconds, String teacherName,
+            String studentName, int batch, int size, int classes) {
+        Shape in = new Shape(batch, 3, size, size);
+        CifarNetwork teacher = Models.create(teacherName, classes, 3);
         teacher.initialize(manager, DataType.FLOAT32, in);
         teacher.freezeParameters(true);
         ParameterStore teacherStore = new ParameterStore(manager, false);
         Loss ce = Loss.softmaxCrossEntropyLoss();
         try (Model model = Model.newInstance("student", manager.getDevice())) {
-            model.setBlock(Models.create("resnet20", 100, 3));
+            model.setBlock(Models.create(studentName, classes, 3));
             DefaultTrainingConfig config = new DefaultTrainingConfig(ce)
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f))
                             .optMomentum(0.9f).optWeightDecays(5e-4f).build())
@@ -140,7 +151,7 @@ public final class LoaderBench {
                     NDManager data = manager.newSubManager()) {
                 trainer.initialize(in);
                 NDArray x = data.randomNormal(in);
-                NDArray y = data.randomInteger(0, 100, new Shape(BATCH), DataType.INT64);
+                NDArray y = data.randomInteger(0, classes, new Shape(batch), DataType.INT64);
                 for (int i = 0; i < 2; i++) {
                     step(trainer, teacher, teacherStore, ce, x, y);
                 }
@@ -150,7 +161,7 @@ public final class LoaderBench {
                     step(trainer, teacher, teacherStore, ce, x, y);
                     steps++;
                 } while (System.nanoTime() - start < seconds * 1e9 || steps < 3);
-                return new double[] {steps * BATCH, (System.nanoTime() - start) / 1e9};
+                return new double[] {steps * batch, (System.nanoTime() - start) / 1e9};
             }
         }
     }
@@ -160,9 +171,9 @@ public final class LoaderBench {
         try (NDManager step = x.getManager().newSubManager()) {
             NDArray xs = x.duplicate();
             xs.attach(step);
-            NDArray t = teacher.forward(teacherStore, new NDList(xs), false).get(0); // (B, 100)
+            NDArray t = teacher.forward(teacherStore, new NDList(xs), false).get(0); // (B, C)
             try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDArray s = trainer.forward(new NDList(xs)).get(0); // (B, 100)
+                NDArray s = trainer.forward(new NDList(xs)).get(0); // (B, C)
                 NDArray loss = Scalars.mul(ce.evaluate(new NDList(y), new NDList(s)), 0.1)
                         .add(KdLoss.compute(s, t, 4.0, 0.9));
                 gc.backward(loss);

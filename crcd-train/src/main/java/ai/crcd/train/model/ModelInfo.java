@@ -2,6 +2,8 @@ package ai.crcd.train.model;
 
 import ai.crcd.train.Catalog;
 import ai.crcd.train.data.ImageLoader;
+import ai.crcd.train.data.ImageNetLoader;
+import ai.crcd.train.data.ImageNetTransform;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -108,6 +110,10 @@ public record ModelInfo(
             mean = il.data().mean();
             std = il.data().std();
             names.addAll(il.data().classNames());
+        } else if (split.loader() instanceof ImageNetLoader il) {
+            mean = ImageNetTransform.MEAN.clone();
+            std = ImageNetTransform.STD.clone();
+            names.addAll(il.folder().classNames());
         }
         if (names.size() != split.numClasses()) {
             names.clear();
