@@ -16,6 +16,9 @@ import ai.crcd.train.config.RunConfig;
 import ai.crcd.train.data.BatchLoader;
 import ai.crcd.train.data.IndexedBatch;
 import ai.crcd.train.imports.TorchImport;
+import ai.crcd.train.model.ModelFolder;
+import ai.crcd.train.model.ModelInfo;
+import ai.crcd.train.model.ModelSnapshots;
 import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
 import ai.crcd.train.run.Checkpoint;
@@ -203,7 +206,11 @@ public final class TrainingRun {
                     if (TorchImport.isTorchFile(Path.of(cfg.teacher.checkpoint))) { // h6-import
                         TorchImport.loadTeacher(teacher, cfg.teacher.name, cfg.teacher.checkpoint, root);
                     } else {
-                        ParameterFiles.read(teacher, Path.of(cfg.teacher.checkpoint), root);
+                        // crcd model.params, or a DJL model folder (RUN/model, RUN/best, RUN)
+                        ModelFolder.readWeights(
+                                teacher, Path.of(cfg.teacher.checkpoint), cfg.teacher.name,
+                                () -> catalog.createModel(cfg.teacher.name, classes, train.channels()),
+                                root);
                     }
                 } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
                     throw new ConfigException("teacher.checkpoint: " + e.getMessage());
@@ -324,6 +331,11 @@ public final class TrainingRun {
             }
 
             ParameterStore trainPs = new ParameterStore(root, false);
+            ModelSnapshots snapshots = // RUN/model (last epoch) and RUN/best, DJL format
+                    new ModelSnapshots(
+                            dir,
+                            ModelInfo.forSplit(cfg.model.name, cfg.kind, train),
+                            new RunResult(history, dir).bestTop1());
             StepLoop loop =
                     new StepLoop(
                             engine, net, teacher, teacherPs, trainPs, distiller, optimizer,
@@ -363,6 +375,7 @@ public final class TrainingRun {
                                 acc[1],
                                 (System.nanoTime() - t0) / 1e9);
                 history.add(m);
+                snapshots.epochEnd(student, epoch + 1, acc[0]); // before the checkpoint
                 writeCheckpoint(ckptFile, epoch + 1, step, history, net, trained, optimizer,
                         distiller);
                 RunFiles.writeMetrics(dir, history);
