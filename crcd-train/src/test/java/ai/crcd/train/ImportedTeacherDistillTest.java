@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.crcd.train.data.IdxFormat;
+import ai.crcd.train.model.ModelFolder;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +62,7 @@ class ImportedTeacherDistillTest {
                 out[0]);
         Path params = tmp.resolve("imported").resolve(ImportCommand.PARAMS_FILE);
         assertTrue(Files.isRegularFile(params));
+        assertTrue(ModelFolder.isModelFolder(tmp.resolve("imported")), "a DJL model folder too");
 
         Path runPth = tmp.resolve("run-pth");
         Path runParams = tmp.resolve("run-params");
@@ -77,6 +79,17 @@ class ImportedTeacherDistillTest {
                 Files.readAllBytes(runParams.resolve(TrainingRun.MODEL_FILE)),
                 Files.readAllBytes(runPth.resolve(TrainingRun.MODEL_FILE)),
                 "the student distilled from the .pth equals the one from its import");
+        Path runFolder = tmp.resolve("run-folder");
+        assertEquals(
+                0,
+                Main.run(
+                        "distill",
+                        "--config",
+                        config(data, tmp.resolve("imported"), runFolder, "resnet8").toString()));
+        assertArrayEquals(
+                Files.readAllBytes(runFolder.resolve(TrainingRun.MODEL_FILE)),
+                Files.readAllBytes(runPth.resolve(TrainingRun.MODEL_FILE)),
+                "the student distilled from the imported model folder equals the others");
 
         // the wrong teacher.name for the file: one line naming the first missing tensor
         Path bad = config(data, pth, tmp.resolve("run-bad"), "resnet14");
