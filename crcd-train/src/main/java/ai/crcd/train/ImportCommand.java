@@ -133,14 +133,16 @@ final class ImportCommand implements Callable<Integer> {
         }
         System.out.printf(
                 Locale.ROOT,
-                "imported %s (%d classes, %d input channel%s, %d tensors) from %s into %s;"
-                        + " use it as teacher.checkpoint with teacher.name: %s%n",
+                "imported %s (%d classes, %d input channel%s, %d tensors) from %s into %s (a model"
+                        + " folder, with %s); use either as teacher.checkpoint with teacher.name:"
+                        + " %s%n",
                 model,
                 c,
                 in,
                 in == 1 ? "" : "s",
                 map.size(),
                 from,
+                out,
                 target,
                 model);
         return 0;
