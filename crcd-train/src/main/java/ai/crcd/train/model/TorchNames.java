@@ -1,5 +1,6 @@
 package ai.crcd.train.model;
 
+import ai.crcd.train.imports.NameMaps;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
@@ -7,21 +8,19 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * PyTorch-style names for the parameters of a crcd network, as RepDistiller's {@code models/} name
- * them in {@code state_dict()} for the CIFAR ResNets ({@code conv1.weight}, {@code
- * bn1.running_mean}, {@code layer1.0.conv1.weight}, {@code layer2.0.downsample.0.weight}, {@code
- * fc.weight}), the WRNs ({@code block1.layer.0.bn1.weight}, {@code convShortcut}, final {@code
- * bn1}) and the VGGs ({@code block0.0.weight}, {@code block0.1.running_var}, {@code
- * classifier.weight}). Other architectures get the generic name: DJL's path with the {@code NN}
- * prefixes dropped, sequential members numbered from 0, and BatchNorm's {@code gamma/beta/
- * runningMean/runningVar} as {@code weight/bias/running_mean/running_var}. The table is in
- * docs/model-files.md.
+ * PyTorch-style names for the parameters of a crcd network: RepDistiller's {@code state_dict()}
+ * keys for every network of the zoo and torchvision's for resnet18/resnet34, from the import's
+ * name maps ({@link NameMaps}, checked against the real key lists; docs/import.md), so export and
+ * import use one mapping ({@code conv1.weight}, {@code layer2.0.downsample.0.weight}, {@code
+ * block1.layer.0.bn1.weight}, {@code block0.1.running_var}, {@code fc.weight}, ...). A network
+ * without a map gets the generic name: DJL's path with the {@code NN} prefixes dropped, sequential
+ * members numbered from 0, and BatchNorm's {@code gamma/beta/runningMean/runningVar} as {@code
+ * weight/bias/running_mean/running_var}. The table is in docs/model-files.md.
  */
 public final class TorchNames {
 
@@ -42,29 +41,22 @@ public final class TorchNames {
         for (Pair<String, Parameter> p : network.getParameters()) {
             paths.add(p.getKey());
         }
-        Map<String, String> generic = new LinkedHashMap<>();
-        for (String path : paths) {
-            generic.put(path, generic(path));
+        Map<String, String> mapped;
+        try { // the import's name maps (h6-import): one mapping for import and export
+            mapped = NameMaps.map(architecture, paths);
+        } catch (IllegalArgumentException e) {
+            mapped = null; // no map for this network: generic names
         }
-        String a = architecture.toLowerCase(Locale.ROOT);
         Map<String, String> out = new LinkedHashMap<>();
         Map<String, String> seen = new HashMap<>();
-        Map<Integer, Integer> wrnUnits =
-                a.startsWith("wrn_") ? unitsPerStage(generic.values()) : null;
-        for (Map.Entry<String, String> e : generic.entrySet()) {
-            String g = e.getValue();
-            String name =
-                    a.startsWith("resnet") && !a.equals("resnet50")
-                            ? resnet(g)
-                            : wrnUnits != null
-                                    ? wrn(g, wrnUnits)
-                                    : a.startsWith("vgg") ? vgg(g) : g;
-            String clash = seen.put(name, e.getKey());
+        for (String path : paths) {
+            String name = mapped != null ? mapped.get(path) : generic(path);
+            String clash = seen.put(name, path);
             if (clash != null) {
                 throw new IllegalStateException(
-                        "parameters " + clash + " and " + e.getKey() + " both map to " + name);
+                        "parameters " + clash + " and " + path + " both map to " + name);
             }
-            out.put(e.getKey(), name);
+            out.put(path, name);
         }
         return out;
     }
@@ -105,100 +97,5 @@ public final class TorchNames {
                     default -> p;
                 });
         return sb.toString();
-    }
-
-    private static String resnet(String g) {
-        String s =
-                g.replaceFirst("^stem\\.conv\\.", "conv1.")
-                        .replaceFirst("^stem\\.bn\\.", "bn1.")
-                        .replaceFirst("^classifier\\.", "fc.")
-                        .replaceFirst(
-                                "^stage(\\d)\\.(\\d+)\\.shortcut\\.conv\\.conv\\.",
-                                "layer$1.$2.downsample.0.")
-                        .replaceFirst(
-                                "^stage(\\d)\\.(\\d+)\\.shortcut\\.bn\\.",
-                                "layer$1.$2.downsample.1.");
-        Matcher m =
-                Pattern.compile("^stage(\\d)\\.(\\d+)\\.branch\\.(\\d)\\.(conv|bn)\\.(.*)")
-                        .matcher(s);
-        if (m.matches()) {
-            int k = Integer.parseInt(m.group(3)) + 1;
-            return "layer"
-                    + m.group(1)
-                    + "."
-                    + m.group(2)
-                    + "."
-                    + m.group(4)
-                    + k
-                    + "."
-                    + m.group(5);
-        }
-        return s;
-    }
-
-    private static Map<Integer, Integer> unitsPerStage(Iterable<String> generic) {
-        Map<Integer, Integer> n = new HashMap<>();
-        Pattern p = Pattern.compile("^stage(\\d)\\.(\\d+)\\..*");
-        for (String g : generic) {
-            Matcher m = p.matcher(g);
-            if (m.matches()) {
-                n.merge(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)) + 1, Math::max);
-            }
-        }
-        return n;
-    }
-
-    private static String wrn(String g, Map<Integer, Integer> units) {
-        if (g.startsWith("stem.conv.")) {
-            return "conv1." + g.substring("stem.conv.".length());
-        }
-        if (g.startsWith("stem.nextBn.")) {
-            return "block1.layer.0.bn1." + g.substring("stem.nextBn.".length());
-        }
-        if (g.startsWith("classifier.")) {
-            return "fc." + g.substring("classifier.".length());
-        }
-        Matcher m = Pattern.compile("^stage(\\d)\\.(\\d+)\\.(\\w+)\\.(.*)").matcher(g);
-        if (!m.matches()) {
-            return g;
-        }
-        int s = Integer.parseInt(m.group(1));
-        int i = Integer.parseInt(m.group(2));
-        String rest = m.group(4);
-        return switch (m.group(3)) {
-            case "conv1", "bn2", "conv2" ->
-                    "block" + s + ".layer." + i + "." + m.group(3) + "." + rest;
-            // a strided shortcut is a SubsampledConv holding the conv
-            case "shortcut" ->
-                    "block"
-                            + s
-                            + ".layer."
-                            + i
-                            + ".convShortcut."
-                            + rest.replaceFirst("^conv\\.", "");
-            case "nextBn" -> {
-                // the BN after a unit is the first BN (bn1) of the next unit, or the final bn1
-                if (i + 1 < units.get(s)) {
-                    yield "block" + s + ".layer." + (i + 1) + ".bn1." + rest;
-                }
-                yield units.containsKey(s + 1)
-                        ? "block" + (s + 1) + ".layer.0.bn1." + rest
-                        : "bn1." + rest;
-            }
-            default -> g;
-        };
-    }
-
-    private static String vgg(String g) {
-        Matcher m =
-                Pattern.compile("^(?:stem|stage(\\d)\\.convs)\\.(\\d+)\\.(conv|bn)\\.(.*)")
-                        .matcher(g);
-        if (m.matches()) {
-            int block = m.group(1) == null ? 0 : Integer.parseInt(m.group(1));
-            int j = Integer.parseInt(m.group(2));
-            int index = 3 * j + ("conv".equals(m.group(3)) ? 0 : 1); // conv, bn, relu per layer
-            return "block" + block + "." + index + "." + m.group(4);
-        }
-        return g;
     }
 }
