@@ -221,6 +221,66 @@ class TrainingRunTest {
     }
 
     @Test
+    void listenersFromTheLibraryAndFromTheConfig() throws Exception {
+        Path dir = tmp.resolve("listeners");
+        RunConfig cfg =
+                ConfigLoader.fromString(
+                        ConfigLoader.toYaml(studentConfig(dir, 2)),
+                        List.of("output.log_file=train.log", "output.log_interval=4"),
+                        CATALOG);
+        List<String> calls = new ArrayList<>();
+        RunResult r =
+                TrainingRun.builder(cfg, dir)
+                        .optCatalog(CATALOG)
+                        .addListener(
+                                new ai.crcd.train.loop.RunListener() {
+                                    @Override
+                                    public void onRunBegin(ai.crcd.train.loop.RunContext run) {
+                                        calls.add("begin " + run.device());
+                                    }
+
+                                    @Override
+                                    public void onStepsSynced(
+                                            ai.crcd.train.loop.RunContext run,
+                                            ai.crcd.train.loop.StepLog log) {
+                                        calls.add("sync " + log.rows().size());
+                                    }
+
+                                    @Override
+                                    public void onEpoch(
+                                            ai.crcd.train.loop.RunContext run, EpochMetrics m) {
+                                        calls.add("epoch " + m.epoch());
+                                    }
+
+                                    @Override
+                                    public void onRunEnd(
+                                            ai.crcd.train.loop.RunContext run, RunResult res) {
+                                        calls.add("end " + res.history().size());
+                                    }
+                                })
+                        .build()
+                        .run();
+        // 6 steps per epoch, log interval 4: one sync of 4 rows and one of 2 per epoch
+        assertEquals(
+                List.of("begin cpu()", "sync 4", "sync 2", "epoch 1", "sync 4", "sync 2",
+                        "epoch 2", "end 2"),
+                calls);
+        List<String> log = Files.readAllLines(dir.resolve("train.log"));
+        assertEquals(4, log.size(), "" + log); // begin, 2 epochs, end
+        assertTrue(log.get(2).contains("epoch {epoch=2, lr="), log.get(2));
+        assertTrue(log.get(3).contains("end after 2 epochs, last top-1 " + r.lastTop1()), log.get(3));
+        ConfigException bad =
+                assertThrows(
+                        ConfigException.class,
+                        () ->
+                                ConfigLoader.fromString(
+                                        ConfigLoader.toYaml(cfg),
+                                        List.of("output.log_file=../x.log"),
+                                        CATALOG));
+        assertTrue(bad.getMessage().contains("output.log_file: got '../x.log'"), bad.getMessage());
+    }
+
+    @Test
     void missingTeacherCheckpointIsAConfigError() {
         Path dir = tmp.resolve("missing");
         RunConfig cfg = studentConfig(dir, 1);

@@ -43,7 +43,7 @@ import java.util.Map;
  * Distillation}: the block, loss and after-step listener.
  *
  * <pre>
- * java -cp crcd-train/target/crcd-train-*-cli.jar ai.crcd.train.examples.DistillFashionMnist \
+ * java -cp crcd-train/target/crcd-train-0.1.0-SNAPSHOT-all.jar ai.crcd.train.examples.DistillFashionMnist \
  *     TEACHER_RUN_DIR OUT_DIR [method=crcd] [student=resnet8] [epochs=2] [per_class=0]
  *     [max_batches=0] [option.KEY=VALUE ...]
  * </pre>
