@@ -49,6 +49,20 @@ public interface Catalog {
     Split open(RunConfig.Data data, boolean train, long seed, NDManager manager);
 
     /**
+     * Opens the training split and the split the run is evaluated on, together, so that they
+     * agree (one class list, the training split's normalisation, {@code data.test_split}). The
+     * default opens each with {@link #open}; the standard catalog reads the training data once.
+     *
+     * @param data the data section
+     * @param seed the run's seed (also chooses a held-out test split)
+     * @param manager the manager that owns the loaders' arrays
+     * @return both splits
+     */
+    default Splits openSplits(RunConfig.Data data, long seed, NDManager manager) {
+        return new Splits(open(data, true, seed, manager), open(data, false, seed, manager));
+    }
+
+    /**
      * Returns the standard catalog.
      *
      * @return the catalog backed by crcd-models and the data package
@@ -69,4 +83,12 @@ public interface Catalog {
      */
     record Split(
             BatchLoader loader, int numClasses, int channels, int height, int width, int[] labels) {}
+
+    /**
+     * The two splits of a run.
+     *
+     * @param train the training split (shuffled, augmented if configured)
+     * @param test the split the run is evaluated on
+     */
+    record Splits(Split train, Split test) {}
 }

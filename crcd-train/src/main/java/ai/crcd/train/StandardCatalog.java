@@ -5,10 +5,13 @@ import ai.crcd.train.config.RunConfig;
 import ai.djl.ndarray.NDManager;
 import ai.crcd.models.Models;
 import ai.crcd.train.config.ConfigException;
+import ai.crcd.train.data.DataOptions;
 import ai.crcd.train.data.DataSetException;
+import ai.crcd.train.data.DataSplits;
 import ai.crcd.train.data.DataSets;
 import ai.crcd.train.data.ImageLoader;
 import ai.crcd.train.data.ImageSet;
+import ai.crcd.train.data.TestSplit;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -39,29 +42,50 @@ final class StandardCatalog implements Catalog {
 
     @Override
     public Split open(RunConfig.Data data, boolean train, long seed, NDManager manager) {
-        Map<String, Object> opts = new HashMap<>();
-        int perClass = train ? data.subsetPerClass : data.testSubsetPerClass;
-        if (perClass > 0) {
-            opts.put("perClass", perClass);
-        }
-        if ("synthetic".equals(data.name)) {
-            RunConfig.Synthetic s = data.synthetic;
-            opts.put("size", train ? s.trainSize : s.testSize);
-            opts.put("classes", s.classes);
-            opts.put("channels", s.channels);
-            opts.put("height", s.size);
-            opts.put("width", s.size);
-            opts.put("seed", 0);
-        }
-        ImageSet set;
+        DataSplits sets = read(data, seed);
+        return split(data, train ? sets.train() : sets.test(), train, seed, manager);
+    }
+
+    @Override
+    public Splits openSplits(RunConfig.Data data, long seed, NDManager manager) {
+        DataSplits sets = read(data, seed);
+        Split train = split(data, sets.train(), true, seed, manager);
+        return new Splits(train, split(data, sets.test(), false, seed, manager));
+    }
+
+    /** Reads both splits: options checked by DataOptions, data.test_split applied. */
+    private static DataSplits read(RunConfig.Data data, long seed) {
+        Map<String, Object> opts =
+                new HashMap<>(data.options == null ? Map.of() : data.options);
         try {
-            set =
-                    DataSets.open(
-                            data.name, data.root == null ? null : Path.of(data.root), train, opts);
+            DataOptions.ofConfig(data.name, opts); // the config keys' own errors first
+            if ("synthetic".equals(data.name)) {
+                RunConfig.Synthetic s = data.synthetic;
+                opts.put("size", s.trainSize);
+                opts.put("testSize", s.testSize);
+                opts.put("classes", s.classes);
+                opts.put("channels", s.channels);
+                opts.put("height", s.size);
+                opts.put("width", s.size);
+                opts.putIfAbsent("seed", 0);
+            }
+            TestSplit testSplit = TestSplit.parse(data.testSplit);
+            return DataSets.openSplits(
+                    data.name,
+                    data.root == null ? null : Path.of(data.root),
+                    DataOptions.of(data.name, opts),
+                    testSplit,
+                    seed);
         } catch (DataSetException | IllegalArgumentException e) {
             throw new ConfigException(
                     "data: cannot open '" + data.name + "' (" + oneLine(e.getMessage()) + ")");
         }
+    }
+
+    private static Split split(
+            RunConfig.Data data, ImageSet all, boolean train, long seed, NDManager manager) {
+        int perClass = train ? data.subsetPerClass : data.testSubsetPerClass;
+        ImageSet set = perClass > 0 ? all.firstPerClass(perClass) : all;
         ImageLoader loader =
                 ImageLoader.builder()
                         .setData(set)

@@ -4,6 +4,9 @@ import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
 import ai.crcd.train.Catalog;
+import ai.crcd.train.data.DataOptions;
+import ai.crcd.train.data.DataSets;
+import ai.crcd.train.data.TestSplit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -61,6 +64,25 @@ public final class ConfigValidator {
         atLeast("data.test_batch_size", d.testBatchSize, 1);
         atLeast("data.subset_per_class", d.subsetPerClass, 0);
         atLeast("data.test_subset_per_class", d.testSubsetPerClass, 0);
+        try {
+            TestSplit.parse(d.testSplit == null ? "" : d.testSplit);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.bad("data.test_split", d.testSplit, TestSplit.ALLOWED);
+        }
+        if (DataSets.names().contains(d.name)) {
+            try {
+                DataOptions.ofConfig(d.name, d.options);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage());
+            }
+        }
+        if ("image-folder".equals(d.name) && (d.root == null || d.root.isBlank())) {
+            throw ConfigException.bad(
+                    "data.root",
+                    d.root,
+                    "the image folder (train/ and test/ holding one sub-folder per class) for"
+                            + " data.name: image-folder");
+        }
         if ("synthetic".equals(d.name)) {
             section("data.synthetic", d.synthetic);
             atLeast("data.synthetic.train_size", d.synthetic.trainSize, 1);

@@ -56,6 +56,18 @@ public class RunConfig {
         public String name = "cifar100";
         /** Folder of the data set files; {@code null} = the data set's default location. */
         public String root;
+        /**
+         * Which images the run is evaluated on: {@code folder} (the data set's test split;
+         * image-folder: {@code <root>/test/}), {@code holdout:F} (a fraction F of every training
+         * class, chosen by the seed) or {@code train} (the training images, asked for
+         * explicitly). See {@code docs/data.md}.
+         */
+        public String testSplit = "folder";
+        /**
+         * The data set's own options, e.g. image-folder {@code {size: 32, channels: 1}}, checked
+         * by {@code ai.crcd.train.data.DataOptions}.
+         */
+        public Map<String, Object> options = new LinkedHashMap<>();
         /** Keep this many training images per class (0 = all). */
         public int subsetPerClass = 0;
         /** Keep this many test images per class (0 = all). */

@@ -1,14 +1,20 @@
 package ai.crcd.train.data;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens the data sets by name. See {@code docs/data.md} for folders, formats and constants.
+ * Options are checked by {@link DataOptions}; {@link #openSplits} opens the training and test
+ * split together (one class list, the training split's statistics, {@link TestSplit}).
  *
  * <table>
  *   <caption>Data sets</caption>
@@ -20,10 +26,11 @@ import java.util.SplittableRandom;
  *   <tr><td>fashion-mnist</td><td>{@code /usr/share/datasets/fashion-mnist}</td>
  *       <td>1x28x28, 10</td><td>perClass</td></tr>
  *   <tr><td>mnist</td><td>{@code <data>/mnist}</td><td>1x28x28, 10</td><td>perClass</td></tr>
- *   <tr><td>image-folder</td><td>required</td><td>from the images</td>
- *       <td>size, channels, perClass</td></tr>
+ *   <tr><td>image-folder</td><td>required: {@code train/} and {@code test/} holding one
+ *       sub-folder per class (or the class folders directly, with a held-out test split)</td>
+ *       <td>from the training images</td><td>size, channels, perClass</td></tr>
  *   <tr><td>synthetic</td><td>none</td><td>options</td>
- *       <td>size, classes, channels, height, width, seed, perClass</td></tr>
+ *       <td>size, testSize, classes, channels, height, width, seed, perClass</td></tr>
  * </table>
  *
  * <p>{@code <data>} is the system property {@code crcd.data.dir}, else the environment variable
@@ -49,18 +56,13 @@ public final class DataSets {
     /** MNIST std of pixel/255 over the training images (the values used by torchvision). */
     public static final float[] MNIST_STD = {0.3081f};
 
+    private static final Logger LOG = LoggerFactory.getLogger(DataSets.class);
+
+    /** Sets normalised with statistics computed from their training images. */
+    private static final Set<String> STATS_FROM_DATA = Set.of("image-folder", "synthetic");
+
     private static final List<String> NAMES =
             List.of("cifar100", "cifar10", "fashion-mnist", "mnist", "image-folder", "synthetic");
-
-    private static final Map<String, Set<String>> OPTIONS =
-            Map.of(
-                    "cifar100", Set.of("coarse", "download", "perClass"),
-                    "cifar10", Set.of("download", "perClass"),
-                    "fashion-mnist", Set.of("perClass"),
-                    "mnist", Set.of("perClass"),
-                    "image-folder", Set.of("size", "channels", "perClass"),
-                    "synthetic",
-                    Set.of("size", "classes", "channels", "height", "width", "seed", "perClass"));
 
     private DataSets() {}
 
@@ -91,46 +93,200 @@ public final class DataSets {
     }
 
     /**
-     * Opens a split of a data set. CIFAR: when the files are missing, downloads the official
-     * archive if online (MD5 verified, unpacked into {@code root}), else throws a {@link
-     * DataSetException} saying where the files were expected and how to get them.
+     * Opens one split of a data set. The test split of a set whose classes or statistics come
+     * from its images (image-folder, synthetic) is {@link #openSplits opened with the training
+     * split}, with {@link TestSplit#FOLDER}: its class list and statistics are the training
+     * split's, and an image folder without {@code train/} and {@code test/} is an error.
      *
      * @param name one of {@link #names()}
      * @param root the data folder, or {@code null} for the default location
      * @param train the training split, else the test split
-     * @param options per-set options (see the class table), may be {@code null}: {@code coarse}
-     *     (boolean), {@code download} (boolean, default true), {@code perClass} (int: keep the
-     *     first n samples of each class), {@code size} (image-folder: "HxW" or an int; synthetic:
-     *     sample count), {@code channels} (1 or 3), {@code classes}, {@code height}, {@code
-     *     width}, {@code seed} (synthetic)
+     * @param options per-set options, checked by {@link DataOptions#of}, may be {@code null}:
+     *     {@code coarse} (boolean), {@code download} (boolean, default true), {@code perClass}
+     *     (int: keep the first n samples of each class), {@code size} (image-folder: "HxW" or an
+     *     int; synthetic: sample count), {@code channels} (image-folder: 1 or 3), {@code classes},
+     *     {@code height}, {@code width}, {@code seed} (synthetic)
      * @return the set
      * @throws IllegalArgumentException for an unknown name or option or a bad option value
      * @throws DataSetException when files are missing, truncated or corrupt
      */
     public static ImageSet open(
             String name, Path root, boolean train, Map<String, Object> options) {
-        Map<String, Object> opts = options == null ? Map.of() : options;
-        Set<String> known = OPTIONS.get(name);
-        if (known == null) {
-            throw new IllegalArgumentException(
-                    "unknown data set '" + name + "'; known: " + NAMES);
+        DataOptions opts = DataOptions.of(name, options);
+        if (!train && STATS_FROM_DATA.contains(name)) {
+            // the test split depends on the training split (class list, statistics)
+            return openSplits(name, root, opts, TestSplit.FOLDER, 0).test();
         }
-        for (String k : opts.keySet()) {
-            if (!known.contains(k)) {
-                throw new IllegalArgumentException(
-                        "data set '" + name + "' has no option '" + k + "'; options: " + known);
+        ImageSet set = read(name, root, train, opts, null); // fixed classes and constants
+        return opts.has("perClass") ? set.firstPerClass(opts.integer("perClass", 0)) : set;
+    }
+
+    /**
+     * Opens the training split and the split a run is evaluated on, consistently: the test
+     * split's labels follow the training split's class list (image-folder: by folder name; a
+     * test folder of an unknown class is an error, a class without test images a warning), it is
+     * normalised with the training split's statistics, and it is never the training images
+     * unless {@link TestSplit#TRAIN} asks for that. {@link TestSplit#holdout holdout:F} takes,
+     * from every class of the training split, {@code round(F * n_k)} samples (at least 1 when
+     * the class has 2 or more, never all) chosen by a shuffle seeded by {@code seed}, and
+     * removes them from training; statistics computed from data are then recomputed from what
+     * stays in training. {@code perClass} applies to both splits.
+     *
+     * @param name one of {@link #names()}
+     * @param root the data folder, or {@code null} for the default location
+     * @param options the checked options ({@link DataOptions#of})
+     * @param testSplit which images to evaluate on
+     * @param seed the seed of the held-out choice
+     * @return the two splits and any warnings (also logged)
+     * @throws DataSetException when files are missing or corrupt, an image folder has no
+     *     {@code test/} folder with {@link TestSplit#FOLDER}, or a test class is unknown
+     */
+    public static DataSplits openSplits(
+            String name, Path root, DataOptions options, TestSplit testSplit, long seed) {
+        if (!name.equals(options.dataSet())) {
+            throw new IllegalArgumentException(
+                    "options of '" + options.dataSet() + "' given for data set '" + name + "'");
+        }
+        List<String> warnings = new ArrayList<>();
+        ImageSet train = read(name, root, true, options, null);
+        ImageSet test;
+        switch (testSplit.kind()) {
+            case FOLDER -> test = read(name, root, false, options, train);
+            case TRAIN -> {
+                test = train;
+                warnings.add(name + ": evaluating on the training images (data.test_split: "
+                        + "train): test accuracy is training accuracy");
+            }
+            default -> { // HOLDOUT
+                if ("image-folder".equals(name) && Files.isDirectory(root.resolve("test"))) {
+                    warnings.add(root.resolve("test") + ": not used, the test split is held out"
+                            + " of the training split (data.test_split: " + testSplit + ")");
+                }
+                int[][] parts = holdout(train, testSplit.fraction(), seed);
+                test = train.subset(parts[1]);
+                train = train.subset(parts[0]);
+                if (STATS_FROM_DATA.contains(name)) {
+                    float[][] st = statsOf(train);
+                    train = train.withNormalization(st[0], st[1]);
+                }
             }
         }
+        test = test.withNormalization(train.mean(), train.std());
+        if (options.has("perClass")) {
+            int n = options.integer("perClass", 0);
+            train = train.firstPerClass(n);
+            test = testSplit.kind() == TestSplit.Kind.TRAIN ? train : test.firstPerClass(n);
+        }
+        int[] count = new int[test.numClasses()];
+        for (int l : test.labels()) {
+            count[l]++;
+        }
+        List<String> missing = new ArrayList<>();
+        for (int k = 0; k < count.length; k++) {
+            if (count[k] == 0) {
+                missing.add(test.classNames().isEmpty() ? "class " + k : test.classNames().get(k));
+            }
+        }
+        if (!missing.isEmpty()) {
+            warnings.add(name + ": the test split has no images of " + missing.size() + " of "
+                    + count.length + " classes " + (missing.size() <= 10 ? missing
+                            : missing.subList(0, 10) + " (first 10)")
+                    + "; their accuracy is not measured");
+        }
+        for (String w : warnings) {
+            LOG.warn(w);
+        }
+        return new DataSplits(train, test, testSplit, warnings);
+    }
+
+    /**
+     * Splits every class of a set by a seeded shuffle: {@code round(F * n_k)} samples of class
+     * k go to test (at least 1 when {@code n_k >= 2}, never all), the others stay in training.
+     *
+     * @return {training indices, test indices}, each in ascending order
+     */
+    static int[][] holdout(ImageSet set, double fraction, long seed) {
+        int n = set.size();
+        int classes = set.numClasses();
+        int[][] byClass = new int[classes][];
+        int[] count = new int[classes];
+        for (int l : set.labels()) {
+            count[l]++;
+        }
+        for (int k = 0; k < classes; k++) {
+            byClass[k] = new int[count[k]];
+            count[k] = 0;
+        }
+        for (int i = 0; i < n; i++) {
+            int l = set.label(i);
+            byClass[l][count[l]++] = i;
+        }
+        boolean[] isTest = new boolean[n];
+        SplittableRandom rnd = new SplittableRandom(seed ^ 0x70_1D_0D7L);
+        for (int k = 0; k < classes; k++) {
+            int[] idx = byClass[k];
+            for (int i = idx.length - 1; i > 0; i--) { // Fisher-Yates
+                int j = rnd.nextInt(i + 1);
+                int t = idx[i];
+                idx[i] = idx[j];
+                idx[j] = t;
+            }
+            int take = (int) Math.round(fraction * idx.length);
+            take = Math.min(Math.max(take, idx.length >= 2 ? 1 : 0), Math.max(idx.length - 1, 0));
+            for (int i = 0; i < take; i++) {
+                isTest[idx[i]] = true;
+            }
+        }
+        int nt = 0;
+        for (boolean b : isTest) {
+            nt += b ? 1 : 0;
+        }
+        if (nt == 0) {
+            throw new DataSetException(
+                    null, set.name() + ": holdout:" + fraction + " leaves no test images (every"
+                            + " class has fewer than 2 images); add images or use test_split:"
+                            + " folder");
+        }
+        int[] tr = new int[n - nt];
+        int[] te = new int[nt];
+        int a = 0;
+        int b = 0;
+        for (int i = 0; i < n; i++) {
+            if (isTest[i]) {
+                te[b++] = i;
+            } else {
+                tr[a++] = i;
+            }
+        }
+        return new int[][] {tr, te};
+    }
+
+    /** Per-channel mean/std of a set; a constant channel gets std 1 (no division by zero). */
+    private static float[][] statsOf(ImageSet set) {
+        float[][] st = set.computeStats();
+        for (int c = 0; c < st[1].length; c++) {
+            if (!(st[1][c] > 0)) {
+                st[1][c] = 1f;
+            }
+        }
+        return st;
+    }
+
+    /**
+     * Reads one split as stored. For the test split of an image folder, {@code trainSet} gives
+     * the class list and image size it must agree with.
+     */
+    private static ImageSet read(
+            String name, Path root, boolean train, DataOptions opts, ImageSet trainSet) {
         String split = train ? "train" : "test";
-        ImageSet set;
         switch (name) {
             case "cifar100", "cifar10" -> {
                 CifarFormat f = name.equals("cifar100") ? CifarFormat.CIFAR100 : CifarFormat.CIFAR10;
                 Path r = root == null ? defaultDataDir() : root;
-                boolean coarse = bool(opts, "coarse", false);
-                Path dir = CifarDownloader.locate(f, r, train, bool(opts, "download", true));
+                boolean coarse = opts.bool("coarse", false);
+                Path dir = CifarDownloader.locate(f, r, train, opts.bool("download", true));
                 List<Path> files = f.files(train).stream().map(dir::resolve).toList();
-                set = f.read(files, name + (coarse ? "-coarse/" : "/") + split, coarse);
+                return f.read(files, name + (coarse ? "-coarse/" : "/") + split, coarse);
             }
             case "fashion-mnist", "mnist" -> {
                 boolean fashion = name.equals("fashion-mnist");
@@ -138,7 +294,7 @@ public final class DataSets {
                         root != null ? root
                                 : fashion ? FASHION_MNIST_DIR : defaultDataDir().resolve("mnist");
                 Path images = IdxFormat.file(r, train, true);
-                if (!java.nio.file.Files.exists(images)) {
+                if (!Files.exists(images)) {
                     throw new DataSetException(
                             images, "file not found; " + (fashion
                                     ? "install Fashion-MNIST with 'sudo apt-get install "
@@ -147,7 +303,7 @@ public final class DataSets {
                                             + " there")
                                     + " or give the folder holding the IDX files as data root");
                 }
-                set = IdxFormat.read(
+                return IdxFormat.read(
                         images, IdxFormat.file(r, train, false), name + "/" + split, 10,
                         fashion ? FASHION_MNIST_MEAN : MNIST_MEAN,
                         fashion ? FASHION_MNIST_STD : MNIST_STD);
@@ -155,30 +311,48 @@ public final class DataSets {
             case "image-folder" -> {
                 if (root == null) {
                     throw new IllegalArgumentException(
-                            "data set 'image-folder' needs a root folder (one sub-folder per "
-                                    + "class, or train/ and test/ holding them)");
+                            "data set 'image-folder' needs a root folder (train/ and test/ holding"
+                                    + " one sub-folder per class, or the class folders directly"
+                                    + " with a held-out test split)");
                 }
-                Path splitDir = root.resolve(split);
-                Path dir = java.nio.file.Files.isDirectory(splitDir) ? splitDir : root;
-                int[] hw = size(opts.get("size"));
-                set = ImageFolderFormat.read(
-                        dir, "image-folder/" + split, integer(opts, "channels", 3), hw[0], hw[1]);
+                int[] hw = opts.size();
+                int channels = opts.integer("channels", 3);
+                Path trainDir = root.resolve("train");
+                if (train) {
+                    Path dir = Files.isDirectory(trainDir) ? trainDir : root;
+                    return ImageFolderFormat.read(
+                            dir, "image-folder/train", channels, hw[0], hw[1]);
+                }
+                Path testDir = root.resolve("test");
+                if (!Files.isDirectory(trainDir) || !Files.isDirectory(testDir)) {
+                    throw new DataSetException(
+                            Files.isDirectory(trainDir) ? testDir : root,
+                            (Files.isDirectory(trainDir) ? "no test/ folder next to train/"
+                                    : "no train/ and test/ folders (the class folders are"
+                                            + " directly in the root)")
+                                    + ", so there is no test split: put the test images in "
+                                    + testDir + "/<class>/, or set data.test_split: holdout:0.1"
+                                    + " (a held-out part of the training images) or train"
+                                    + " (evaluate on the training images)");
+                }
+                boolean resize = hw[0] > 0;
+                return ImageFolderFormat.read(
+                        testDir, "image-folder/test", channels,
+                        resize ? hw[0] : trainSet.height(), resize ? hw[1] : trainSet.width(),
+                        resize, trainSet.classNames());
             }
             default -> { // synthetic
-                long seed = integer(opts, "seed", 0) + (train ? 0 : 1_000_003L);
-                set = synthetic(
-                        integer(opts, "size", train ? 512 : 256),
-                        integer(opts, "classes", 10),
-                        integer(opts, "channels", 3),
-                        integer(opts, "height", 32),
-                        integer(opts, "width", 32),
+                long seed = opts.integer("seed", 0) + (train ? 0 : 1_000_003L);
+                return synthetic(
+                        train ? opts.integer("size", 512)
+                                : opts.integer("testSize", opts.integer("size", 256)),
+                        opts.integer("classes", 10),
+                        opts.integer("channels", 3),
+                        opts.integer("height", 32),
+                        opts.integer("width", 32),
                         seed);
             }
         }
-        if (opts.containsKey("perClass")) {
-            set = set.firstPerClass(integer(opts, "perClass", 0));
-        }
-        return set;
     }
 
     /**
@@ -236,60 +410,5 @@ public final class DataSets {
                 .setNumClasses(numClasses)
                 .setData(px, labels)
                 .build();
-    }
-
-    private static boolean bool(Map<String, Object> o, String key, boolean def) {
-        Object v = o.get(key);
-        if (v == null) {
-            return def;
-        }
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        String s = v.toString().trim().toLowerCase(java.util.Locale.ROOT);
-        if (s.equals("true") || s.equals("false")) {
-            return Boolean.parseBoolean(s);
-        }
-        throw new IllegalArgumentException(
-                "option '" + key + "' must be true or false, got '" + v + "'");
-    }
-
-    private static int integer(Map<String, Object> o, String key, int def) {
-        Object v = o.get(key);
-        if (v == null) {
-            return def;
-        }
-        if (v instanceof Number num) {
-            return num.intValue();
-        }
-        try {
-            return Integer.parseInt(v.toString().trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "option '" + key + "' must be an integer, got '" + v + "'", e);
-        }
-    }
-
-    private static int[] size(Object v) {
-        if (v == null) {
-            return new int[] {0, 0};
-        }
-        if (v instanceof Number num) {
-            return new int[] {num.intValue(), num.intValue()};
-        }
-        String s = v.toString().trim().toLowerCase(java.util.Locale.ROOT);
-        try {
-            int x = s.indexOf('x');
-            if (x < 0) {
-                int k = Integer.parseInt(s);
-                return new int[] {k, k};
-            }
-            return new int[] {
-                Integer.parseInt(s.substring(0, x).trim()), Integer.parseInt(s.substring(x + 1).trim())
-            };
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "option 'size' must be HxW (e.g. \"32x32\") or an integer, got '" + v + "'", e);
-        }
     }
 }

@@ -15,7 +15,8 @@ import javax.imageio.ImageIO;
 /**
  * A folder of images with one sub-folder per class, for users' own data: {@code root/<class>/*.png}
  * (PNG, JPEG, BMP, GIF: whatever {@link ImageIO} decodes). Classes are the sub-folder names in
- * sorted order (label = position); files are read in sorted order. Images are decoded to RGB (3
+ * sorted order (label = position), or, for a test split, the training split's class list given
+ * by the caller (a folder of another class is an error); files are read in sorted order. Images are decoded to RGB (3
  * channels) or grey (1 channel). With a target size every image is resized to it (bilinear);
  * without one all images must have the size of the first, else the odd file is named in the
  * error.
@@ -28,7 +29,7 @@ public final class ImageFolderFormat {
     private ImageFolderFormat() {}
 
     /**
-     * Reads a folder.
+     * Reads a folder; its sub-folders are the classes.
      *
      * @param root the folder holding one sub-folder per class
      * @param name the set name
@@ -40,6 +41,34 @@ public final class ImageFolderFormat {
      *     decoded or has the wrong size
      */
     public static ImageSet read(Path root, String name, int channels, int height, int width) {
+        return read(root, name, channels, height, width, height > 0 && width > 0, null);
+    }
+
+    /**
+     * Reads a folder against a given class list (the test split of a training split): every
+     * sub-folder must name one of the classes, and an image's label is the position of its
+     * folder's name in the list, whatever folders are present. Classes without a folder are
+     * allowed (the caller warns).
+     *
+     * @param root the folder holding one sub-folder per class
+     * @param name the set name
+     * @param channels 3 (RGB) or 1 (grey)
+     * @param height the height, or 0 to take the first image's
+     * @param width the width, or 0 to take the first image's
+     * @param resize resize every image to height x width; else every image must have that size
+     * @param classNames the classes by label, or {@code null} for the sorted sub-folder names
+     * @return the set; mean/std computed from its pixels
+     * @throws DataSetException when a sub-folder is not a known class, the folder has no classes
+     *     or images, or an image cannot be decoded or has the wrong size
+     */
+    public static ImageSet read(
+            Path root,
+            String name,
+            int channels,
+            int height,
+            int width,
+            boolean resize,
+            List<String> classNames) {
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
         }
@@ -50,19 +79,32 @@ public final class ImageFolderFormat {
         List<Path> classDirs = list(root, Files::isDirectory);
         if (classDirs.isEmpty()) {
             throw new DataSetException(
-                    root, "no class sub-folders; put the images of class k in root/<k-name>/");
+                    root, "no class sub-folders; put the images of class k in " + root
+                            + "/<k-name>/");
         }
-        List<String> classNames = new ArrayList<>();
+        List<String> classes = classNames;
+        if (classes == null) {
+            classes = classDirs.stream().map(d -> d.getFileName().toString()).toList();
+        }
         List<Path> files = new ArrayList<>();
         List<Integer> labelList = new ArrayList<>();
-        for (int k = 0; k < classDirs.size(); k++) {
-            Path dir = classDirs.get(k);
-            classNames.add(dir.getFileName().toString());
+        for (Path dir : classDirs) {
+            String cls = dir.getFileName().toString();
+            int k = classes.indexOf(cls);
+            if (k < 0) {
+                throw new DataSetException(
+                        dir, "class folder '" + cls + "' is not one of the " + classes.size()
+                                + " classes of the training split " + shortList(classes)
+                                + "; the class list comes from the training folders: rename"
+                                + " it to a training class, add that class to the training"
+                                + " split, or remove the folder");
+            }
             for (Path f : list(dir, ImageFolderFormat::isImage)) {
                 files.add(f);
                 labelList.add(k);
             }
         }
+        List<String> classNamesOut = classes;
         if (files.isEmpty()) {
             throw new DataSetException(root, "no images (" + EXTENSIONS + ") in the class folders");
         }
@@ -78,11 +120,13 @@ public final class ImageFolderFormat {
                 w = img.getWidth();
             }
             if (img.getHeight() != h || img.getWidth() != w) {
-                if (height <= 0) {
+                if (!resize) {
                     throw new DataSetException(
-                            f, "is " + img.getWidth() + "x" + img.getHeight() + " but the first "
-                                    + "image is " + w + "x" + h + "; resize the images or give "
-                                    + "a size (option 'size', e.g. \"32x32\")");
+                            f, "is " + img.getWidth() + "x" + img.getHeight() + " but "
+                                    + (height > 0 ? "the training images are "
+                                            : "the first image is ")
+                                    + w + "x" + h + "; resize the images or give a size"
+                                    + " (data.options.size, e.g. 32 or \"32x32\")");
                 }
                 img = resize(img, w, h);
             }
@@ -112,10 +156,15 @@ public final class ImageFolderFormat {
         return ImageSet.builder()
                 .setName(name)
                 .setShape(channels, h, w)
-                .setNumClasses(classNames.size())
+                .setNumClasses(classNamesOut.size())
                 .setData(pixels, labels)
-                .optClassNames(classNames)
+                .optClassNames(classNamesOut)
                 .build();
+    }
+
+    private static String shortList(List<String> names) {
+        return names.size() <= 10 ? names.toString()
+                : names.subList(0, 10).toString().replace("]", ", ...]");
     }
 
     private static BufferedImage decode(Path f) {

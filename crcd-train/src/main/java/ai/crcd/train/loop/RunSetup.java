@@ -119,8 +119,9 @@ public final class RunSetup {
         RunContext ctx = new RunContext(cfg, dir, device, root);
         ctx.distiller = distiller;
         Engine.getInstance().setRandomSeed(seedFor(cfg.seed, -1));
-        ctx.train = catalog.open(cfg.data, true, cfg.seed, root);
-        ctx.test = catalog.open(cfg.data, false, cfg.seed, root);
+        Catalog.Splits splits = catalog.openSplits(cfg.data, cfg.seed, root); // h2-data
+        ctx.train = splits.train();
+        ctx.test = splits.test();
         ctx.classes = classCount(cfg, ctx.train);
         Shape inShape = new Shape(1, ctx.train.channels(), ctx.train.height(), ctx.train.width());
         DistillableNetwork student =

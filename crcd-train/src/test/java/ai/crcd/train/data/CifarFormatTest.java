@@ -5,18 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.util.Utils;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Map;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,9 +107,14 @@ class CifarFormatTest {
         assertTrue(e.getMessage().contains("label 10 is outside 0..9"), e.getMessage());
     }
 
+    /**
+     * The public path in offline mode (the build sets ai.djl.offline=true); skipped, not failed,
+     * where a person runs the tests online (DJL_OFFLINE=false), since it would then download.
+     * CifarDownloaderTest covers the same refusal with the offline flag given explicitly.
+     */
     @Test
     void offlineMissingFilesGiveOneClearError() {
-        assertTrue(Utils.isOfflineMode(), "tests run with ai.djl.offline=true");
+        assumeTrue(Utils.isOfflineMode(), "needs DJL offline mode (ai.djl.offline=true)");
         Path root = tmp.resolve("nothing-here");
         DataSetException e = assertThrows(DataSetException.class,
                 () -> DataSets.open("cifar100", root, true, null));
@@ -127,44 +127,5 @@ class CifarFormatTest {
         e = assertThrows(DataSetException.class,
                 () -> DataSets.open("cifar10", root, false, Map.of("download", "false")));
         assertTrue(e.getMessage().contains("test_batch.bin"), e.getMessage());
-    }
-
-    @Test
-    void archiveIsVerifiedAndOnlyExpectedMembersUnpacked() throws Exception {
-        Path src = tmp.resolve("src");
-        TestFiles.writeCifar(src.resolve("train.bin"), new int[][] {{1, 2}, {3, 4}}, 0);
-        TestFiles.writeCifar(src.resolve("test.bin"), new int[][] {{5, 6}}, 10);
-        Path archive = tmp.resolve("cifar-100-binary.tar.gz");
-        try (OutputStream os = Files.newOutputStream(archive);
-                TarArchiveOutputStream tar =
-                        new TarArchiveOutputStream(new GzipCompressorOutputStream(os))) {
-            for (String n : new String[] {"train.bin", "test.bin"}) {
-                TarArchiveEntry e = new TarArchiveEntry("cifar-100-binary/" + n);
-                e.setSize(Files.size(src.resolve(n)));
-                tar.putArchiveEntry(e);
-                Files.copy(src.resolve(n), tar);
-                tar.closeArchiveEntry();
-            }
-            TarArchiveEntry evil = new TarArchiveEntry("../evil.txt");
-            evil.setSize(1);
-            tar.putArchiveEntry(evil);
-            tar.write('x');
-            tar.closeArchiveEntry();
-        }
-        String md5 = HexFormat.of().formatHex(
-                MessageDigest.getInstance("MD5").digest(Files.readAllBytes(archive)));
-        Path root = tmp.resolve("root");
-        IOException bad = assertThrows(IOException.class,
-                () -> CifarDownloader.verifyAndUnpack(archive, CifarFormat.CIFAR100, root,
-                        "00000000000000000000000000000000"));
-        assertTrue(bad.getMessage().contains("MD5"), bad.getMessage());
-        assertFalse(Files.exists(root.resolve("cifar-100-binary/train.bin")));
-
-        CifarDownloader.verifyAndUnpack(archive, CifarFormat.CIFAR100, root, md5);
-        assertFalse(Files.exists(tmp.resolve("evil.txt")));
-        assertFalse(Files.exists(root.resolve("cifar-100-binary/evil.txt")));
-        ImageSet set = DataSets.open("cifar100", root, true, null);
-        assertArrayEquals(new int[] {2, 4}, set.labels());
-        assertPixels(set, 1, 1);
     }
 }

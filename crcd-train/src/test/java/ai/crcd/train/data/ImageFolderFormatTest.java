@@ -69,7 +69,7 @@ class ImageFolderFormatTest {
                 () -> DataSets.open("image-folder", tmp, true, null));
         assertEquals(tmp.resolve("b/y.png"), e.file());
         assertTrue(e.getMessage().contains("8x8"), e.getMessage());
-        ImageSet set = DataSets.open("image-folder", tmp, false, Map.of("size", "6x7"));
+        ImageSet set = DataSets.open("image-folder", tmp, true, Map.of("size", "6x7"));
         assertEquals(6, set.height());
         assertEquals(7, set.width());
         assertEquals(2, set.size());
