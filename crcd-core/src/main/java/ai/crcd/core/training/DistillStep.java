@@ -116,8 +116,22 @@ public final class DistillStep {
         }
         update();
         afterStep(l.batch());
-        NDArray hits = l.logits().stopGradient().argMax(1).eq(y).sum(); // () top-1 hits
-        return new StepResult(termNames, vec, hits);
+        return new StepResult(termNames, vec, top1Hits(l.logits().stopGradient(), y));
+    }
+
+    /**
+     * Counts the samples whose true class has the strictly largest logit (a tie or a NaN logit
+     * of the true class is a miss).
+     *
+     * @param logits (B, C) detached
+     * @param labels (B) int64
+     * @return () int64
+     */
+    static NDArray top1Hits(NDArray logits, NDArray labels) {
+        int classes = Math.toIntExact(logits.getShape().get(1));
+        NDArray truth = logits.mul(labels.oneHot(classes)).sum(new int[] {1}, true); // (B, 1)
+        NDArray atLeast = logits.gte(truth).sum(new int[] {1}); // (B) classes >= the truth
+        return atLeast.eq(1).sum().toType(DataType.INT64, false); // ()
     }
 
     /** One optimiser update of every trained parameter; zeroes the gradients for the next step. */

@@ -64,7 +64,7 @@ public final class StepResult {
     }
 
     /**
-     * Returns the number of samples whose largest logit is the label.
+     * Returns the number of samples whose label has the strictly largest logit (ties miss).
      *
      * @return () int64, or {@code null} when skipped
      */

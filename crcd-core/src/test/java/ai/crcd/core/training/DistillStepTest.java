@@ -173,6 +173,24 @@ class DistillStepTest {
     }
 
     @Test
+    void top1HitsCountTiesAndNanAsMisses() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray logits =
+                    m.create(
+                            new float[] {
+                                3, 1, 2, // hit
+                                1, 5, 5, // tie with another class: miss
+                                0, 0, 1, // label 0 not the largest: miss
+                                Float.NaN, 0, 0, // NaN truth: miss
+                                0, 0, 7 // hit
+                            },
+                            new Shape(5, 3));
+            NDArray labels = m.create(new long[] {0, 1, 0, 0, 2});
+            assertEquals(2, DistillStep.top1Hits(logits, labels).getLong());
+        }
+    }
+
+    @Test
     void aNonFiniteStepIsSkippedWithoutAnyUpdate() {
         try (NDManager root = NDManager.newBaseManager()) {
             TwoLayer teacher = new TwoLayer();
