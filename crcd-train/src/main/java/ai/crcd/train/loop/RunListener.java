@@ -23,6 +23,14 @@ public interface RunListener {
     default void onRunBegin(RunContext run) {}
 
     /**
+     * Called at the start of every epoch, before its first step.
+     *
+     * @param run the run ({@code run.history()} holds the completed epochs)
+     * @param epoch the epoch, from 0
+     */
+    default void onEpochBegin(RunContext run, int epoch) {}
+
+    /**
      * Called after every training step, without any host copy.
      *
      * @param run the run

@@ -21,6 +21,16 @@ public record StepLog(
         int[] batchSizes) {
 
     /**
+     * Returns the loss terms of a row (without the hits).
+     *
+     * @param s the row's index in {@link #rows()}
+     * @return the weighted terms in {@link #termNames()} order
+     */
+    public float[] terms(int s) {
+        return java.util.Arrays.copyOf(rows.get(s), termNames.size());
+    }
+
+    /**
      * Returns the total loss (sum of the terms) of a row.
      *
      * @param row a row of {@link #rows()}

@@ -42,6 +42,7 @@ public final class TrainingStages {
         long t0 = System.nanoTime();
         Engine.getInstance().setRandomSeed(RunSetup.seedFor(ctx.cfg.seed, epoch));
         ctx.optimizer.setEpoch(epoch);
+        listeners.forEach(l -> l.onEpochBegin(ctx, epoch));
         EpochLoop.Totals totals = loop.run(epoch);
         ctx.globalStep += ctx.train.loader().batchesPerEpoch();
         Evaluation test =
