@@ -121,7 +121,8 @@ public final class CrcdDistiller implements Distiller {
     }
 
     /**
-     * Creates the relation networks, critics (initialised through DJL) and buffers.
+     * Creates the relation networks, critics (initialised as PyTorch's {@code nn.Linear} from the
+     * engine's generator, see {@link ai.crcd.core.FanInUniformInitializer}) and buffers.
      *
      * @param manager a long-lived manager for the parameters and buffers
      * @param setup the teacher/student feature dims Dt, Ds; data set size for the random buffer

@@ -21,7 +21,9 @@ import java.util.Locale;
  *
  * <p>Transformations (Tab. 2): {@link Type#IDENTITY} (the critic becomes a cosine similarity),
  * {@link Type#LINEAR} {@code r V + e} (default, 128-d), {@link Type#MLP} {@code relu(r V1 + e1) V2
- * + e2} with one hidden layer of the input width R. Weights are stored as (in, out).
+ * + e2} with one hidden layer of the input width R. Weights are stored as (in, out); every weight
+ * and bias is initialised as PyTorch's {@code nn.Linear} (uniform in +-1/sqrt(R), R being the
+ * fan-in of both layers).
  */
 public class CriticHead extends AbstractBlock {
 
@@ -73,12 +75,12 @@ public class CriticHead extends AbstractBlock {
         this.outputDim = type == Type.IDENTITY ? inputDim : outputDim;
         if (type == Type.LINEAR) {
             weight = addParameter(RelationBlock.weight("weight", inputDim, outputDim));
-            bias = addParameter(RelationBlock.bias("bias", outputDim));
+            bias = addParameter(RelationBlock.bias("bias", inputDim, outputDim));
         } else if (type == Type.MLP) {
             hiddenWeight = addParameter(RelationBlock.weight("hidden_weight", inputDim, inputDim));
-            hiddenBias = addParameter(RelationBlock.bias("hidden_bias", inputDim));
+            hiddenBias = addParameter(RelationBlock.bias("hidden_bias", inputDim, inputDim));
             weight = addParameter(RelationBlock.weight("weight", inputDim, outputDim));
-            bias = addParameter(RelationBlock.bias("bias", outputDim));
+            bias = addParameter(RelationBlock.bias("bias", inputDim, outputDim));
         }
     }
 

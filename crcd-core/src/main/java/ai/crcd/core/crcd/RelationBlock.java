@@ -1,5 +1,6 @@
 package ai.crcd.core.crcd;
 
+import ai.crcd.core.FanInUniformInitializer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -23,6 +24,11 @@ import ai.djl.util.PairList;
  * {@code M(a, b) = relu(a W_a + b_a - b W_b) W + c}. Weights are stored as (in, out) so that the
  * per-step input is always the first operand of a matmul (DJL attaches a result to the manager of
  * its first operand).
+ *
+ * <p>Initialisation as the reference code's PyTorch {@code nn.Linear} layers ({@link
+ * FanInUniformInitializer}): {@code W_a}, {@code b_a} uniform in +-1/sqrt(Da), {@code W_b} in
+ * +-1/sqrt(Db), {@code W}, {@code c} in +-1/sqrt(R); the fan-in is the first axis of each stored
+ * weight.
  *
  * <p>The forward pass evaluates all pairs: for P anchors and Q samples it returns (P, Q, R).
  */
@@ -59,25 +65,35 @@ public class RelationBlock extends AbstractBlock {
         this.sampleDim = sampleDim;
         this.relationDim = relationDim;
         anchorWeight = addParameter(weight("anchor_weight", anchorDim, relationDim));
-        anchorBias = addParameter(bias("anchor_bias", relationDim));
+        anchorBias = addParameter(bias("anchor_bias", anchorDim, relationDim));
         sampleWeight = addParameter(weight("sample_weight", sampleDim, relationDim));
         outputWeight = addParameter(weight("output_weight", relationDim, relationDim));
-        outputBias = addParameter(bias("output_bias", relationDim));
+        outputBias = addParameter(bias("output_bias", relationDim, relationDim));
     }
 
+    /**
+     * A linear map's weight stored as (in, out), initialised as PyTorch's {@code nn.Linear(in,
+     * out)}: uniform in +-1/sqrt(in).
+     */
     static Parameter weight(String name, int in, int out) {
         return Parameter.builder()
                 .setName(name)
                 .setType(Parameter.Type.WEIGHT)
                 .optShape(new Shape(in, out))
+                .optInitializer(new FanInUniformInitializer(in))
                 .build();
     }
 
-    static Parameter bias(String name, int out) {
+    /**
+     * A linear map's bias, initialised as PyTorch's {@code nn.Linear(fanIn, out)}: uniform in
+     * +-1/sqrt(fanIn), fanIn being the input size of the map it belongs to.
+     */
+    static Parameter bias(String name, int fanIn, int out) {
         return Parameter.builder()
                 .setName(name)
                 .setType(Parameter.Type.BIAS)
                 .optShape(new Shape(out))
+                .optInitializer(new FanInUniformInitializer(fanIn))
                 .build();
     }
 

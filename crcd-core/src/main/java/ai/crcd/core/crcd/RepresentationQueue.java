@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
  * The buffer of student representations from which CRCD draws its N negatives (Sec. 3.3, Fig. 4).
@@ -20,7 +20,9 @@ import java.util.Random;
  *   <li>{@link Policy#RANDOM} (the Fig. 4 ablation): a per-sample memory keyed by sample index,
  *       written with the batch's current representations after each step; each step reads N
  *       entries drawn uniformly without replacement among the samples written so far. Memory
- *       O(n_data d), as any per-sample memory.
+ *       O(n_data d), as any per-sample memory. The generator of the d-th draw is derived from
+ *       (seed, d) and d is part of {@link #state()}, so a buffer restored from a checkpoint draws
+ *       exactly what the uninterrupted one would.
  * </ul>
  *
  * <p>Warm-up: until N entries exist, {@link #negatives(NDManager)} returns only the filled entries
@@ -47,11 +49,15 @@ public final class RepresentationQueue implements AutoCloseable {
         }
     }
 
+    /** RANDOM counters before the written indices: writePos, filled, draws. */
+    private static final int RANDOM_HEADER = 3;
+
     private final Policy policy;
     private final int capacity;
     private final int dim;
     private final long datasetSize;
-    private final Random random;
+    private final long seed; // RANDOM: the seed of the sampling
+    private long draws; // RANDOM: samples drawn so far (the index of the next draw)
     private final NDArray buffer; // QUEUE: (N, d) ring; RANDOM: (n_data, d)
     private long writePos; // QUEUE: next row to write (the oldest entry once full)
     private long filled; // QUEUE: filled rows; RANDOM: number of samples written
@@ -115,7 +121,7 @@ public final class RepresentationQueue implements AutoCloseable {
         this.capacity = capacity;
         this.dim = dim;
         this.datasetSize = datasetSize;
-        this.random = new Random(seed);
+        this.seed = seed;
         long rows = policy == Policy.QUEUE ? capacity : datasetSize;
         this.buffer = manager.zeros(new Shape(rows, dim), dataType);
         if (policy == Policy.RANDOM) {
@@ -180,6 +186,7 @@ public final class RepresentationQueue implements AutoCloseable {
     }
 
     private long[] sampleSeen(int n) {
+        SplittableRandom random = new SplittableRandom(drawSeed(seed, draws++));
         // partial Fisher-Yates over the written indices, without replacement
         long[] pool = Arrays.copyOf(seenList, Math.toIntExact(filled));
         for (int i = 0; i < n; i++) {
@@ -189,6 +196,20 @@ public final class RepresentationQueue implements AutoCloseable {
             pool[j] = tmp;
         }
         return Arrays.copyOf(pool, n);
+    }
+
+    /**
+     * Derives the seed of one draw from the buffer's seed and the draw's number, so that no
+     * generator state has to be saved: draw d always uses the same numbers.
+     *
+     * @param seed the buffer's seed
+     * @param draw the draw's number, from 0
+     * @return the seed of that draw's generator
+     */
+    static long drawSeed(long seed, long draw) {
+        // SplittableRandom's first output is a 64-bit mix of its seed: distinct (seed, draw) give
+        // unrelated streams (unlike seed + draw, which would shift one SplitMix sequence)
+        return new SplittableRandom(seed ^ (draw + 1) * 0xD1B54A32D192ED03L).nextLong();
     }
 
     /**
@@ -286,18 +307,19 @@ public final class RepresentationQueue implements AutoCloseable {
      * Returns the buffer and its counters for a checkpoint.
      *
      * @return copies, owned by the buffer's manager (close them when written): [buffer (N or
-     *     n_data, d), counters (int64: writePos, filled, then for RANDOM the
-     *     written sample indices)]
+     *     n_data, d), counters (int64: writePos, filled, then for RANDOM the number of draws so far
+     *     and the written sample indices)]
      */
     public NDList state() {
         long[] counters;
         if (policy == Policy.QUEUE) {
             counters = new long[] {writePos, filled};
         } else {
-            counters = new long[2 + (int) filled];
+            counters = new long[RANDOM_HEADER + (int) filled];
             counters[0] = writePos;
             counters[1] = filled;
-            System.arraycopy(seenList, 0, counters, 2, (int) filled);
+            counters[2] = draws;
+            System.arraycopy(seenList, 0, counters, RANDOM_HEADER, (int) filled);
         }
         NDArray c = buffer.getManager().create(counters);
         return new NDList(buffer.duplicate(), c);
@@ -325,10 +347,22 @@ public final class RepresentationQueue implements AutoCloseable {
         writePos = c[0];
         filled = c[1];
         if (policy == Policy.RANDOM) {
+            // before the draw count was saved the counters held no third entry: resume with draws
+            // counted from 0 (not exact, as that version was not)
+            int header = c.length == 2 + filled ? 2 : RANDOM_HEADER;
+            if (c.length != header + filled) {
+                throw new IllegalArgumentException(
+                        "buffer state: "
+                                + c.length
+                                + " counters for "
+                                + filled
+                                + " written samples; the checkpoint is damaged");
+            }
+            draws = header == RANDOM_HEADER ? c[2] : 0;
             Arrays.fill(seen, false);
             for (int i = 0; i < filled; i++) {
-                seenList[i] = c[2 + i];
-                seen[(int) c[2 + i]] = true;
+                seenList[i] = c[header + i];
+                seen[(int) c[header + i]] = true;
             }
         }
     }

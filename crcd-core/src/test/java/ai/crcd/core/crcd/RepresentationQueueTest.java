@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -131,6 +132,50 @@ class RepresentationQueueTest {
             rq2.loadState(rq.state());
             assertEquals(1, rq2.size());
             assertArrayEquals(new float[] {4}, firstColumn(rq2.negatives(m)));
+        }
+    }
+
+    /** Writes rows valued (i, -i) for the sample indices i. */
+    private static void write(NDManager m, RepresentationQueue q, long... idx) {
+        float[] f = new float[idx.length * 2];
+        for (int i = 0; i < idx.length; i++) {
+            f[2 * i] = idx[i];
+            f[2 * i + 1] = -idx[i];
+        }
+        q.update(m.create(f, new Shape(idx.length, 2)), m.create(idx));
+    }
+
+    @Test
+    void randomPolicyResumedFromStateDrawsAsTheUninterruptedBuffer() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            RepresentationQueue full = RepresentationQueue.random(m, 3, 2, 40, 9, DataType.FLOAT32);
+            // a few steps: read, then write the batch (as CrcdDistiller does)
+            for (int step = 0; step < 6; step++) {
+                full.negatives(m);
+                write(m, full, 4L * step, 4L * step + 1, 4L * step + 2, 4L * step + 3);
+            }
+            // "checkpoint", then a fresh buffer restored from it (as a resumed run builds it)
+            NDList st = full.state();
+            RepresentationQueue resumed =
+                    RepresentationQueue.random(m, 3, 2, 40, 9, DataType.FLOAT32);
+            resumed.loadState(st);
+            for (int step = 6; step < 16; step++) {
+                float[] a = firstColumn(full.negatives(m));
+                float[] b = firstColumn(resumed.negatives(m));
+                assertArrayEquals(full.lastSampledIndices(), resumed.lastSampledIndices(),
+                        "step " + step);
+                assertArrayEquals(a, b, "step " + step);
+                long i = 24 + (step - 6) % 10;
+                write(m, full, i);
+                write(m, resumed, i);
+            }
+            // the draws do vary from step to step (the comparison above is not trivial)
+            Set<List<Long>> distinct = new HashSet<>();
+            for (int k = 0; k < 10; k++) {
+                full.negatives(m);
+                distinct.add(java.util.Arrays.stream(full.lastSampledIndices()).boxed().toList());
+            }
+            assertTrue(distinct.size() > 5, "draws " + distinct);
         }
     }
 }

@@ -182,10 +182,11 @@ class DistillStepTest {
                                 1, 5, 5, // tie with another class: miss
                                 0, 0, 1, // label 0 not the largest: miss
                                 Float.NaN, 0, 0, // NaN truth: miss
-                                0, 0, 7 // hit
+                                0, 0, 7, // hit
+                                Float.NaN, 0, 9 // NaN elsewhere in the row: miss
                             },
-                            new Shape(5, 3));
-            NDArray labels = m.create(new long[] {0, 1, 0, 0, 2});
+                            new Shape(6, 3));
+            NDArray labels = m.create(new long[] {0, 1, 0, 0, 2, 2});
             assertEquals(2, DistillStep.top1Hits(logits, labels).getLong());
         }
     }

@@ -1,10 +1,10 @@
 package ai.crcd.train.loop;
 
 import ai.crcd.core.training.DistillStep;
+import ai.crcd.train.TopKHits;
 import ai.crcd.train.data.BatchLoader;
 import ai.crcd.train.data.IndexedBatch;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -14,8 +14,8 @@ import ai.djl.training.ParameterStore;
 import java.util.Iterator;
 
 /**
- * Evaluation of a network on a loader in inference mode: top-1, top-5 and mean cross-entropy,
- * accumulated on the device with one host copy at the end.
+ * Evaluation of a network on a loader in inference mode: top-1, top-5 (ties and non-finite
+ * logits count as misses, {@link TopKHits}) and mean cross-entropy, accumulated on the device with one host copy at the end.
  *
  * @param top1 top-1 accuracy, percent
  * @param top5 top-5 accuracy, percent
@@ -60,11 +60,8 @@ public record Evaluation(double top1, double top5, double loss) {
         }
     }
 
-    /** (2) int64: top-1 and top-5 hits of a batch. */
+    /** (2) int64: top-1 and top-5 hits of a batch; ties and non-finite logits miss. */
     static NDArray hits(NDArray logits, NDArray labels, int classes) {
-        NDArray truth = logits.mul(labels.oneHot(classes)).sum(new int[] {1}, true); // (B, 1)
-        NDArray rank = logits.gt(truth).sum(new int[] {1}); // (B) classes above the truth
-        return NDArrays.stack(new NDList(rank.eq(0).sum(), rank.lt(5).sum()))
-                .toType(DataType.INT64, false);
+        return TopKHits.counts(logits, labels, 1, 5); // (2) h1-core: ties miss
     }
 }
