@@ -36,6 +36,30 @@ public record EpochMetrics(
         String device) {
 
     /**
+     * Creates the metrics of an epoch without train accuracy, test loss and device (they read
+     * NaN, NaN and {@code ""}), e.g. in tests.
+     *
+     * @param epoch the epoch number, from 1
+     * @param lr the learning rate
+     * @param trainTerms mean of each weighted training loss term
+     * @param trainLoss mean total training loss
+     * @param testTop1 top-1 accuracy on the test split, percent
+     * @param testTop5 top-5 accuracy on the test split, percent
+     * @param seconds wall time of the epoch
+     */
+    public EpochMetrics(
+            int epoch,
+            double lr,
+            Map<String, Double> trainTerms,
+            double trainLoss,
+            double testTop1,
+            double testTop5,
+            double seconds) {
+        this(epoch, lr, trainTerms, trainLoss, Double.NaN, Double.NaN, testTop1, testTop5, seconds,
+                "");
+    }
+
+    /**
      * Returns the epoch as one flat row: {@code epoch, lr, train_loss, train_<term>...,
      * train_top1, test_loss, test_top1, test_top5, seconds, device}.
      *

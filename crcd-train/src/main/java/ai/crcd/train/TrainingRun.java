@@ -12,6 +12,7 @@ import ai.crcd.train.loop.RunListener;
 import ai.crcd.train.loop.RunSetup;
 import ai.crcd.train.loop.StandardListeners;
 import ai.crcd.train.loop.TrainingStages;
+import ai.crcd.train.run.RunLock;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
@@ -130,19 +131,25 @@ public final class TrainingRun {
         Distiller distiller = ConfigValidator.validateAndCreate(cfg, catalog);
         try (distiller) {
             ConfigValidator.checkFiles(cfg);
-            boolean fromCheckpoint = RunSetup.prepareFolder(cfg, dir, resume);
-            Device device = Devices.select(cfg.device);
-            try (NDManager root = NDManager.newBaseManager(device)) {
-                RunContext ctx = RunSetup.build(cfg, dir, catalog, distiller, device, root);
-                try {
-                    return loop(ctx, fromCheckpoint);
-                } finally {
-                    ctx.train().loader().close();
-                    ctx.test().loader().close();
-                }
+            try (RunLock lock = RunLock.acquire(dir)) { // h3a: one run per folder, before writes
+                return locked(distiller);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private RunResult locked(Distiller distiller) throws IOException {
+        boolean fromCheckpoint = RunSetup.prepareFolder(cfg, dir, resume);
+        Device device = Devices.select(cfg.device);
+        try (NDManager root = NDManager.newBaseManager(device)) {
+            RunContext ctx = RunSetup.build(cfg, dir, catalog, distiller, device, root);
+            try {
+                return loop(ctx, fromCheckpoint);
+            } finally {
+                ctx.train().loader().close();
+                ctx.test().loader().close();
+            }
         }
     }
 

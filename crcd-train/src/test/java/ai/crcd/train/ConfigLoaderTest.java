@@ -101,6 +101,12 @@ class ConfigLoaderTest {
                 Arguments.of("device=tpu", "device: got 'tpu', allowed: one of [cpu, gpu, auto]"),
                 Arguments.of("devices=2", "devices: got '2', allowed: 1 (multi-GPU data parallel is not implemented"),
                 Arguments.of("nan_policy=ignore", "nan_policy: got 'ignore', allowed: one of [stop, skip]"),
+                Arguments.of("guard.nan_skip_limit=1", "guard.nan_skip_limit: got '1.0', allowed: a fraction of an epoch's steps in [0, 1)"),
+                Arguments.of("guard.nan_skip_limit=-0.1", "guard.nan_skip_limit: got '-0.1', allowed: a fraction"),
+                Arguments.of("guard.divergence_factor=1", "guard.divergence_factor: got '1.0', allowed: a number > 1 (e.g. 100), or 0"),
+                Arguments.of("guard.reference_steps=0", "guard.reference_steps: got '0', allowed: an integer >= 1"),
+                Arguments.of("guard.max_loss=-1", "guard.max_loss: got '-1.0', allowed: a number > 0 (e.g. 1e6), or 0"),
+                Arguments.of("guard.max_los=5", "guard"),
                 Arguments.of("teacher.checkpoint=", "teacher.checkpoint: got 'null', allowed: the model.params file"),
                 Arguments.of("teacher.num_classes=10", null), // only with model.num_classes set
                 Arguments.of("output.log_interval=0", "output.log_interval: got '0', allowed: an integer >= 1"),

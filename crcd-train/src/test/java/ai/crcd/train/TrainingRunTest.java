@@ -216,8 +216,14 @@ class TrainingRunTest {
                         List.of("optim.lr=1e30", "nan_policy=skip", "optim.epochs=1",
                                 "output.dir=" + skipDir),
                         CATALOG);
-        RunResult r = TrainingRun.execute(skip, skipDir, false, CATALOG);
-        assertEquals(1, r.history().size());
+        // steps 2.. of the epoch are non-finite: skipping them all would leave a NaN or
+        // one-step epoch; the guard stops at the first skip over guard.nan_skip_limit (0.1)
+        TrainingException s =
+                assertThrows(
+                        TrainingException.class,
+                        () -> TrainingRun.execute(skip, skipDir, false, CATALOG));
+        assertTrue(s.getMessage().startsWith("epoch 1 skipped 1 of its first 2 steps"), s.getMessage());
+        assertTrue(Files.notExists(skipDir.resolve("checkpoint.ckpt")));
     }
 
     @Test

@@ -51,6 +51,25 @@ public final class ConfigValidator {
                     "1 (multi-GPU data parallel is not implemented, see docs/training.md)");
         }
         choice("nan_policy", cfg.nanPolicy, "stop", "skip");
+        section("guard", cfg.guard);
+        RunConfig.Guard g = cfg.guard;
+        if (!(g.nanSkipLimit >= 0 && g.nanSkipLimit < 1)) {
+            throw ConfigException.bad(
+                    "guard.nan_skip_limit",
+                    g.nanSkipLimit,
+                    "a fraction of an epoch's steps in [0, 1), e.g. 0.1");
+        }
+        if (!(g.divergenceFactor == 0 || (g.divergenceFactor > 1 && Double.isFinite(g.divergenceFactor)))) {
+            throw ConfigException.bad(
+                    "guard.divergence_factor",
+                    g.divergenceFactor,
+                    "a number > 1 (e.g. 100), or 0 to turn the check off");
+        }
+        atLeast("guard.reference_steps", g.referenceSteps, 1);
+        if (!(g.maxLoss >= 0 && Double.isFinite(g.maxLoss))) {
+            throw ConfigException.bad(
+                    "guard.max_loss", g.maxLoss, "a number > 0 (e.g. 1e6), or 0 to turn the check off");
+        }
         section("data", cfg.data);
         section("model", cfg.model);
         section("optim", cfg.optim);

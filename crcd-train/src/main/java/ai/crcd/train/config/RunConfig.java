@@ -29,6 +29,9 @@ public class RunConfig {
     /** What to do with a non-finite loss: {@code stop} (error) or {@code skip} (skip the step). */
     public String nanPolicy = "stop";
 
+    /** When a run stops because its loss diverged or too many steps were skipped. */
+    public Guard guard = new Guard();
+
     /** The data set and loader. */
     public Data data = new Data();
 
@@ -49,6 +52,27 @@ public class RunConfig {
 
     /** Where and how often to write. */
     public Output output = new Output();
+
+    /**
+     * Thresholds of {@code ai.crcd.train.run.LossGuard}: a run that trips one stops with exit
+     * status 1 and keeps the checkpoint of its last good epoch (see docs/training.md).
+     */
+    public static class Guard {
+        /**
+         * With {@code nan_policy: skip}: the largest fraction of an epoch's steps that may be
+         * skipped; more stops the run (an epoch that skips all of its steps always does).
+         */
+        public double nanSkipLimit = 0.1;
+        /**
+         * A step whose total loss exceeds this many times the reference loss (the first epoch's
+         * mean, at least 1) stops the run; 0 = off.
+         */
+        public double divergenceFactor = 100;
+        /** During the first epoch, the reference is the mean of its first this many steps. */
+        public int referenceSteps = 20;
+        /** A step whose total loss exceeds this stops the run whatever the reference; 0 = off. */
+        public double maxLoss = 1e6;
+    }
 
     /** Data set section. */
     public static class Data {

@@ -14,6 +14,7 @@ import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
 import ai.crcd.train.run.AtomicFiles;
 import ai.crcd.train.run.Checkpoint;
+import ai.crcd.train.run.CorruptFileException;
 import ai.crcd.train.run.ParameterFiles;
 import ai.crcd.train.run.RunFiles;
 import ai.djl.Device;
@@ -183,6 +184,8 @@ public final class RunSetup {
                             + " classes ("
                             + e.getMessage()
                             + ")");
+        } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
+            throw new ConfigException("teacher.checkpoint: " + e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(cfg.teacher.checkpoint + ": " + e.getMessage(), e);
         }
@@ -236,6 +239,8 @@ public final class RunSetup {
         Checkpoint ck;
         try {
             ck = Checkpoint.read(file, ctx.root.newSubManager());
+        } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
+            throw new ConfigException(e.getMessage());
         } catch (IOException | RuntimeException e) {
             throw new TrainingException(file + ": cannot resume (" + e.getMessage() + ")", e);
         }

@@ -5,14 +5,17 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything needed to continue a run exactly, written atomically after every epoch to
@@ -22,8 +25,12 @@ import java.util.Map;
  * JSON metadata (epochs done, global step, seed, history), the trained parameters (student and
  * auxiliary block, incl. BatchNorm statistics), the optimiser's momentum buffers and the
  * distiller's {@code state()}; the last three in DJL's {@code NDList.encode} format, arrays named
- * by parameter path. Random numbers are derived from (seed, epoch), so no generator state is
- * stored.
+ * by parameter path; then (version 2) the {@link Checksums} trailer over all of it. Random numbers
+ * are derived from (seed, epoch), so no generator state is stored.
+ *
+ * <p>Reading verifies the checksum: a changed or cut-short version-2 file, or one whose parameters
+ * are not finite, is a {@link CorruptFileException}. A version-1 file (written before checksums)
+ * is read unverified with a warning.
  *
  * @param epochsDone completed epochs
  * @param step optimiser steps taken so far
@@ -46,7 +53,11 @@ public record Checkpoint(
     public static final String FILE = "checkpoint.ckpt";
 
     private static final byte[] MAGIC = {'C', 'R', 'C', 'D', 'C', 'K', 'P', 'T'};
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
+    private static final int VERSION_WITHOUT_CHECKSUM = 1;
+    private static final String FIX =
+            "restore a copy of it, or delete it and start the run again without --resume";
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoint.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -72,7 +83,7 @@ public record Checkpoint(
             block(out, encode(momentum));
             block(out, encode(distillerState));
         }
-        AtomicFiles.write(file, bos.toByteArray());
+        Checksums.writeSealed(file, bos.toByteArray());
     }
 
     private static void block(DataOutputStream out, byte[] b) throws IOException {
@@ -96,25 +107,39 @@ public record Checkpoint(
     }
 
     /**
-     * Reads a checkpoint.
+     * Reads a checkpoint and verifies it.
      *
      * @param file the file
      * @param manager owns the arrays read
      * @return the checkpoint
+     * @throws CorruptFileException if the file is changed, cut short or holds non-finite
+     *     parameters (one line: the file, the problem, what to do)
      * @throws IOException if the file cannot be read or is not a checkpoint
      */
     public static Checkpoint read(Path file, NDManager manager) throws IOException {
-        try (DataInputStream in = new DataInputStream(Files.newInputStream(file))) {
-            byte[] magic = new byte[MAGIC.length];
-            in.readFully(magic);
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
-                throw new IOException(file + ": not a crcd checkpoint");
+        Checksums.Payload payload = Checksums.readSealed(file, FIX);
+        byte[] bytes = payload.bytes();
+        if (bytes.length < MAGIC.length + 4
+                || !java.util.Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            if (!payload.verified() && bytes.length < MAGIC.length + 4) {
+                throw new CorruptFileException(file, "cut short (" + bytes.length + " bytes)", FIX);
             }
-            int version = in.readInt();
-            if (version != VERSION) {
-                throw new IOException(
-                        file + ": checkpoint version " + version + ", this build reads " + VERSION);
-            }
+            throw new IOException(file + ": not a crcd checkpoint");
+        }
+        int version = ByteBuffer.wrap(bytes, MAGIC.length, 4).getInt();
+        if (version == VERSION && !payload.verified()) {
+            throw new CorruptFileException(
+                    file, "corrupt: cut short or damaged (its checksum trailer is missing)", FIX);
+        }
+        if (version == VERSION_WITHOUT_CHECKSUM) {
+            LOG.warn("{}: written by an older crcd without a checksum, read unverified", file);
+        } else if (version != VERSION) {
+            throw new IOException(
+                    file + ": checkpoint version " + version + ", this build reads " + VERSION);
+        }
+        Checkpoint ck;
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            in.skipNBytes(MAGIC.length + 4);
             Map<String, Object> meta =
                     JSON.readValue(block(in), new TypeReference<Map<String, Object>>() {});
             List<EpochMetrics> history =
@@ -123,14 +148,28 @@ public record Checkpoint(
             NDList params = decode(manager, block(in));
             NDList mom = decode(manager, block(in));
             NDList state = decode(manager, block(in));
-            return new Checkpoint(
-                    ((Number) meta.get("epochs_done")).intValue(),
-                    ((Number) meta.get("step")).longValue(),
-                    ((Number) meta.get("seed")).longValue(),
-                    history,
-                    params,
-                    mom,
-                    state);
+            ck =
+                    new Checkpoint(
+                            ((Number) meta.get("epochs_done")).intValue(),
+                            ((Number) meta.get("step")).longValue(),
+                            ((Number) meta.get("seed")).longValue(),
+                            history,
+                            params,
+                            mom,
+                            state);
+        } catch (IOException | RuntimeException e) {
+            if (payload.verified()) {
+                throw new IOException(
+                        file + ": checksum matches but the content does not parse (" + e + ")", e);
+            }
+            throw new CorruptFileException(
+                    file,
+                    "corrupt: cut short or damaged (no checksum to tell which; "
+                            + e.getClass().getSimpleName()
+                            + " while reading it)",
+                    FIX);
         }
+        ParameterFiles.requireFinite(ck.parameters(), file, FIX);
+        return ck;
     }
 }
