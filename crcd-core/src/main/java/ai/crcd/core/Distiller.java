@@ -79,6 +79,21 @@ public interface Distiller extends AutoCloseable {
      */
     default void loadState(NDList state) {}
 
+    /**
+     * Estimates the memory, in bytes, that this method adds to one training step on the device:
+     * its buffers and memory banks plus the largest intermediate tensors that the step keeps for
+     * the backward pass (an order-of-magnitude figure, not an exact count). Called before {@link
+     * #initialize}, so that a run can refuse sizes that cannot fit instead of letting the engine
+     * try to allocate them. The student's and teacher's own activations are not included.
+     *
+     * @param setup the setup {@link #initialize} will get (dims, class count, data set size)
+     * @param batchSize the training batch size B
+     * @return the estimate in bytes, 0 when negligible (the default)
+     */
+    default long estimateStepBytes(DistillSetup setup, int batchSize) {
+        return 0;
+    }
+
     /** Releases buffers. */
     @Override
     default void close() {}

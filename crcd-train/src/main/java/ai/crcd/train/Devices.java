@@ -3,9 +3,13 @@ package ai.crcd.train;
 import ai.crcd.train.config.ConfigException;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Turns the config's {@code device} into a DJL device, with a clear error when CUDA is absent. */
 public final class Devices {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
 
     private Devices() {}
 
@@ -17,7 +21,28 @@ public final class Devices {
      */
     public static Device select(String device) {
         Engine e = Engine.getInstance();
-        return select(device, e.getGpuCount(), e.getEngineName() + " " + e.getVersion());
+        Device d = select(device, e.getGpuCount(), e.getEngineName() + " " + e.getVersion());
+        if ("auto".equals(device) && !d.isGpu()) {
+            LOG.warn("device: auto found no GPU ({} sees none), training on the CPU", e.getEngineName());
+        } else {
+            LOG.info("device: {}", describe(device, d));
+        }
+        return d;
+    }
+
+    /**
+     * Describes the device chosen for a config value, for logs, summaries and metrics.
+     *
+     * @param requested the config's {@code device}
+     * @param chosen the device selected
+     * @return e.g. {@code "cpu"}, {@code "gpu(0)"} or {@code "cpu (device: auto, no GPU visible)"}
+     */
+    public static String describe(String requested, Device chosen) {
+        String name = chosen.isGpu() ? "gpu(" + chosen.getDeviceId() + ")" : "cpu";
+        if ("auto".equals(requested)) {
+            return name + (chosen.isGpu() ? " (device: auto)" : " (device: auto, no GPU visible)");
+        }
+        return name;
     }
 
     /**

@@ -4,19 +4,26 @@ import ai.crcd.train.config.ConfigException;
 import ai.crcd.train.config.ConfigLoader;
 import ai.crcd.train.config.ConfigValidator;
 import ai.crcd.train.config.RunConfig;
+import ai.crcd.train.run.RunFolder;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * Command line: {@code train}, {@code distill}, {@code run} (kind from the config) and
- * {@code validate}. Exit status 0 on success, 2 for a bad config or missing file (one line on
- * stderr), 1 when training fails (e.g. a non-finite loss).
+ * {@code validate}. Exit status 0 on success; 2 for a bad command line, config, file, folder, a
+ * full disk, too little memory or an unexpected error (always one line on stderr, see {@link
+ * Failures}; an unexpected error's stack trace goes to a log file the line names); 1 when training
+ * fails (e.g. a non-finite loss). A run folder that a failed command created and left empty is
+ * removed.
  */
 @Command(
         name = "crcd-train",
@@ -62,19 +69,38 @@ public final class Main implements Callable<Integer> {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler(
+                (e, a) -> {
+                    System.err.println(
+                            "usage error: "
+                                    + Failures.oneLine(e.getMessage())
+                                    + " (see crcd-train --help)");
+                    return EXIT_CONFIG;
+                });
         cl.setExecutionExceptionHandler(
                 (e, cmd, parsed) -> {
-                    if (e instanceof ConfigException) {
-                        System.err.println("config error: " + e.getMessage());
-                        return EXIT_CONFIG;
+                    Path runDir = null;
+                    if (cmd.getCommand() instanceof RunBase) {
+                        runDir = ((RunBase) cmd.getCommand()).afterFailure();
                     }
-                    if (e instanceof TrainingException) {
-                        System.err.println("training failed: " + e.getMessage());
-                        return EXIT_FAILED;
-                    }
-                    throw e;
+                    return Failures.report(e, runDir, System.err);
                 });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (Throwable e) { // errors picocli lets through (out of memory, native libraries)
+            return Failures.report(e, afterFailure(cl.getParseResult()), System.err);
+        }
+    }
+
+    /** Cleans up after the innermost command that failed; returns its run folder or null. */
+    private static Path afterFailure(CommandLine.ParseResult pr) {
+        while (pr != null && pr.hasSubcommand()) {
+            pr = pr.subcommand();
+        }
+        if (pr != null && pr.commandSpec().userObject() instanceof RunBase) {
+            return ((RunBase) pr.commandSpec().userObject()).afterFailure();
+        }
+        return null;
     }
 
     /** Options shared by the commands that read a config. */
@@ -102,8 +128,36 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--resume", description = "Continue the run in output.dir from its checkpoint.")
         boolean resume;
 
+        /** The run folder once the config is read, and whether this command created it. */
+        private Path runDir;
+
+        private boolean dirWasThere;
+
         /** The kind this command requires, or null for any. */
         abstract String kind();
+
+        /**
+         * After a failure: removes the run folder if this command created it and left it
+         * empty (nothing left behind).
+         *
+         * @return the run folder if it still exists, else null
+         */
+        Path afterFailure() {
+            if (runDir == null || !Files.isDirectory(runDir)) {
+                return null;
+            }
+            if (!dirWasThere) {
+                try (Stream<Path> s = Files.list(runDir)) {
+                    if (s.findAny().isEmpty()) {
+                        Files.delete(runDir);
+                        return null;
+                    }
+                } catch (IOException ignored) {
+                    // keep it
+                }
+            }
+            return runDir;
+        }
 
         @Override
         public Integer call() {
@@ -113,7 +167,9 @@ public final class Main implements Callable<Integer> {
                         "kind", cfg.kind, kind() + " for the '" + kind() + "' command (or use 'run')");
             }
             ConfigValidator.checkFiles(cfg);
-            RunResult r = TrainingRun.execute(cfg, Path.of(cfg.output.dir), resume);
+            runDir = Path.of(cfg.output.dir);
+            dirWasThere = Files.exists(runDir);
+            RunResult r = TrainingRun.execute(cfg, runDir, resume);
             System.out.printf(
                     Locale.ROOT,
                     "%s %s: last top-1 %.2f%%, best top-1 %.2f%% (epoch %d), last top-5 %.2f%%;"
@@ -168,7 +224,9 @@ public final class Main implements Callable<Integer> {
         @CommandLine.Mixin ConfigOptions options = new ConfigOptions();
 
         @Option(names = "--check-files",
-                description = "Also require the teacher checkpoint and data folder to exist.")
+                description = "Also require the teacher checkpoint and data folder to exist, and"
+                        + " output.dir to be a writable folder or creatable; says whether it"
+                        + " holds a run.")
         boolean checkFiles;
 
         @Override
@@ -176,6 +234,12 @@ public final class Main implements Callable<Integer> {
             RunConfig cfg = options.load();
             if (checkFiles) {
                 ConfigValidator.checkFiles(cfg);
+                Path dir = Path.of(cfg.output.dir);
+                RunFolder.checkWritable(dir);
+                System.out.println(
+                        options.config + ": ok (output.dir " + dir + ": " + RunFolder.describe(dir)
+                                + ")");
+                return 0;
             }
             System.out.println(options.config + ": ok");
             return 0;

@@ -12,6 +12,7 @@ import ai.crcd.train.loop.RunListener;
 import ai.crcd.train.loop.RunSetup;
 import ai.crcd.train.loop.StandardListeners;
 import ai.crcd.train.loop.TrainingStages;
+import ai.crcd.train.run.RunFolder;
 import ai.crcd.train.run.RunLock;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -131,6 +132,7 @@ public final class TrainingRun {
         Distiller distiller = ConfigValidator.validateAndCreate(cfg, catalog);
         try (distiller) {
             ConfigValidator.checkFiles(cfg);
+            RunFolder.beforeRun(cfg, dir, resume); // h3b: output.dir writable, --resume same run
             try (RunLock lock = RunLock.acquire(dir)) { // h3a: one run per folder, before writes
                 return locked(distiller);
             }
@@ -153,10 +155,11 @@ public final class TrainingRun {
         }
     }
 
-    private RunResult loop(RunContext ctx, boolean fromCheckpoint) {
+    private RunResult loop(RunContext ctx, boolean fromCheckpoint) throws IOException {
         if (fromCheckpoint) {
             RunSetup.restore(ctx);
         }
+        RunSetup.writeConfig(cfg, dir); // h3b: the resolved config, once every check has passed
         if (ctx.distill()) {
             RunSetup.describeTeacher(ctx);
         }

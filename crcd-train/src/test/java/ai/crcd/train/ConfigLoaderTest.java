@@ -180,7 +180,10 @@ class ConfigLoaderTest {
                 assertThrows(
                         ConfigException.class,
                         () -> ConfigLoader.fromString("kind: [train\n", List.of(), CATALOG));
-        assertTrue(y.getMessage().startsWith("<config>: not valid YAML at line"), y.getMessage());
+        // one line: file:line:col: not valid YAML (what is wrong)
+        assertTrue(y.getMessage().startsWith("<config>:2:1: not valid YAML (while parsing a flow"
+                + " sequence: expected ',' or ']'"), y.getMessage());
+        assertEquals(1, y.getMessage().lines().count(), y.getMessage());
     }
 
     @Test

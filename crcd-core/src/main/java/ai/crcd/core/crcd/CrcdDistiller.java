@@ -318,6 +318,35 @@ public final class CrcdDistiller implements Distiller {
         }
     }
 
+    /**
+     * Estimates one training step's extra memory, per element (float32 unless the setup says
+     * otherwise): the buffer N x Ds; the hidden relations kept for the backward pass, B x (B + N)
+     * x (R + 1) for M^{T,S} and B x B x (R + 1) for M^T (x2 with their gradient, x2 more without
+     * folding, where the output map and the critic keep their own copies); the critic outputs B
+     * x (2B + N) x C (x4: product, normalised, gradients); the scores B x B x N (x10: the loss's
+     * element-wise chain and gradients).
+     *
+     * @param setup the dims Dt, Ds
+     * @param batchSize B
+     * @return bytes, saturated at {@link Long#MAX_VALUE}
+     */
+    @Override
+    public long estimateStepBytes(DistillSetup setup, int batchSize) {
+        double b = batchSize;
+        double n = cfg.negatives;
+        double r = cfg.relationDim + 1;
+        double c = cfg.critic == CriticHead.Type.IDENTITY ? cfg.relationDim : cfg.criticDim;
+        boolean folded = cfg.foldCritic && cfg.critic == CriticHead.Type.LINEAR;
+        double perElement =
+                n * setup.studentDim()
+                        + n * 2 // the counters (int64)
+                        + (b * (b + n) + b * b) * r * (folded ? 2 : 4)
+                        + b * (2 * b + n) * c * 4
+                        + (loss.type().usesNegatives() ? b * b * n * 10 : 0);
+        double total = perElement * elements.size() * setup.dataType().getNumOfBytes();
+        return total >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) total;
+    }
+
     /** Releases the buffers. */
     @Override
     public void close() {

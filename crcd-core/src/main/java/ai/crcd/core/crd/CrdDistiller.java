@@ -152,6 +152,33 @@ public final class CrdDistiller implements Distiller {
                 memory.bytes());
     }
 
+    /**
+     * Estimates one training step's extra memory: the two memories (banks n_data x F each, or
+     * queues K x F each), and per side the gathered contrast rows B x (K + 1) x F (x2: kept for
+     * the backward pass with their gradient), the contrast indices B x (K + 1) (int64, on the
+     * host and the device) and the scores B x (K + 1) (x6: the NCE loss's element-wise chain).
+     *
+     * @param setup the data set size (for the banks)
+     * @param batchSize B
+     * @return bytes, saturated at {@link Long#MAX_VALUE}
+     */
+    @Override
+    public long estimateStepBytes(DistillSetup setup, int batchSize) {
+        double b = batchSize;
+        double k1 = k + 1.0;
+        double f = featDim;
+        double word = setup.dataType().getNumOfBytes();
+        double n =
+                setup.datasetLabels() != null
+                        ? setup.datasetLabels().length
+                        : Math.max(setup.datasetSize(), 0);
+        double memory = memoryKind == Memory.BANK ? 2 * n * f : 2 * k * f;
+        double perSide =
+                (memoryKind == Memory.BANK ? b * k1 * f * 2 : k * f) + b * k1 * 6 + b * k1 * 4;
+        double total = (memory + 2 * perSide) * word;
+        return total >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) total;
+    }
+
     /** {@inheritDoc} */
     @Override
     public Block auxiliaryBlock() {

@@ -1,7 +1,10 @@
 package ai.crcd.train.config;
 
 import ai.crcd.train.Catalog;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,10 +23,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads a {@link RunConfig} from YAML, applies {@code key.path=value} overrides, binds it strictly
@@ -41,6 +48,7 @@ public final class ConfigLoader {
                 YAMLFactory.builder()
                         .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
                         .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // a key twice: error
                         .build();
         return JsonMapper.builder(f)
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -131,10 +139,7 @@ public final class ConfigLoader {
         try {
             root = YAML.readTree(text);
         } catch (JsonProcessingException e) {
-            String where =
-                    e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
-            throw new ConfigException(
-                    source + ": not valid YAML" + where + " (" + e.getOriginalMessage() + ")");
+            throw new ConfigException(syntaxError(source, e));
         }
         if (root == null || root.isNull() || root.isMissingNode()) {
             root = YAML.createObjectNode();
@@ -165,6 +170,10 @@ public final class ConfigLoader {
         String key = override.substring(0, eq).trim();
         String raw = override.substring(eq + 1);
         JsonNode value;
+        if (NON_FINITE.matcher(raw.trim()).matches()) {
+            throw new ConfigException(
+                    "--set " + key + ": got '" + raw + "', allowed: a finite number");
+        }
         try {
             value = raw.isBlank() ? NullNode.getInstance() : YAML.readTree(raw);
         } catch (JsonProcessingException e) {
@@ -191,6 +200,68 @@ public final class ConfigLoader {
             }
         }
         node.set(parts[parts.length - 1], value);
+    }
+
+    /** YAML's spellings of NaN and infinity, which Jackson does not read as numbers. */
+    private static final Pattern NON_FINITE =
+            Pattern.compile("[-+]?\\.(nan|NaN|NAN|inf|Inf|INF)");
+
+    /**
+     * One line for a YAML text that cannot be read: {@code file:line:col: what is wrong}.
+     *
+     * @param source the file name
+     * @param e the parser's exception
+     * @return the message
+     */
+    static String syntaxError(String source, JsonProcessingException e) {
+        int line = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
+        int col = e.getLocation() == null ? -1 : e.getLocation().getColumnNr();
+        String what = e.getOriginalMessage();
+        String key = keyPath(e);
+        Throwable cause = e.getCause();
+        if (cause instanceof MarkedYAMLException) {
+            MarkedYAMLException m = (MarkedYAMLException) cause;
+            if (m.getProblemMark() != null) {
+                line = m.getProblemMark().getLine() + 1;
+                col = m.getProblemMark().getColumn() + 1;
+            }
+            String ctx = m.getContext();
+            what = (ctx == null ? "" : ctx + ": ") + m.getProblem();
+        }
+        String where = source + (line > 0 ? ":" + line + (col > 0 ? ":" + col : "") : "");
+        if (what != null && what.startsWith("Duplicate field")) {
+            Matcher d = Pattern.compile("Duplicate field '([^']*)'").matcher(what);
+            String name = d.find() ? d.group(1) : "?";
+            String full = key.isEmpty() ? name : key;
+            return where + ": duplicate key '" + full + "' (each key may appear once per section;"
+                    + " remove one of them)";
+        }
+        Matcher nan = Pattern.compile("Malformed numeric value '([^']*)'").matcher(
+                String.valueOf(what));
+        if (nan.find() && NON_FINITE.matcher(nan.group(1).trim()).matches()) {
+            return where + ": " + (key.isEmpty() ? "value" : key) + ": got '" + nan.group(1)
+                    + "', allowed: a finite number";
+        }
+        return where + ": not valid YAML (" + String.valueOf(what).replaceAll("\\s+", " ").trim()
+                + ")";
+    }
+
+    /** The dotted key the parser was at, e.g. {@code optim.lr}, or "" if unknown. */
+    private static String keyPath(JsonProcessingException e) {
+        if (!(e.getProcessor() instanceof JsonParser)) {
+            return "";
+        }
+        List<String> parts = new ArrayList<>();
+        for (JsonStreamContext c = ((JsonParser) e.getProcessor()).getParsingContext();
+                c != null && !c.inRoot();
+                c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) {
+                parts.add(0, c.getCurrentName());
+            } else if (c.inArray()) {
+                parts.add(0, "[" + Math.max(0, c.getCurrentIndex()) + "]");
+            }
+        }
+        return String.join(".", parts).replace(".[", "[");
     }
 
     private static String describe(JsonProcessingException e, JsonNode root) {

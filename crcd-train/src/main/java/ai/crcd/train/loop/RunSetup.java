@@ -6,6 +6,8 @@ import ai.crcd.core.Distiller;
 import ai.crcd.core.StudentWithAuxiliary;
 import ai.crcd.core.training.DistillStep;
 import ai.crcd.train.Catalog;
+import ai.crcd.train.Devices;
+import ai.crcd.train.MemoryBudget;
 import ai.crcd.train.TrainingException;
 import ai.crcd.train.config.ConfigException;
 import ai.crcd.train.config.ConfigLoader;
@@ -16,6 +18,7 @@ import ai.crcd.train.run.AtomicFiles;
 import ai.crcd.train.run.Checkpoint;
 import ai.crcd.train.run.CorruptFileException;
 import ai.crcd.train.run.ParameterFiles;
+import ai.crcd.train.run.RunFolder;
 import ai.crcd.train.run.RunFiles;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -85,18 +88,33 @@ public final class RunSetup {
         if (resume && !fromCheckpoint) {
             LOG.warn("--resume: no {} in {}, starting from epoch 1", Checkpoint.FILE, dir);
         }
-        RunConfig resolved = ConfigLoader.bind(ConfigLoader.toYaml(cfg), List.of(), "resolved");
-        resolved.optim.lr = cfg.resolvedLr();
-        String yaml = ConfigLoader.toYaml(resolved);
         Path cfgFile = dir.resolve(CONFIG_FILE);
-        if (fromCheckpoint && Files.exists(cfgFile) && !Files.readString(cfgFile).equals(yaml)) {
+        if (fromCheckpoint
+                && Files.exists(cfgFile)
+                && !Files.readString(cfgFile).equals(resolvedYaml(cfg))) {
             LOG.warn(
                     "--resume: the config differs from {}; the result will not equal an"
                             + " uninterrupted run of either",
                     cfgFile);
         }
-        AtomicFiles.write(cfgFile, yaml);
         return fromCheckpoint;
+    }
+
+    /**
+     * Writes the resolved config (recipe lr filled in) to the run folder, atomically.
+     *
+     * @param cfg the config
+     * @param dir the run folder
+     * @throws IOException if writing fails
+     */
+    public static void writeConfig(RunConfig cfg, Path dir) throws IOException {
+        AtomicFiles.write(dir.resolve(CONFIG_FILE), resolvedYaml(cfg));
+    }
+
+    private static String resolvedYaml(RunConfig cfg) {
+        RunConfig resolved = ConfigLoader.bind(ConfigLoader.toYaml(cfg), List.of(), "resolved");
+        resolved.optim.lr = cfg.resolvedLr();
+        return ConfigLoader.toYaml(resolved);
     }
 
     /**
@@ -130,7 +148,9 @@ public final class RunSetup {
         student.initialize(root, DataType.FLOAT32, inShape);
         DistillableNetwork teacher = ctx.distill() ? loadTeacher(ctx, catalog, inShape) : null;
         if (teacher != null) {
-            distiller.initialize(root, distillSetup(ctx, teacher, student, inShape));
+            DistillSetup setup = distillSetup(ctx, teacher, student, inShape);
+            MemoryBudget.check(cfg, distiller, setup, device); // h3b: refuse what cannot fit
+            distiller.initialize(root, setup);
         }
         StudentWithAuxiliary net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
         ctx.trained = new ArrayList<>();
@@ -158,10 +178,10 @@ public final class RunSetup {
         }
         ctx.step = step.build();
         ctx.summaryLines.put("kind", cfg.kind);
+        ctx.summaryLines.put("device", Devices.describe(cfg.device, device)); // h3b
         ctx.summaryLines.put("model", cfg.model.name);
         ctx.summaryLines.put("data", cfg.data.name + " (" + ctx.train.loader().size()
                 + " train / " + ctx.test.loader().size() + " test images)");
-        ctx.summaryLines.put("device", device.toString());
         return ctx;
     }
 
@@ -242,13 +262,24 @@ public final class RunSetup {
         } catch (CorruptFileException e) { // h3a: checksum / truncation / non-finite
             throw new ConfigException(e.getMessage());
         } catch (IOException | RuntimeException e) {
-            throw new TrainingException(file + ": cannot resume (" + e.getMessage() + ")", e);
+            throw new TrainingException(
+                    file
+                            + ": cannot resume, "
+                            + RunFolder.unreadable(e) // h3b: plain words
+                            + "; delete it to start again from epoch 1, or restore a good copy",
+                    e);
         }
+        RunFolder.checkEpochs(ctx.cfg.optim.epochs, ck.epochsDone(), ctx.dir); // h3b
         if (ck.seed() != ctx.cfg.seed) {
             throw ConfigException.bad(
                     "seed", ctx.cfg.seed, ck.seed() + ", the seed of the checkpoint being resumed");
         }
-        ParameterFiles.load(ctx.step.network(), ck.parameters(), file.toString());
+        try { // h3b: a checkpoint of another model/method is one line
+            ParameterFiles.load(ctx.step.network(), ck.parameters(), file.toString());
+            ctx.distiller.loadState(ck.distillerState());
+        } catch (IllegalArgumentException e) {
+            throw RunFolder.mismatch(file, e);
+        }
         Map<String, Parameter> byName = new HashMap<>();
         ctx.trained.forEach(p -> byName.put(p.getKey(), p.getValue()));
         for (NDArray m : ck.momentum()) {
@@ -258,7 +289,6 @@ public final class RunSetup {
             }
             ctx.optimizer.setMomentum(p.getId(), m);
         }
-        ctx.distiller.loadState(ck.distillerState());
         ctx.history.addAll(ck.history());
         ctx.startEpoch = ck.epochsDone();
         ctx.globalStep = ck.step();

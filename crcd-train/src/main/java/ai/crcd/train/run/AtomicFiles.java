@@ -3,12 +3,22 @@ package ai.crcd.train.run;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Locale;
 
-/** Writes files so that a crash never leaves a half-written one: temp file, then rename. */
+/**
+ * Writes files so that a crash never leaves a half-written one: temp file, then rename. When
+ * writing fails (a full disk, a read-only folder) the partial temp file is removed, the target
+ * keeps its previous content, and the {@link IOException} names the file and, for a full disk,
+ * the space the file needs.
+ */
 public final class AtomicFiles {
+
+    /** Suffix of the temp file written next to the target before the rename. */
+    public static final String TMP_SUFFIX = ".tmp";
 
     private AtomicFiles() {}
 
@@ -17,18 +27,30 @@ public final class AtomicFiles {
      *
      * @param file the target
      * @param bytes the content
-     * @throws IOException if writing fails
+     * @throws IOException if writing fails; no temp file is left behind
      */
     public static void write(Path file, byte[] bytes) throws IOException {
         Path abs = file.toAbsolutePath();
         Files.createDirectories(abs.getParent());
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
+        Path tmp = abs.resolveSibling(abs.getFileName() + TMP_SUFFIX);
         try {
-            Files.move(
-                    tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            Files.write(tmp, bytes);
+            try {
+                Files.move(
+                        tmp,
+                        abs,
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the write failure below is what the user needs to see
+            }
+            throw describe(e, abs, bytes.length);
         }
     }
 
@@ -37,9 +59,62 @@ public final class AtomicFiles {
      *
      * @param file the target
      * @param text the content
-     * @throws IOException if writing fails
+     * @throws IOException if writing fails; no temp file is left behind
      */
     public static void write(Path file, String text) throws IOException {
         write(file, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** One line naming the file and what to do; a full disk says how much space is needed. */
+    private static IOException describe(IOException e, Path file, long size) {
+        String msg = String.valueOf(e.getMessage());
+        long usable = -1;
+        try {
+            FileStore store = Files.getFileStore(file.getParent());
+            usable = store.getUsableSpace();
+        } catch (IOException | RuntimeException ignored) {
+            // unknown free space
+        }
+        boolean full =
+                msg.toLowerCase(Locale.ROOT).contains("no space left")
+                        || msg.toLowerCase(Locale.ROOT).contains("disk quota")
+                        || (usable >= 0 && usable < size);
+        if (full) {
+            return new IOException(
+                    file
+                            + ": cannot write "
+                            + bytes(size)
+                            + ", the disk is full ("
+                            + (usable >= 0 ? bytes(usable) + " free" : "no space left")
+                            + " on "
+                            + file.getParent()
+                            + "); free at least "
+                            + bytes(size)
+                            + " there or choose another output.dir, then rerun with --resume"
+                            + " (the previous "
+                            + file.getFileName()
+                            + " is intact)",
+                    e);
+        }
+        return new IOException(
+                file + ": cannot write (" + msg.replaceAll("\\s+", " ").trim() + ")", e);
+    }
+
+    /**
+     * Formats a byte count for people, e.g. {@code 3.1 MB}.
+     *
+     * @param n bytes
+     * @return the text
+     */
+    public static String bytes(double n) {
+        String[] units = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+        int u = 0;
+        while (n >= 1000 && u < units.length - 1) {
+            n /= 1000;
+            u++;
+        }
+        return u == 0
+                ? String.format(Locale.ROOT, "%.0f %s", n, units[u])
+                : String.format(Locale.ROOT, "%.1f %s", n, units[u]);
     }
 }
