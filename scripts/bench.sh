@@ -6,17 +6,21 @@
 #   scripts/bench.sh docs     write the generated section of docs/benchmarks.md (+ docs/img/*.png)
 #   scripts/bench.sh all      quick, step, docs
 #   scripts/bench.sh cli ARGS  any SuiteMain command, e.g. "cli step --batch 256 --out runs/bench/step256"
-# Environment: BENCH_OUT (default runs/bench), MVN_FLAGS (e.g. -o for offline builds), JAVA_OPTS.
+# Environment: BENCH_OUT (default runs/bench), MVN_FLAGS (e.g. -o for offline builds), JAVA_OPTS,
+#   BENCH_SKIP_BUILD=1 (use the last build: tasks of a cluster array, scripts/cluster/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${BENCH_OUT:-runs/bench}"
 cmd="${1:-}"
-[ -n "$cmd" ] || { sed -n '2,10p' "$0"; exit 2; }
+[ -n "$cmd" ] || { sed -n '2,11p' "$0"; exit 2; }
 shift || true
 
 cp_file=crcd-bench/target/bench.classpath
+# BENCH_SKIP_BUILD=1 reuses the last build (tasks of a cluster job array must not run Maven at once)
+if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -s "$cp_file" ]; then
+  :
 # shellcheck disable=SC2086
-if ! build_log=$(mvn -B -q ${MVN_FLAGS:-} -pl crcd-bench -am package -DskipTests \
+elif ! build_log=$(mvn -B -q ${MVN_FLAGS:-} -pl crcd-bench -am package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$PWD/$cp_file" -Dmdep.includeScope=runtime 2>&1); then
   echo "$build_log" >&2
   echo "scripts/bench.sh: the build failed (Maven output above)" >&2

@@ -1,6 +1,9 @@
 package ai.crcd.bench;
 
 import ai.crcd.bench.suite.MethodSpec;
+import ai.crcd.bench.suite.Shard;
+import ai.crcd.bench.suite.SuiteListing;
+import ai.crcd.bench.suite.SuitePhase;
 import ai.crcd.bench.suite.SuiteRunner;
 import ai.crcd.bench.suite.SuiteSpec;
 import ai.crcd.bench.suite.TrainingRunExecutor;
@@ -10,6 +13,7 @@ import ai.crcd.train.config.ConfigException;
 import ai.crcd.train.data.DataSetException;
 import ai.djl.Device;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,6 +26,8 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * suite --suite configs/bench/fashion-mnist-quick.yaml --out runs/bench/fashion-mnist-quick [--resume]
+ * suite --suite S --out DIR --shard K/N [--phase teachers|students] [--device gpu-local]   (one task of an array)
+ * suite --suite S --out DIR --list [--shard K/N]      |      suite --suite S --out DIR --report
  * step  [--teacher resnet56 --student resnet20 --batch 64 --device cpu] --out runs/bench/step
  * docs  --quick runs/bench/fashion-mnist-quick --step runs/bench/step [--out docs/benchmarks.md]
  * </pre>
@@ -68,10 +74,11 @@ public final class SuiteMain implements Runnable {
         CommandLine.usage(this, System.out);
     }
 
-    /** {@code suite}: runs a suite file. */
+    /** {@code suite}: runs a suite file, one shard of it, lists its runs, or merges its results. */
     @Command(name = "suite", mixinStandardHelpOptions = true,
             description = "Train the teacher(s) once, then every method x seed student; write results.csv, "
-                    + "per_epoch.csv, table.md, accuracy.png and curves.png.")
+                    + "per_epoch.csv, table.md, accuracy.png and curves.png. With --shard K/N (a job array's "
+                    + "task) only shard K's runs, into the shared --out; --report merges what is finished.")
     static final class Suite implements Callable<Integer> {
         @Option(names = "--suite", required = true, description = "the suite YAML, e.g. configs/bench/fashion-mnist-quick.yaml")
         Path suite;
@@ -86,14 +93,59 @@ public final class SuiteMain implements Runnable {
                 description = "stop after this many runs (continue later with --resume)")
         int maxRuns;
 
+        @Option(names = "--shard", paramLabel = "K/N",
+                description = "perform only shard K of N (0 <= K < N), each run under a claim file, into the shared"
+                        + " --out (always continues it); e.g. --shard $SLURM_ARRAY_TASK_ID/4")
+        String shard;
+
+        @Option(names = "--phase", defaultValue = "all", paramLabel = "teachers|students|all",
+                description = "only the teachers' runs, only the students' runs, or both; default: ${DEFAULT-VALUE}")
+        String phase;
+
+        @Option(names = "--claim-timeout", defaultValue = "600", paramLabel = "SECONDS",
+                description = "a claim without heartbeat for this long is taken over; default: ${DEFAULT-VALUE}")
+        double claimTimeout;
+
+        @Option(names = "--device", paramLabel = "NAME",
+                description = "device of every run, overriding the suite's base: cpu, gpu, gpuN (e.g. gpu1),"
+                        + " gpu-local (GPU = local rank from $LOCAL_RANK / $SLURM_LOCALID), auto")
+        String device;
+
+        @Option(names = "--list", description = "print the runs with their index, phase, shard and state; run nothing")
+        boolean list;
+
+        @Option(names = "--report", description = "merge every finished run in --out into results.csv, table.md and"
+                + " the plots, saying how many runs are missing; run nothing")
+        boolean report;
+
         @Override
         public Integer call() throws Exception {
             SuiteSpec spec = SuiteSpec.load(suite);
-            SuiteRunner.Outcome o = SuiteRunner.builder().setSuite(spec, suite.toAbsolutePath().getParent())
-                    .setOut(out).setExecutor(new TrainingRunExecutor()).optResume(resume).optMaxRuns(maxRuns)
-                    .build().run();
-            Machine.write(out);
-            System.out.println("wrote " + out.resolve("table.md"));
+            if (device != null) {
+                Devices.checkName("--device", device);
+            }
+            Shard sh = shard == null ? null : Shard.parse(shard);
+            SuitePhase ph = SuitePhase.parse(phase);
+            if (list) {
+                SuiteListing.print(spec, out, sh, System.out);
+                return 0;
+            }
+            Duration timeout = Duration.ofMillis(Math.round(claimTimeout * 1000));
+            SuiteRunner runner = SuiteRunner.builder().setSuite(spec, suite.toAbsolutePath().getParent())
+                    .setOut(out).setExecutor(new TrainingRunExecutor(device)).optResume(resume).optMaxRuns(maxRuns)
+                    .optShard(sh).optPhase(ph)
+                    .optClaimTimeout(timeout, Duration.ofMillis(Math.min(5000, Math.max(100, timeout.toMillis() / 10))))
+                    .build();
+            if (report) {
+                SuiteRunner.Outcome o = runner.report();
+                System.out.println("wrote " + out.resolve("table.md"));
+                return o.complete() ? 0 : 3;
+            }
+            SuiteRunner.Outcome o = runner.run();
+            if (sh == null && ph == SuitePhase.ALL) {
+                Machine.write(out);
+                System.out.println("wrote " + out.resolve("table.md"));
+            }
             return o.complete() ? 0 : 3;
         }
     }
@@ -112,7 +164,8 @@ public final class SuiteMain implements Runnable {
                 description = "batch size(s), comma-separated; default: ${DEFAULT-VALUE}")
         List<Integer> batches;
 
-        @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto; default: ${DEFAULT-VALUE}")
+        @Option(names = "--device", defaultValue = "cpu",
+                description = "cpu, gpu, gpuN, gpu-local or auto; default: ${DEFAULT-VALUE}")
         String device;
 
         @Option(names = "--methods", split = ",",
@@ -145,7 +198,7 @@ public final class SuiteMain implements Runnable {
         @Override
         public Integer call() throws Exception {
             List<MethodSpec> chosen = selectMethods(methods);
-            Device dev = Devices.select(device); // cpu, gpu or auto; a clear error without CUDA
+            Device dev = Devices.select(device); // a clear error without CUDA
             for (int batch : batches) {
                 StepBench.Result r = StepBench.builder().optPair(teacher, student).optBatch(batch)
                         .optInput(classes, channels, size).optDatasetSize(datasetSize).optMethods(chosen)

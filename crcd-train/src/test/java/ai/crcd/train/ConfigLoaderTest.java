@@ -98,7 +98,9 @@ class ConfigLoaderTest {
                 Arguments.of("optim.epochs=0", "optim.epochs: got '0', allowed: an integer >= 1"),
                 Arguments.of("optim.gamma=2", "optim.gamma: got '2.0', allowed: a number in (0, 1]"),
                 Arguments.of("kind=finetune", "kind: got 'finetune', allowed: one of [train, distill]"),
-                Arguments.of("device=tpu", "device: got 'tpu', allowed: one of [cpu, gpu, auto]"),
+                Arguments.of(
+                        "device=tpu",
+                        "device: got 'tpu', allowed: one of [cpu, gpu, gpuN (e.g. gpu1), gpu-local, auto]"),
                 Arguments.of("devices=2", "devices: got '2', allowed: 1 (multi-GPU data parallel is not implemented"),
                 Arguments.of("nan_policy=ignore", "nan_policy: got 'ignore', allowed: one of [stop, skip]"),
                 Arguments.of("guard.nan_skip_limit=1", "guard.nan_skip_limit: got '1.0', allowed: a fraction of an epoch's steps in [0, 1)"),

@@ -1,6 +1,8 @@
 package ai.crcd.bench.suite;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -23,6 +25,7 @@ public record EpochRow(
 
     /** Fills defaults. */
     public EpochRow {
-        losses = losses == null ? Map.of() : Map.copyOf(losses);
+        // insertion order kept (Map.copyOf's order changes from one JVM to the next)
+        losses = losses == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(losses));
     }
 }

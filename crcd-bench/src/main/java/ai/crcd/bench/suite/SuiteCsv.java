@@ -2,9 +2,10 @@ package ai.crcd.bench.suite;
 
 import ai.crcd.bench.io.Csv;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** The suite's two CSV files: one row per run, and one row per run and epoch. */
 public final class SuiteCsv {
@@ -37,13 +38,18 @@ public final class SuiteCsv {
     }
 
     /**
-     * Returns one row per run and epoch, with the union of the loss terms as columns.
+     * Returns one row per run and epoch, with the union of the loss terms as columns
+     * ({@code loss_ce}, the other terms by name, {@code loss_total}).
      *
      * @param records the finished runs
      * @return the table
      */
     public static Csv perEpoch(List<RunRecord> records) {
-        Set<String> terms = new LinkedHashSet<>();
+        // a fixed column order (ce, the other terms by name, total), whatever the records' map
+        // order: the same runs give the same file in every process
+        Set<String> terms = new TreeSet<>(
+                Comparator.comparing((String t) -> t.equals("ce") ? 0 : t.equals("total") ? 2 : 1)
+                        .thenComparing(Comparator.naturalOrder()));
         for (RunRecord r : records) {
             for (EpochRow e : r.history()) {
                 terms.addAll(e.losses().keySet());

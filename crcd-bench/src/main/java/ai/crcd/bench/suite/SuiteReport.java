@@ -91,8 +91,18 @@ public final class SuiteReport {
         int students = spec.seeds().size() * spec.pairList().size() * spec.methods().size();
         String status = complete
                 ? "complete: all " + total + " runs finished"
-                : "partial: " + done + " of " + students + " student runs finished; continue with --resume";
+                : "partial: " + done + " of " + students + " student runs finished, " + missing(records, total)
+                        + " of " + total + " runs missing; continue with --resume (or rerun the unfinished shards)";
         AtomicFiles.writeString(layout.tableMd(), markdown(spec, summarize(csv), status));
+    }
+
+    private static long missing(List<RunRecord> records, int total) {
+        // a reused teacher ("given") is a row of the table but not a run of the suite; a teacher
+        // shared by several pairs is one run with a row per pair
+        long students = records.stream().filter(r -> r.role().equals(RunRecord.ROLE_STUDENT)).count();
+        long teachers = records.stream().filter(r -> r.role().equals(RunRecord.ROLE_TEACHER)
+                && !"given".equals(r.method())).map(r -> r.model() + "-seed" + r.seed()).distinct().count();
+        return total - students - teachers;
     }
 
     /**

@@ -1,10 +1,12 @@
 package ai.crcd.bench.suite;
 
 import ai.crcd.bench.io.AtomicFiles;
+import ai.crcd.train.run.RunLock;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +22,13 @@ import java.util.stream.Stream;
  * <p>Resumable: a finished run is marked by its {@code record.json}, written atomically as the
  * run's last act. With resume on, finished runs are skipped, and a run folder without a record
  * (an interrupted run) is handed to the executor with {@code resume=true}.
+ *
+ * <p>Sharded ({@link Builder#optShard}, {@link Builder#optPhase}): the invocation performs only
+ * its shard's runs of the phase (see {@link SuitePlan}, {@link Shard}), each under a claim
+ * ({@link RunClaims}) so that no two processes perform the same run, writing records into the
+ * shared folder exactly as an unsharded suite; a student whose teacher is missing waits for the
+ * live process training it, or trains it under its claim. Sharded invocations write no CSVs or
+ * table: {@link #report()} merges whatever is finished.
  */
 public final class SuiteRunner {
 
@@ -31,6 +40,10 @@ public final class SuiteRunner {
     private final int maxRuns;
     private final boolean plots;
     private final Consumer<String> log;
+    private final Shard shard;
+    private final SuitePhase phase;
+    private final Duration claimTimeout;
+    private final Duration poll;
 
     private SuiteRunner(Builder b) {
         this.spec = b.spec;
@@ -41,6 +54,10 @@ public final class SuiteRunner {
         this.maxRuns = b.maxRuns;
         this.plots = b.plots;
         this.log = b.log;
+        this.shard = b.shard;
+        this.phase = b.phase;
+        this.claimTimeout = b.claimTimeout;
+        this.poll = b.poll;
     }
 
     /**
@@ -62,6 +79,9 @@ public final class SuiteRunner {
      * @throws Exception if a run fails or the output folder cannot be written
      */
     public Outcome run() throws Exception {
+        if (shard != null || phase != SuitePhase.ALL) {
+            return new Sharded(shard == null ? Shard.ALL : shard).run();
+        }
         prepareOut();
         ObjectNode base = spec.baseTree(suiteDir);
         List<PairSpec> pairs = spec.pairList();
@@ -153,6 +173,204 @@ public final class SuiteRunner {
         return new int[] {executed, skipped, 0};
     }
 
+    /**
+     * Merges every finished run of the suite folder into results.csv, per_epoch.csv, table.md
+     * and the plots, whatever process wrote them.
+     *
+     * @return no executed runs; the finished ones as skipped; complete when none is missing
+     * @throws IOException if the folder holds no (or another) suite, or on a write error
+     */
+    public Outcome report() throws IOException {
+        Path json = layout.suiteJson();
+        if (!Files.isRegularFile(json)) {
+            throw new IllegalArgumentException("--report: " + layout.out() + " holds no started suite (no "
+                    + json.getFileName() + "); run the suite (or its shards) into it first");
+        }
+        checkSameSuite(json);
+        List<PairSpec> pairs = spec.pairList();
+        SuitePlan plan = new SuitePlan(spec, layout);
+        List<RunRecord> records = writeCsvs(pairs);
+        List<String> missing = new ArrayList<>();
+        for (SuitePlan.Run r : plan.runs()) {
+            if (finished(r.dir()) == null) {
+                missing.add(r.index() + ":" + r.id());
+            }
+        }
+        int total = plan.runs().size();
+        SuiteReport.write(layout, spec, records, missing.isEmpty(), total);
+        if (plots) {
+            SuitePlots.write(layout, spec, records);
+        }
+        log.accept(String.format("report %s: %d of %d runs finished, %d missing%s", spec.name(),
+                total - missing.size(), total, missing.size(), missing.isEmpty() ? ""
+                        : " (" + String.join(", ", missing.subList(0, Math.min(10, missing.size())))
+                                + (missing.size() > 10 ? ", ..." : "") + ")"));
+        return new Outcome(0, total - missing.size(), total, missing.isEmpty(), records);
+    }
+
+    /** One sharded invocation: its runs of the phase under claims, then stale runs of others. */
+    private final class Sharded {
+        private final Shard me;
+        private final SuitePlan plan = new SuitePlan(spec, layout);
+        private final RunClaims claims;
+        private ObjectNode base;
+        private int executed;
+        private int skipped;
+        private int busy;
+
+        Sharded(Shard me) {
+            this.me = me;
+            this.claims = new RunClaims(layout.out(), claimTimeout, me, log);
+        }
+
+        Outcome run() throws Exception {
+            prepareShared();
+            base = spec.baseTree(suiteDir);
+            boolean stopped = false;
+            List<SuitePlan.Run> mine = plan.select(phase, me);
+            for (SuitePlan.Run r : mine) {
+                if (finished(r.dir()) != null) {
+                    skipped++;
+                    continue;
+                }
+                if (executed >= maxRuns) {
+                    stopped = true;
+                    break;
+                }
+                perform(r);
+            }
+            if (!stopped) {
+                // runs of other shards whose process died: take them over (never an unclaimed one,
+                // which belongs to a shard that may not have started yet)
+                for (SuitePlan.Run r : plan.select(phase, Shard.ALL)) {
+                    if (me.owns(r.position()) || finished(r.dir()) != null) {
+                        continue;
+                    }
+                    RunClaims.State st = claims.state(r.id());
+                    if (st.generation() > 0 && !st.live()) {
+                        if (executed >= maxRuns) {
+                            stopped = true;
+                            break;
+                        }
+                        perform(r);
+                    }
+                }
+            }
+            log.accept(String.format("suite %s shard %s (%s): %d run(s) executed, %d already finished, %d held by"
+                    + " another live process, of %d in this shard%s; merge with --report", spec.name(), me,
+                    phase.name().toLowerCase(java.util.Locale.ROOT), executed, skipped, busy, mine.size(),
+                    stopped ? " (stopped early; run again)" : ""));
+            return new Outcome(executed, skipped, mine.size(), !stopped, List.of());
+        }
+
+        /** Performs a run under its claim; returns its record, or null when another process holds it. */
+        private RunRecord perform(SuitePlan.Run r) throws Exception {
+            String ckpt = r.teacher() ? null : teacherCheckpoint(r.pair());
+            java.util.Optional<RunClaims.Claim> c = claims.tryClaim(r.id());
+            if (c.isEmpty()) {
+                RunClaims.State st = claims.state(r.id());
+                log.accept(r.index() + ":" + r.id() + " is held by " + (st.owner() == null ? "another process"
+                        : st.owner()) + "; left to it");
+                busy++;
+                return null;
+            }
+            try (RunClaims.Claim claim = c.get()) {
+                RunRecord done = finished(r.dir());
+                if (done != null) { // finished by another process between the check and the claim
+                    skipped++;
+                    return done;
+                }
+                releaseForeignLock(r, claim.previous());
+                RunRequest req = r.teacher()
+                        ? new RunRequest(r.pair().name(), RunRecord.ROLE_TEACHER, SuiteLayout.TEACHER, "train",
+                                r.pair().teacher().model(), r.seed(),
+                                RunConfigs.teacherYaml(base, r.pair().teacher()),
+                                RunConfigs.overrides(spec, r.pair(), r.pair().teacher().overrides()), r.dir(),
+                                interrupted(r.dir()))
+                        : new RunRequest(r.pair().name(), RunRecord.ROLE_STUDENT, r.label(), r.method().method(),
+                                r.pair().student(), r.seed(),
+                                RunConfigs.studentYaml(base, r.pair(), r.method(), ckpt, r.seed()),
+                                RunConfigs.overrides(spec, r.pair(), r.method().overrides()), r.dir(),
+                                interrupted(r.dir()));
+                RunRecord rec = execute(req, claim);
+                executed++;
+                return rec;
+            }
+        }
+
+        /**
+         * Deletes the run lock (crcd-train's {@link RunLock}) left in the run's folder by the
+         * owner of the stale claim just replaced when that owner ran on another host: the run
+         * lock cannot check a process on another host and would refuse the folder, while the
+         * claim's missing heartbeat already shows that the owner is gone. A lock of anyone else
+         * is left alone (the run then fails with the lock's message).
+         */
+        private void releaseForeignLock(SuitePlan.Run r, RunClaims.Owner previous) throws IOException {
+            Path lock = r.dir().resolve(RunLock.FILE);
+            if (previous == null || previous.host().equals(RunClaims.hostName()) || !Files.isRegularFile(lock)) {
+                return;
+            }
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.Reader in = Files.newBufferedReader(lock)) {
+                p.load(in);
+            }
+            if (previous.host().equals(p.getProperty("host"))
+                    && Long.toString(previous.pid()).equals(p.getProperty("pid"))) {
+                Files.deleteIfExists(lock);
+                log.accept("claim: removed " + lock + " of " + previous.host() + " pid " + previous.pid()
+                        + " (its claim had no heartbeat for " + claimTimeout + ")");
+            }
+        }
+
+        /** The checkpoint of a pair's teacher: given, finished, awaited from a live process, or trained here. */
+        private String teacherCheckpoint(PairSpec pair) throws Exception {
+            SuitePlan.Run t = plan.teacherOf(pair);
+            if (t == null) {
+                return pair.teacher().checkpoint();
+            }
+            boolean told = false;
+            while (true) {
+                RunRecord rec = finished(t.dir());
+                if (rec == null) {
+                    RunClaims.State st = claims.state(t.id());
+                    if (!st.live()) {
+                        rec = perform(t);
+                    } else if (!told) {
+                        log.accept("waiting for teacher " + t.id() + ", held by "
+                                + (st.owner() == null ? "another process" : st.owner()));
+                        told = true;
+                    }
+                }
+                if (rec != null) {
+                    if (rec.checkpoint() == null) {
+                        throw new IllegalStateException("teacher run " + t.dir()
+                                + " finished without a checkpoint path in its record; cannot distil from it");
+                    }
+                    return rec.checkpoint();
+                }
+                Thread.sleep(poll.toMillis());
+            }
+        }
+    }
+
+    /** Writes suite.json on the first start, or checks that the folder holds the same suite. */
+    private void prepareShared() throws IOException {
+        Path json = layout.suiteJson();
+        if (Files.exists(json)) {
+            checkSameSuite(json);
+        } else {
+            AtomicFiles.writeString(json, spec.canonicalJson()); // shards racing here write the same text
+        }
+    }
+
+    private void checkSameSuite(Path json) throws IOException {
+        if (!Files.readString(json).equals(spec.canonicalJson())) {
+            throw new IllegalArgumentException(
+                    "suite '" + spec.name() + "' differs from the one started in " + layout.out()
+                            + " (see " + json + "); restore the suite file or choose another --out");
+        }
+    }
+
     private int countTotal(List<PairSpec> pairs) {
         long teachers = pairs.stream().map(PairSpec::teacher).filter(t -> t.checkpoint() == null)
                 .map(TeacherSpec::key).distinct().count();
@@ -160,10 +378,18 @@ public final class SuiteRunner {
     }
 
     private RunRecord execute(RunRequest req) throws Exception {
+        return execute(req, null);
+    }
+
+    private RunRecord execute(RunRequest req, RunClaims.Claim claim) throws Exception {
         log.accept(String.format("%s %s %s seed %d -> %s%s", req.pair(), req.role(), req.label(),
                 req.seed(), req.runDir(), req.resume() ? " (resuming)" : ""));
         Files.createDirectories(req.runDir());
         RunRecord rec = executor.execute(req);
+        if (claim != null && claim.lost()) {
+            throw new IllegalStateException("run " + req.runDir() + " was taken over by another process while this"
+                    + " one ran (stalled longer than the claim timeout); its result is not recorded here");
+        }
         rec.write(req.runDir().resolve(SuiteLayout.RECORD));
         log.accept(String.format("%s %s seed %d: last top-1 %.2f, best %.2f (epoch %d), %.0f s",
                 req.pair(), req.label(), req.seed(), rec.lastTop1(), rec.bestTop1(), rec.bestEpoch(),
@@ -194,11 +420,7 @@ public final class SuiteRunner {
                         "output folder " + layout.out() + " already holds a suite; pass --resume to continue it,"
                                 + " or choose another --out");
             }
-            if (!Files.readString(json).equals(canon)) {
-                throw new IllegalArgumentException(
-                        "suite '" + spec.name() + "' differs from the one started in " + layout.out()
-                                + " (see " + json + "); restore the suite file or choose another --out");
-            }
+            checkSameSuite(json);
         } else {
             AtomicFiles.writeString(json, canon);
         }
@@ -244,8 +466,53 @@ public final class SuiteRunner {
         private int maxRuns = Integer.MAX_VALUE;
         private boolean plots = true;
         private Consumer<String> log = System.out::println;
+        private Shard shard;
+        private SuitePhase phase = SuitePhase.ALL;
+        private Duration claimTimeout = RunClaims.DEFAULT_TIMEOUT;
+        private Duration poll = Duration.ofSeconds(5);
 
         Builder() {}
+
+        /**
+         * Performs only this shard's runs, each under a claim, into the shared output folder
+         * (which may already hold the suite: shards always continue it).
+         *
+         * @param shard the shard, or {@code null} for the classic unsharded run
+         * @return this builder
+         */
+        public Builder optShard(Shard shard) {
+            this.shard = shard;
+            return this;
+        }
+
+        /**
+         * Performs only the teachers' or only the students' runs (implies claims, as a shard).
+         *
+         * @param phase the phase (default {@link SuitePhase#ALL})
+         * @return this builder
+         */
+        public Builder optPhase(SuitePhase phase) {
+            this.phase = phase;
+            return this;
+        }
+
+        /**
+         * Sets after how long without heartbeat another process's claim is taken over, and how
+         * often a student waiting for another process's teacher looks again.
+         *
+         * @param timeout the claim timeout (default 10 minutes)
+         * @param poll the waiting interval (default 5 s)
+         * @return this builder
+         */
+        public Builder optClaimTimeout(Duration timeout, Duration poll) {
+            if (timeout.isNegative() || timeout.isZero() || poll.isNegative() || poll.isZero()) {
+                throw new IllegalArgumentException("claim timeout and poll interval must be > 0, got " + timeout
+                        + " and " + poll);
+            }
+            this.claimTimeout = timeout;
+            this.poll = poll;
+            return this;
+        }
 
         /**
          * Sets the suite.

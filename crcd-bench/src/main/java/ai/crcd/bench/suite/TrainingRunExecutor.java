@@ -16,9 +16,32 @@ import java.util.Map;
  */
 public final class TrainingRunExecutor implements RunExecutor {
 
+    private final String device;
+
+    /** Runs on the device of each run's config. */
+    public TrainingRunExecutor() {
+        this(null);
+    }
+
+    /**
+     * Runs every run on one device, whatever the suite's base says (a process of a job array on
+     * its own GPU). The device is not part of the suite's identity: shards on different devices
+     * share one suite folder.
+     *
+     * @param device a crcd-train device name ({@code cpu}, {@code gpu1}, {@code gpu-local}, ...),
+     *     or {@code null} for the config's
+     */
+    public TrainingRunExecutor(String device) {
+        this.device = device;
+    }
+
     @Override
     public RunRecord execute(RunRequest r) {
-        RunConfig cfg = ConfigLoader.fromString(r.configYaml(), r.overrides());
+        List<String> overrides = new ArrayList<>(r.overrides());
+        if (device != null) {
+            overrides.add("device=" + device);
+        }
+        RunConfig cfg = ConfigLoader.fromString(r.configYaml(), overrides);
         RunResult res = TrainingRun.execute(cfg, r.runDir(), r.resume());
         List<EpochRow> history = new ArrayList<>();
         double seconds = 0;

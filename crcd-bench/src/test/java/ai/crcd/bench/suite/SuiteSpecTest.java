@@ -46,7 +46,8 @@ class SuiteSpecTest {
                             throw new AssertionError(f + ": " + ex.getMessage(), ex);
                         }
                     }).count();
-            assertEquals(2, n, "configs/bench should hold fashion-mnist-quick.yaml and cifar100-table5.yaml");
+            assertEquals(3, n,
+                    "configs/bench should hold fashion-mnist-quick.yaml, cifar100-table5.yaml and tiny-cluster.yaml");
         }
     }
 }

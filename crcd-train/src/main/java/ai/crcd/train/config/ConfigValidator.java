@@ -43,7 +43,7 @@ public final class ConfigValidator {
      */
     public static Distiller validateAndCreate(RunConfig cfg, Catalog catalog) {
         choice("kind", cfg.kind, "train", "distill");
-        choice("device", cfg.device, "cpu", "gpu", "auto");
+        ai.crcd.train.Devices.checkName("device", cfg.device);
         if (cfg.devices != 1) {
             throw ConfigException.bad(
                     "devices",
