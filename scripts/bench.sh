@@ -3,6 +3,7 @@
 #   scripts/bench.sh quick    Fashion-MNIST quick suite (2 CPU cores, ~30-40 min; resumable: rerun to continue)
 #   scripts/bench.sh table5   CIFAR-100 Table 5 suite (GPU machines; days)
 #   scripts/bench.sh step     step time and memory, resnet56 -> resnet20, batch 64, CPU
+#   scripts/bench.sh imagenet-loader  ImageNet-folder loader images/s + memory on generated 500x375 JPEGs
 #   scripts/bench.sh docs     write the generated section of docs/benchmarks.md (+ docs/img/*.png)
 #   scripts/bench.sh all      quick, step, docs
 #   scripts/bench.sh cli ARGS  any SuiteMain command, e.g. "cli step --batch 256 --out runs/bench/step256"
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${BENCH_OUT:-runs/bench}"
 cmd="${1:-}"
-[ -n "$cmd" ] || { sed -n '2,11p' "$0"; exit 2; }
+[ -n "$cmd" ] || { sed -n '2,12p' "$0"; exit 2; }
 shift || true
 
 cp_file=crcd-bench/target/bench.classpath
@@ -42,8 +43,12 @@ case "$cmd" in
   quick)  bench suite --suite configs/bench/fashion-mnist-quick.yaml --out "$OUT/fashion-mnist-quick" --resume "$@" ;;
   table5) bench suite --suite configs/bench/cifar100-table5.yaml --out "$OUT/cifar100-table5" --resume "$@" ;;
   step)   bench step --out "$OUT/step" "$@" ;;
+  imagenet-loader)
+          # shellcheck disable=SC2086
+          java ${JAVA_OPTS:--Xmx1g} -Djava.awt.headless=true -Dai.djl.offline="$DJL_OFFLINE" \
+              -Dbench.dir="$OUT/imagenet-jpegs" ${BENCH_PROPS:-} -cp "$CP" ai.crcd.bench.ImageNetLoaderBench "$OUT/imagenet-loader.csv" ;;
   docs)   bench docs --suite "$OUT/fashion-mnist-quick" --step "$OUT/step" "$@" ;;
   all)    "$0" quick && "$0" step && "$0" docs ;;
   cli)    bench "$@" ;;
-  *)      echo "scripts/bench.sh: unknown command '$cmd'; use quick, table5, step, docs, all or cli" >&2; exit 2 ;;
+  *)      echo "scripts/bench.sh: unknown command '$cmd'; use quick, table5, step, imagenet-loader, docs, all or cli" >&2; exit 2 ;;
 esac

@@ -114,18 +114,29 @@ public final class LoaderBench {
      * @return {images, seconds}
      */
     static double[] kdStep(NDManager manager, double seconds) {
-        Shape in = new Shape(1, 3, 32, 32);
+        return kdStep(manager, seconds, "resnet56", "resnet20", BATCH, 32, 100);
+    }
+
+    /**
+     * Measures crcd's training step for KD (as {@link #kdStep(NDManager, double)}) for any pair,
+     * batch, square input size and class count.
+     *
+     * @return {images, seconds}
+     */
+    static double[] kdStep(NDManager manager, double seconds, String teacherName,
+            String studentName, int batch, int size, int classes) {
+        Shape in = new Shape(1, 3, size, size);
         MethodSpec kd = StepBench.DEFAULT_METHODS.stream().filter(m -> m.label().equals("KD"))
                 .findFirst().orElseThrow();
-        CifarNetwork teacher = Models.create("resnet56", 100, 3);
+        CifarNetwork teacher = Models.create(teacherName, classes, 3);
         teacher.initialize(manager, DataType.FLOAT32, in);
-        int[] labels = new int[BATCH];
+        int[] labels = new int[batch];
         try (NDManager data = manager.newSubManager();
-                StepRig rig = new StepRig(manager, teacher, Models.create("resnet20", 100, 3), kd, in,
-                        labels, 1, 0.05)) {
-            NDArray x = data.randomNormal(new Shape(BATCH, 3, 32, 32)); // (B, 3, 32, 32)
-            NDArray y = data.randomInteger(0, 100, new Shape(BATCH), DataType.INT64); // (B)
-            NDArray idx = data.arange(0, BATCH).toType(DataType.INT64, false); // (B)
+                StepRig rig = new StepRig(manager, teacher, Models.create(studentName, classes, 3), kd,
+                        in, labels, 1, 0.05)) {
+            NDArray x = data.randomNormal(new Shape(batch, 3, size, size)); // (B, 3, H, W)
+            NDArray y = data.randomInteger(0, classes, new Shape(batch), DataType.INT64); // (B)
+            NDArray idx = data.arange(0, batch).toType(DataType.INT64, false); // (B)
             for (int i = 0; i < 2; i++) {
                 step(rig, x, y, idx);
             }
@@ -135,7 +146,7 @@ public final class LoaderBench {
                 step(rig, x, y, idx);
                 steps++;
             } while (System.nanoTime() - start < seconds * 1e9 || steps < 3);
-            return new double[] {steps * BATCH, (System.nanoTime() - start) / 1e9};
+            return new double[] {steps * batch, (System.nanoTime() - start) / 1e9};
         }
     }
 

@@ -7,7 +7,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The CIFAR model zoo: creates teacher and student networks by name.
+ * The model zoo: creates teacher and student networks by name (the CIFAR networks of
+ * RepDistiller and torchvision's ImageNet {@code resnet18}/{@code resnet34}).
  *
  * <pre>{@code
  * CifarNetwork student = Models.create("resnet8x4");                 // 100 classes, RGB
@@ -50,6 +51,8 @@ public final class Models {
         register("ShuffleV1", ShuffleNetV1::create);
         register("ShuffleV2", ShuffleNetV2::create);
         register("ResNet50", ResNet50::create);
+        register("resnet18", o -> TorchResNet.create(o, TorchResNet.RESNET18));
+        register("resnet34", o -> TorchResNet.create(o, TorchResNet.RESNET34));
         CANONICAL.put("mobile_half", "MobileNetV2");
     }
 
@@ -69,7 +72,7 @@ public final class Models {
     /**
      * Returns the names of all models, in the order of {@code docs/models.md}.
      *
-     * @return resnet8 ... ResNet50, case as canonical
+     * @return resnet8 ... ResNet50, resnet18, resnet34, case as canonical
      */
     public static List<String> names() {
         return List.copyOf(REGISTRY.keySet());

@@ -42,12 +42,20 @@ final class StandardCatalog implements Catalog {
 
     @Override
     public Split open(RunConfig.Data data, boolean train, long seed, NDManager manager) {
+        if (ImageNetSplits.NAME.equals(data.name)) { // h7-imagenet: streamed from disk
+            Splits s = ImageNetSplits.open(data, seed, manager);
+            (train ? s.test() : s.train()).loader().close();
+            return train ? s.train() : s.test();
+        }
         DataSplits sets = read(data, seed);
         return split(data, train ? sets.train() : sets.test(), train, seed, manager);
     }
 
     @Override
     public Splits openSplits(RunConfig.Data data, long seed, NDManager manager) {
+        if (ImageNetSplits.NAME.equals(data.name)) { // h7-imagenet: streamed from disk
+            return ImageNetSplits.open(data, seed, manager);
+        }
         DataSplits sets = read(data, seed);
         Split train = split(data, sets.train(), true, seed, manager);
         return new Splits(train, split(data, sets.test(), false, seed, manager));

@@ -42,7 +42,11 @@ class ConfigsTest {
         String dataset = rel.getName(0).toString();
         String group = rel.getName(1).toString();
         String stem = rel.getFileName().toString().replace(".yaml", "");
-        assertEquals(dataset, c.data.name, "data.name matches the folder");
+        // configs/imagenet/ holds the imagenet-folder (streamed JPEG) recipe of Table 6
+        assertEquals(
+                dataset.equals("imagenet") ? "imagenet-folder" : dataset,
+                c.data.name,
+                "data.name matches the folder");
         if (group.equals("teachers") || group.equals("vanilla")) {
             assertEquals("train", c.kind);
             assertEquals(stem, c.model.name);
@@ -76,5 +80,28 @@ class ConfigsTest {
         assertEquals(0.8, ((Number) crd.distill.options.get("beta")).doubleValue());
         assertEquals(240, crd.optim.epochs);
         assertEquals(List.of(150, 180, 210), crd.optim.milestones);
+    }
+
+    @org.junit.jupiter.api.Test
+    void imagenetHasTable6sRecipe() throws IOException {
+        for (String m : List.of("kd", "crd", "crd_kd", "crcd")) {
+            RunConfig c =
+                    ConfigLoader.load(
+                            CONFIGS.resolve("imagenet/" + m + "/resnet34_resnet18.yaml"), List.of());
+            assertEquals("resnet34", c.teacher.name);
+            assertEquals("resnet18", c.model.name);
+            assertEquals(256, c.data.batchSize);
+            assertEquals(100, c.optim.epochs);
+            assertEquals(0.1, c.optim.lr);
+            assertEquals(List.of(30, 60, 90), c.optim.milestones);
+            assertEquals(0.1, c.optim.gamma);
+            assertEquals(1e-4, c.optim.weightDecay);
+            assertEquals(0.9, c.optim.momentum);
+            assertEquals(m, c.distill.method);
+        }
+        RunConfig v =
+                ConfigLoader.load(CONFIGS.resolve("imagenet/vanilla/resnet18.yaml"), List.of());
+        assertEquals(100, v.optim.epochs);
+        assertEquals(256, v.data.batchSize);
     }
 }

@@ -46,8 +46,29 @@ class SuiteSpecTest {
                             throw new AssertionError(f + ": " + ex.getMessage(), ex);
                         }
                     }).count();
-            assertEquals(3, n,
-                    "configs/bench should hold fashion-mnist-quick.yaml, cifar100-table5.yaml and tiny-cluster.yaml");
+            assertEquals(4, n,
+                    "configs/bench should hold fashion-mnist-quick.yaml, cifar100-table5.yaml,"
+                            + " tiny-cluster.yaml and imagenet-table6.yaml");
+        }
+    }
+
+    /** Every student run of the ImageNet suite binds and validates as a crcd-train config. */
+    @Test
+    void imagenetSuiteRunsValidate() throws Exception {
+        Path file = Path.of("..", "configs", "bench", "imagenet-table6.yaml");
+        SuiteSpec s = SuiteSpec.load(file);
+        var base = s.baseTree(file.getParent());
+        PairSpec pair = s.pairList().get(0);
+        assertEquals("resnet34", pair.teacher().model());
+        assertEquals("resnet18", pair.student());
+        for (MethodSpec m : s.methods()) {
+            var cfg = ai.crcd.train.config.ConfigLoader.fromString(
+                    RunConfigs.studentYaml(base, pair, m, pair.teacher().checkpoint(), 1),
+                    RunConfigs.overrides(s, pair, m.overrides()));
+            assertEquals("imagenet-folder", cfg.data.name);
+            assertEquals(256, cfg.data.batchSize);
+            assertEquals(java.util.List.of(30, 60, 90), cfg.optim.milestones);
+            assertEquals(100, cfg.optim.epochs);
         }
     }
 }

@@ -21,6 +21,9 @@ import java.util.TreeSet;
  *   <tr><td>cifar100</td><td>coarse, download</td><td>true/false</td></tr>
  *   <tr><td>cifar10</td><td>download</td><td>true/false</td></tr>
  *   <tr><td>image-folder</td><td>size, channels</td><td>"HxW" or an integer; 1 or 3</td></tr>
+ *   <tr><td>imagenet-folder</td><td>crop (224), resize (256, evaluation's shorter side),
+ *       threads (decoding threads), prefetch (batches decoded ahead, 2)</td>
+ *       <td>integers >= 1</td></tr>
  *   <tr><td>synthetic</td><td>size (training samples), testSize, classes, channels, height, width, seed</td>
  *       <td>integers (seed any, the others >= 1)</td></tr>
  *   <tr><td>every set</td><td>perClass</td><td>an integer >= 1</td></tr>
@@ -74,6 +77,11 @@ public final class DataOptions {
         m.put("fashion-mnist", ordered());
         m.put("mnist", ordered());
         m.put("image-folder", ordered("size", Type.SIZE, "channels", Type.CHANNELS));
+        m.put(
+                "imagenet-folder",
+                ordered(
+                        "crop", Type.COUNT, "resize", Type.COUNT,
+                        "threads", Type.COUNT, "prefetch", Type.COUNT));
         m.put(
                 "synthetic",
                 ordered(

@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  *       <td>from the training images</td><td>size, channels, perClass</td></tr>
  *   <tr><td>synthetic</td><td>none</td><td>options</td>
  *       <td>size, testSize, classes, channels, height, width, seed, perClass</td></tr>
+ *   <tr><td>imagenet-folder</td><td>{@code <data>/imagenet}: {@code train/<wnid>/*.JPEG},
+ *       {@code val/<wnid>/*.JPEG}</td><td>3x224x224, from train/</td>
+ *       <td>crop, resize, threads, prefetch, perClass; streamed by {@link ImageNetLoader}, never
+ *       held in memory, so {@link #open} refuses it</td></tr>
  * </table>
  *
  * <p>{@code <data>} is the system property {@code crcd.data.dir}, else the environment variable
@@ -62,14 +66,17 @@ public final class DataSets {
     private static final Set<String> STATS_FROM_DATA = Set.of("image-folder", "synthetic");
 
     private static final List<String> NAMES =
-            List.of("cifar100", "cifar10", "fashion-mnist", "mnist", "image-folder", "synthetic");
+            List.of(
+                    "cifar100", "cifar10", "fashion-mnist", "mnist", "image-folder", "synthetic",
+                    "imagenet-folder");
 
     private DataSets() {}
 
     /**
      * Returns the names accepted by {@link #open}.
      *
-     * @return cifar100, cifar10, fashion-mnist, mnist, image-folder, synthetic
+     * @return cifar100, cifar10, fashion-mnist, mnist, image-folder, synthetic, imagenet-folder
+     *     (streamed from disk: opened by {@link ImageNetLoader}, not by {@link #open})
      */
     public static List<String> names() {
         return NAMES;
@@ -280,6 +287,9 @@ public final class DataSets {
             String name, Path root, boolean train, DataOptions opts, ImageSet trainSet) {
         String split = train ? "train" : "test";
         switch (name) {
+            case "imagenet-folder" -> throw new IllegalArgumentException(
+                    "data set 'imagenet-folder' is streamed from disk, not held in memory: open it"
+                            + " with ImageNetFolder.scan + ImageNetLoader (a run config does this)");
             case "cifar100", "cifar10" -> {
                 CifarFormat f = name.equals("cifar100") ? CifarFormat.CIFAR100 : CifarFormat.CIFAR10;
                 Path r = root == null ? defaultDataDir() : root;

@@ -209,7 +209,8 @@ public final class ImageLoader implements BatchLoader {
         return new IndexedBatch(m, images, labels, indices);
     }
 
-    private static long mix(long seed, long epoch, long batch) {
+    /** A 64-bit mix of (seed, epoch, batch): the seed of one batch (batch -1: the epoch order). */
+    static long mix(long seed, long epoch, long batch) {
         long z = seed * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 31)) + epoch * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 29)) + batch * 0x94D049BB133111EBL;

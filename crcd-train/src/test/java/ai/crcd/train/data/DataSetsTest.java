@@ -14,7 +14,7 @@ class DataSetsTest {
     @Test
     void names() {
         assertEquals(List.of("cifar100", "cifar10", "fashion-mnist", "mnist", "image-folder",
-                "synthetic"), DataSets.names());
+                "synthetic", "imagenet-folder"), DataSets.names());
     }
 
     @Test
