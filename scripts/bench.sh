@@ -36,6 +36,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 bench() {
   # shellcheck disable=SC2086
   java ${JAVA_OPTS:--Xmx6g} -Dai.djl.offline="$DJL_OFFLINE" -Djava.awt.headless=true \
+      -Dlogback.configurationFile=crcd-train/src/cli/logback.xml \
       -cp "$CP" ai.crcd.bench.SuiteMain "$@"
 }
 

@@ -38,7 +38,8 @@ command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_vers
 bench() {
   local t="$1"; shift
   # shellcheck disable=SC2086
-  timeout -k 10 "$t" java $JAVA_OPTS -Xmx"${JAVA_HEAP:-16g}" -cp "$CP" ai.crcd.bench.SuiteMain "$@" 2>&1 \
+  timeout -k 10 "$t" java $JAVA_OPTS -Xmx"${JAVA_HEAP:-16g}" \
+      -Dlogback.configurationFile=crcd-train/src/cli/logback.xml -cp "$CP" ai.crcd.bench.SuiteMain "$@" 2>&1 \
       | grep -v 'registered at'
 }
 

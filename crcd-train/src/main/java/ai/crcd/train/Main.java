@@ -18,12 +18,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Command line: {@code train}, {@code distill}, {@code run} (kind from the config) and
- * {@code validate}. Exit status 0 on success; 2 for a bad command line, config, file, folder, a
- * full disk, too little memory or an unexpected error (always one line on stderr, see {@link
- * Failures}; an unexpected error's stack trace goes to a log file the line names); 1 when training
- * fails (e.g. a non-finite loss). A run folder that a failed command created and left empty is
- * removed.
+ * Command line: {@code train}, {@code distill}, {@code run} (kind from the config),
+ * {@code validate}, {@code eval} and {@code export}. Exit status 0 on success; 2 for a bad command
+ * line, config, file, folder, a full disk, too little memory or an unexpected error (always one
+ * line on stderr, see {@link Failures}; an unexpected error's stack trace goes to a log file the
+ * line names); 1 when training fails (e.g. a non-finite loss). A run folder that a failed command
+ * created and left empty is removed.
  */
 @Command(
         name = "crcd-train",
@@ -35,6 +35,8 @@ import picocli.CommandLine.Option;
             Main.Distill.class,
             Main.Run.class,
             Main.Validate.class,
+            EvalCommand.class,
+            ExportCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Callable<Integer> {

@@ -211,11 +211,12 @@ public final class ConfigValidator {
     public static void checkFiles(RunConfig cfg) {
         if ("distill".equals(cfg.kind)) {
             Path p = Path.of(cfg.teacher.checkpoint);
-            if (!Files.isRegularFile(p)) {
+            if (!Files.isRegularFile(p) && !isModelFolder(p)) {
                 throw ConfigException.bad(
                         "teacher.checkpoint",
                         cfg.teacher.checkpoint,
-                        "an existing model.params file (train the teacher first; relative paths"
+                        "an existing model.params file or model folder (train the teacher first;"
+                                + " relative paths"
                                 + " are resolved against "
                                 + Path.of("").toAbsolutePath()
                                 + ")");
@@ -224,6 +225,15 @@ public final class ConfigValidator {
         if (cfg.data.root != null && !Files.isDirectory(Path.of(cfg.data.root))) {
             throw ConfigException.bad(
                     "data.root", cfg.data.root, "an existing folder with the data set files, or null");
+        }
+    }
+
+    private static boolean isModelFolder(Path p) {
+        try {
+            ai.crcd.train.model.ModelFolder.resolve(p);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -134,6 +134,22 @@ public final class ImageFolderFormat {
                 pixels = new byte[files.size() * channels * h * w];
             }
             int base = i * channels * h * w;
+            if (isGrey(img)) {
+                // the stored grey values: getRGB would convert them from Java's linear grey colour
+                // space to sRGB (a stored 100 reads as 168)
+                java.awt.image.Raster r = img.getRaster();
+                int shift = img.getColorModel().getComponentSize(0) - 8;
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        byte v = (byte) (r.getSample(x, y, 0) >> Math.max(shift, 0));
+                        for (int c = 0; c < channels; c++) {
+                            pixels[base + c * h * w + y * w + x] = v;
+                        }
+                    }
+                }
+                labels[i] = labelList.get(i);
+                continue;
+            }
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
                     int rgb = img.getRGB(x, y);
@@ -179,8 +195,17 @@ public final class ImageFolderFormat {
         }
     }
 
+    /** A one-band grey image (8 or 16 bits), e.g. a grey PNG. */
+    private static boolean isGrey(BufferedImage img) {
+        return img.getRaster().getNumBands() == 1
+                && img.getColorModel().getColorSpace().getType()
+                        == java.awt.color.ColorSpace.TYPE_GRAY;
+    }
+
     private static BufferedImage resize(BufferedImage img, int w, int h) {
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        BufferedImage out =
+                new BufferedImage(
+                        w, h, isGrey(img) ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         g.setRenderingHint(
                 RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);

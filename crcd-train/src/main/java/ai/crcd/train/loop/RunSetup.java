@@ -12,6 +12,7 @@ import ai.crcd.train.TrainingException;
 import ai.crcd.train.config.ConfigException;
 import ai.crcd.train.config.ConfigLoader;
 import ai.crcd.train.config.RunConfig;
+import ai.crcd.train.model.ModelFolder;
 import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
 import ai.crcd.train.run.AtomicFiles;
@@ -192,7 +193,13 @@ public final class RunSetup {
                 catalog.createModel(cfg.teacher.name, ctx.classes, ctx.train.channels());
         teacher.initialize(ctx.root, DataType.FLOAT32, inShape);
         try {
-            ParameterFiles.read(teacher, Path.of(cfg.teacher.checkpoint), ctx.root);
+            // h4b: crcd model.params, or a DJL model folder (RUN/model, RUN/best, RUN)
+            ModelFolder.readWeights(
+                    teacher,
+                    Path.of(cfg.teacher.checkpoint),
+                    cfg.teacher.name,
+                    () -> catalog.createModel(cfg.teacher.name, ctx.classes, ctx.train.channels()),
+                    ctx.root);
         } catch (IllegalArgumentException e) {
             throw ConfigException.bad(
                     "teacher.checkpoint",

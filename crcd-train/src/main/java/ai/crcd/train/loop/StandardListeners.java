@@ -11,7 +11,7 @@ public final class StandardListeners {
     private StandardListeners() {}
 
     /**
-     * Returns the standard listeners for a config: NaN policy and loss guard, checkpoint, metrics files,
+     * Returns the standard listeners for a config: NaN policy and loss guard, DJL model folders, checkpoint, metrics files,
      * curves, final model, summary, progress, and the {@code output.log_file} log when set.
      *
      * @param cfg the config
@@ -21,6 +21,7 @@ public final class StandardListeners {
     public static List<RunListener> of(RunConfig cfg, PrintStream console) {
         List<RunListener> l = new ArrayList<>();
         l.add(new LossGuardListener());
+        l.add(new ModelSnapshotListener()); // h4b: RUN/model and RUN/best, before the checkpoint
         l.add(new CheckpointListener());
         l.add(new MetricsListener());
         l.add(new CurvesListener());

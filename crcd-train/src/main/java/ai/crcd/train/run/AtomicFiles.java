@@ -65,6 +65,83 @@ public final class AtomicFiles {
         write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Puts a completely written folder in place of another: {@code target} is renamed aside to
+     * {@code .<name>.old}, {@code tmpDir} renamed to {@code target}, and the old copy deleted. A
+     * crash at any point leaves one complete folder: the new one, or the old one under {@code
+     * target} or {@code .<name>.old} ({@link #existingDirectory} finds it, and the next call
+     * restores it first).
+     *
+     * @param tmpDir a finished folder on the same file system as {@code target}
+     * @param target the folder to replace (need not exist)
+     * @throws IOException if a rename fails
+     */
+    public static void replaceDirectory(Path tmpDir, Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path old = abs.resolveSibling("." + abs.getFileName() + ".old");
+        if (!Files.exists(abs) && Files.isDirectory(old)) {
+            move(old, abs); // an earlier replacement crashed between its two renames
+        }
+        deleteRecursively(old);
+        if (Files.exists(abs)) {
+            move(abs, old);
+        }
+        move(tmpDir.toAbsolutePath(), abs);
+        deleteRecursively(old);
+    }
+
+    /**
+     * Returns the folder {@link #replaceDirectory} maintains at {@code target}: {@code target}
+     * itself, or its complete previous copy if a replacement was interrupted.
+     *
+     * @param target the folder
+     * @return the folder to read ({@code target} when neither exists)
+     */
+    public static Path existingDirectory(Path target) {
+        Path abs = target.toAbsolutePath();
+        Path old = abs.resolveSibling("." + abs.getFileName() + ".old");
+        return !Files.exists(abs) && Files.isDirectory(old) ? old : target;
+    }
+
+    /**
+     * Deletes a file or a folder with everything in it; nothing happens if it does not exist.
+     *
+     * @param path the file or folder
+     * @throws IOException if deleting fails
+     */
+    public static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(path)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+    }
+
+    /**
+     * Describes a failed write of something other than one file (e.g. a model folder) in the
+     * words of {@link #write}: one line naming it and what to do; a full disk says how much space
+     * is needed.
+     *
+     * @param e the failure
+     * @param target what was being written
+     * @param size about how many bytes it needs
+     * @return the exception to throw
+     */
+    public static IOException writeFailure(IOException e, Path target, long size) {
+        return describe(e, target.toAbsolutePath(), size);
+    }
+
     /** One line naming the file and what to do; a full disk says how much space is needed. */
     private static IOException describe(IOException e, Path file, long size) {
         String msg = String.valueOf(e.getMessage());

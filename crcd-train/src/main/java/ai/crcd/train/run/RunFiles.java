@@ -184,7 +184,8 @@ public final class RunFiles {
         }
         extra.forEach((k, v) -> md.append(row(k, v)));
         md.append("\nFiles: `config.yaml` (resolved config), `metrics.csv`, `metrics.jsonl`, ")
-                .append("`curves.png`, `model.params` (trained network), `checkpoint.ckpt`.\n");
+                .append("`curves.png`, `model.params` (trained network), `checkpoint.ckpt`, ")
+                .append("`model/` and `best/` (last and best epoch as DJL model folders).\n");
         AtomicFiles.write(dir.resolve(SUMMARY), md.toString());
     }
 
