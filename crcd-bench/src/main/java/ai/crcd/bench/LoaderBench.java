@@ -1,7 +1,6 @@
 package ai.crcd.bench;
 
-import ai.crcd.core.Scalars;
-import ai.crcd.core.kd.KdLoss;
+import ai.crcd.bench.suite.MethodSpec;
 import ai.crcd.models.CifarNetwork;
 import ai.crcd.models.Models;
 import ai.crcd.train.data.Augmentation;
@@ -11,20 +10,10 @@ import ai.crcd.train.data.DataSets;
 import ai.crcd.train.data.ImageLoader;
 import ai.crcd.train.data.ImageSet;
 import ai.crcd.train.data.IndexedBatch;
-import ai.djl.Device;
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
-import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -45,8 +34,8 @@ import java.util.SplittableRandom;
  * Fashion-MNIST (the installed IDX files, else a generated set of the same shape). Each batch is
  * taken as the trainer takes it: NDArrays on the default device, then closed.
  *
- * <p>In the same run it measures a resnet56 -> resnet20 KD training step (teacher inference,
- * student forward + backward + SGD on 0.1 CE + 0.9 KD) on one random batch and prints the ratio
+ * <p>In the same run it measures crcd's training step for KD resnet56 -> resnet20 (teacher
+ * inference, student forward + backward + SGD on 0.1 CE + 0.9 KD) on one random batch and prints the ratio
  * loader images/s (CIFAR-100 shape) / step images/s; the target is at least 5x.
  *
  * <p>Usage: {@code LoaderBench [csv]} (default {@code target/bench/loader.csv}); system
@@ -118,8 +107,9 @@ public final class LoaderBench {
     }
 
     /**
-     * Measures a resnet56 -> resnet20 KD training step on one fixed random batch: teacher forward
-     * in inference mode, student forward + backward + SGD step on 0.1 CE + 0.9 KD (T = 4).
+     * Measures crcd's one training step ({@link StepRig}, the step crcd-train runs) for KD
+     * resnet56 -> resnet20 on one fixed random batch: teacher forward in inference mode, student
+     * forward + backward + SGD on 0.1 CE + 0.9 KD (T = 4).
      *
      * @return {images, seconds}
      */
@@ -128,57 +118,47 @@ public final class LoaderBench {
     }
 
     /**
-     * Measures a KD training step (as {@link #kdStep(NDManager, double)}) for any pair, batch,
-     * square input size and class count.
+     * Measures crcd's training step for KD (as {@link #kdStep(NDManager, double)}) for any pair,
+     * batch, square input size and class count.
      *
      * @return {images, seconds}
      */
     static double[] kdStep(NDManager manager, double seconds, String teacherName,
             String studentName, int batch, int size, int classes) {
-        Shape in = new Shape(batch, 3, size, size);
+        Shape in = new Shape(1, 3, size, size);
+        MethodSpec kd = StepBench.DEFAULT_METHODS.stream().filter(m -> m.label().equals("KD"))
+                .findFirst().orElseThrow();
         CifarNetwork teacher = Models.create(teacherName, classes, 3);
         teacher.initialize(manager, DataType.FLOAT32, in);
-        teacher.freezeParameters(true);
-        ParameterStore teacherStore = new ParameterStore(manager, false);
-        Loss ce = Loss.softmaxCrossEntropyLoss();
-        try (Model model = Model.newInstance("student", manager.getDevice())) {
-            model.setBlock(Models.create(studentName, classes, 3));
-            DefaultTrainingConfig config = new DefaultTrainingConfig(ce)
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f))
-                            .optMomentum(0.9f).optWeightDecays(5e-4f).build())
-                    .optDevices(new Device[] {manager.getDevice()});
-            try (Trainer trainer = model.newTrainer(config);
-                    NDManager data = manager.newSubManager()) {
-                trainer.initialize(in);
-                NDArray x = data.randomNormal(in);
-                NDArray y = data.randomInteger(0, classes, new Shape(batch), DataType.INT64);
-                for (int i = 0; i < 2; i++) {
-                    step(trainer, teacher, teacherStore, ce, x, y);
-                }
-                long start = System.nanoTime();
-                long steps = 0;
-                do {
-                    step(trainer, teacher, teacherStore, ce, x, y);
-                    steps++;
-                } while (System.nanoTime() - start < seconds * 1e9 || steps < 3);
-                return new double[] {steps * batch, (System.nanoTime() - start) / 1e9};
+        int[] labels = new int[batch];
+        try (NDManager data = manager.newSubManager();
+                StepRig rig = new StepRig(manager, teacher, Models.create(studentName, classes, 3), kd,
+                        in, labels, 1, 0.05)) {
+            NDArray x = data.randomNormal(new Shape(batch, 3, size, size)); // (B, 3, H, W)
+            NDArray y = data.randomInteger(0, classes, new Shape(batch), DataType.INT64); // (B)
+            NDArray idx = data.arange(0, batch).toType(DataType.INT64, false); // (B)
+            for (int i = 0; i < 2; i++) {
+                step(rig, x, y, idx);
             }
+            long start = System.nanoTime();
+            long steps = 0;
+            do {
+                step(rig, x, y, idx);
+                steps++;
+            } while (System.nanoTime() - start < seconds * 1e9 || steps < 3);
+            return new double[] {steps * batch, (System.nanoTime() - start) / 1e9};
         }
     }
 
-    private static void step(Trainer trainer, CifarNetwork teacher, ParameterStore teacherStore,
-            Loss ce, NDArray x, NDArray y) {
+    private static void step(StepRig rig, NDArray x, NDArray y, NDArray idx) {
         try (NDManager step = x.getManager().newSubManager()) {
             NDArray xs = x.duplicate();
             xs.attach(step);
-            NDArray t = teacher.forward(teacherStore, new NDList(xs), false).get(0); // (B, C)
-            try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDArray s = trainer.forward(new NDList(xs)).get(0); // (B, C)
-                NDArray loss = Scalars.mul(ce.evaluate(new NDList(y), new NDList(s)), 0.1)
-                        .add(KdLoss.compute(s, t, 4.0, 0.9));
-                gc.backward(loss);
-            }
-            trainer.step();
+            NDArray ys = y.duplicate();
+            ys.attach(step);
+            NDArray is = idx.duplicate();
+            is.attach(step);
+            rig.step(xs, ys, is);
         }
     }
 

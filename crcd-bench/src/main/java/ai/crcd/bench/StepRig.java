@@ -1,7 +1,5 @@
 package ai.crcd.bench;
 
-import ai.crcd.core.Scalars;
-import ai.crcd.train.TrainingRun;
 import ai.crcd.bench.suite.MethodSpec;
 import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillSetup;
@@ -9,32 +7,26 @@ import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
-import ai.crcd.core.FeatureOutput;
+import ai.crcd.core.StudentWithAuxiliary;
+import ai.crcd.core.training.DistillStep;
+import ai.crcd.core.training.StepResult;
 import ai.crcd.train.optim.MultiStepSchedule;
 import ai.crcd.train.optim.PyTorchSgd;
-import ai.crcd.core.StudentWithAuxiliary;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * One method's training step, built as crcd-train's loop builds it: a frozen teacher forward in
- * inference mode, the student (with the distiller's auxiliary block under one parent) forward
- * and backward on cross-entropy plus the distiller's terms, a PyTorch-style SGD update of every
- * trained parameter, then {@link Distiller#afterStep(DistillBatch)}.
+ * One method set up for crcd's one training step ({@link DistillStep}, the step crcd-train runs):
+ * a frozen teacher forward in inference mode, the student (with the distiller's auxiliary block
+ * under one parent) forward and backward on cross-entropy plus the distiller's terms, a
+ * PyTorch-style SGD update of every trained parameter, then {@link
+ * Distiller#afterStep(DistillBatch)}. This class only builds the step; it has no step of its own.
  *
  * <p>Each rig owns its student, auxiliary block, optimiser state and distiller buffers; rigs
  * share the teacher.
@@ -42,14 +34,8 @@ import java.util.Map;
 public final class StepRig implements AutoCloseable {
 
     private final MethodSpec method;
-    private final DistillableNetwork teacher;
-    private final ParameterStore teacherPs;
-    private final StudentWithAuxiliary net;
     private final Distiller distiller;
-    private final PyTorchSgd optimizer;
-    private final ParameterStore trainPs;
-    private final List<Parameter> trained = new ArrayList<>();
-    private List<String> termNames;
+    private final DistillStep step;
 
     /**
      * Builds the rig.
@@ -66,8 +52,6 @@ public final class StepRig implements AutoCloseable {
     public StepRig(NDManager root, DistillableNetwork teacher, DistillableNetwork student, MethodSpec method,
             Shape inShape, int[] datasetLabels, long seed, double lr) {
         this.method = method;
-        this.teacher = teacher;
-        this.teacherPs = new ParameterStore(root, false);
         student.initialize(root, DataType.FLOAT32, inShape);
         this.distiller = Distillers.create(method.method(),
                 new DistillerOptions("methods[" + method.label() + "].options", method.options()));
@@ -79,15 +63,15 @@ public final class StepRig implements AutoCloseable {
                 .optOutputShapes(List.of(teacher.getOutputShapes(new Shape[] {inShape})),
                         List.of(student.getOutputShapes(new Shape[] {inShape})))
                 .build());
-        this.net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
-        for (Pair<String, Parameter> p : net.getParameters()) {
-            if (p.getValue().requiresGradient()) {
-                trained.add(p.getValue());
-            }
-        }
-        this.optimizer = PyTorchSgd.builder().setSchedule(new MultiStepSchedule(lr, List.of(), 0.1))
+        PyTorchSgd optimizer = PyTorchSgd.builder().setSchedule(new MultiStepSchedule(lr, List.of(), 0.1))
                 .optMomentum(0.9).optWeightDecay(5e-4).build();
-        this.trainPs = new ParameterStore(root, false);
+        this.step = DistillStep.builder()
+                .setNetwork(new StudentWithAuxiliary(student, distiller.auxiliaryBlock()))
+                .setManager(root)
+                .optTeacher(teacher, distiller)
+                .optCeWeight(method.ceWeight())
+                .optOptimizer(optimizer)
+                .build();
     }
 
     /**
@@ -100,7 +84,8 @@ public final class StepRig implements AutoCloseable {
     }
 
     /**
-     * Runs one training step and waits for it (the loss terms are read back).
+     * Runs one training step ({@link DistillStep#train}) and waits for it (the loss terms are read
+     * back).
      *
      * @param x (B, C, H, W) images in a per-step manager
      * @param y (B) int64 labels
@@ -108,35 +93,8 @@ public final class StepRig implements AutoCloseable {
      * @return the weighted loss terms in {@link #termNames()} order ("ce" first)
      */
     public float[] step(NDArray x, NDArray y, NDArray indices) {
-        FeatureOutput tOut = FeatureOutput.fromNDList(teacher.forward(teacherPs, new NDList(x), false));
-        DistillBatch db;
-        NDArray vec;
-        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            FeatureOutput sOut = FeatureOutput.fromNDList(net.forward(trainPs, new NDList(x), true));
-            Map<String, NDArray> terms = new LinkedHashMap<>();
-            terms.put("ce", Scalars.mul(TrainingRun.crossEntropy(sOut.logits(), y), method.ceWeight()));
-            db = DistillBatch.builder().setTeacher(tOut).setStudent(sOut).setLabels(y).setIndices(indices)
-                    .setParameterStore(trainPs)
-                    .optHeadWeights(teacher.classifierWeight().getArray(),
-                            net.student().classifierWeight().getArray())
-                    .build();
-            terms.putAll(distiller.losses(db).asMap());
-            if (termNames == null) {
-                termNames = new ArrayList<>(terms.keySet());
-            }
-            NDArray stacked = NDArrays.stack(new NDList(terms.values())); // (T)
-            gc.backward(stacked.sum());
-            vec = stacked.stopGradient();
-        }
-        for (Parameter p : trained) {
-            NDArray w = p.getArray();
-            try (NDArray g = w.getGradient()) {
-                optimizer.update(p.getId(), w, g);
-                g.subi(g);
-            }
-        }
-        distiller.afterStep(db);
-        return vec.toType(DataType.FLOAT32, false).toFloatArray();
+        StepResult r = step.train(x, y, indices);
+        return r.terms().toFloatArray();
     }
 
     /**
@@ -145,7 +103,7 @@ public final class StepRig implements AutoCloseable {
      * @return the names, or {@code null} before the first step
      */
     public List<String> termNames() {
-        return termNames;
+        return step.termNames();
     }
 
     /**

@@ -1,5 +1,6 @@
 package ai.crcd.train;
 
+import ai.crcd.core.training.DistillStep;
 import ai.crcd.core.Scalars;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,7 +35,7 @@ class CrossEntropyTest {
                 float loss;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray l =
-                            TrainingRun.crossEntropy(logits, labels)
+                            DistillStep.crossEntropy(logits, labels)
                                     .mul(Scalars.of(logits, w));
                     pressure();
                     loss = l.getFloat();

@@ -115,13 +115,27 @@ class TrainingRunTest {
         assertEquals(3, Files.readAllLines(dir.resolve("metrics.jsonl")).size());
         String header = Files.readAllLines(dir.resolve("metrics.csv")).get(0);
         assertEquals(
-                "epoch,lr,train_loss,train_ce,train_kd,train_hint,train_buf,test_top1,test_top5,seconds",
+                "epoch,lr,train_loss,train_ce,train_kd,train_hint,train_buf,train_top1,test_loss,"
+                        + "test_top1,test_top5,seconds,device",
                 header);
+        // metrics.jsonl: the same snake_case keys as the CSV header, in the same order
+        Map<String, Object> json =
+                new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readValue(
+                                Files.readAllLines(dir.resolve("metrics.jsonl")).get(2),
+                                new com.fasterxml.jackson.core.type.TypeReference<
+                                        java.util.LinkedHashMap<String, Object>>() {});
+        assertEquals(List.of(header.split(",")), new ArrayList<>(json.keySet()));
+        assertEquals("cpu()", json.get("device"));
         EpochMetrics last = r.history().get(2);
         assertEquals(List.of("ce", "kd", "hint", "buf"), new ArrayList<>(last.trainTerms().keySet()));
         double sum = last.trainTerms().values().stream().mapToDouble(Double::doubleValue).sum();
         assertEquals(sum, last.trainLoss(), 1e-9);
         assertEquals(100.0, last.testTop5(), 1e-9); // 4 classes: the top 5 always hold the truth
+        // train accuracy is a fraction of 96 images, test loss a finite positive cross-entropy
+        assertTrue(last.trainTop1() >= 0 && last.trainTop1() <= 100, "" + last.trainTop1());
+        assertEquals(0.0, (last.trainTop1() * 96 / 100) % 1.0, 1e-6);
+        assertTrue(last.testLoss() > 0 && Double.isFinite(last.testLoss()), "" + last.testLoss());
         assertTrue(Files.readString(dir.resolve("summary.md")).contains("teacher top-1"));
 
         // The teacher's parameters and BatchNorm statistics are bit-identical to its file.
@@ -168,6 +182,8 @@ class TrainingRunTest {
             assertEquals(x.trainTerms(), y.trainTerms(), "epoch " + (i + 1));
             assertEquals(x.trainLoss(), y.trainLoss());
             assertEquals(x.testTop1(), y.testTop1());
+            assertEquals(x.trainTop1(), y.trainTop1());
+            assertEquals(x.testLoss(), y.testLoss());
             assertEquals(x.testTop5(), y.testTop5());
             assertEquals(x.lr(), y.lr());
         }
@@ -208,6 +224,66 @@ class TrainingRunTest {
                         () -> TrainingRun.execute(skip, skipDir, false, CATALOG));
         assertTrue(s.getMessage().startsWith("epoch 1 skipped 1 of its first 2 steps"), s.getMessage());
         assertTrue(Files.notExists(skipDir.resolve("checkpoint.ckpt")));
+    }
+
+    @Test
+    void listenersFromTheLibraryAndFromTheConfig() throws Exception {
+        Path dir = tmp.resolve("listeners");
+        RunConfig cfg =
+                ConfigLoader.fromString(
+                        ConfigLoader.toYaml(studentConfig(dir, 2)),
+                        List.of("output.log_file=train.log", "output.log_interval=4"),
+                        CATALOG);
+        List<String> calls = new ArrayList<>();
+        RunResult r =
+                TrainingRun.builder(cfg, dir)
+                        .optCatalog(CATALOG)
+                        .addListener(
+                                new ai.crcd.train.loop.RunListener() {
+                                    @Override
+                                    public void onRunBegin(ai.crcd.train.loop.RunContext run) {
+                                        calls.add("begin " + run.device());
+                                    }
+
+                                    @Override
+                                    public void onStepsSynced(
+                                            ai.crcd.train.loop.RunContext run,
+                                            ai.crcd.train.loop.StepLog log) {
+                                        calls.add("sync " + log.rows().size());
+                                    }
+
+                                    @Override
+                                    public void onEpoch(
+                                            ai.crcd.train.loop.RunContext run, EpochMetrics m) {
+                                        calls.add("epoch " + m.epoch());
+                                    }
+
+                                    @Override
+                                    public void onRunEnd(
+                                            ai.crcd.train.loop.RunContext run, RunResult res) {
+                                        calls.add("end " + res.history().size());
+                                    }
+                                })
+                        .build()
+                        .run();
+        // 6 steps per epoch, log interval 4: one sync of 4 rows and one of 2 per epoch
+        assertEquals(
+                List.of("begin cpu()", "sync 4", "sync 2", "epoch 1", "sync 4", "sync 2",
+                        "epoch 2", "end 2"),
+                calls);
+        List<String> log = Files.readAllLines(dir.resolve("train.log"));
+        assertEquals(4, log.size(), "" + log); // begin, 2 epochs, end
+        assertTrue(log.get(2).contains("epoch {epoch=2, lr="), log.get(2));
+        assertTrue(log.get(3).contains("end after 2 epochs, last top-1 " + r.lastTop1()), log.get(3));
+        ConfigException bad =
+                assertThrows(
+                        ConfigException.class,
+                        () ->
+                                ConfigLoader.fromString(
+                                        ConfigLoader.toYaml(cfg),
+                                        List.of("output.log_file=../x.log"),
+                                        CATALOG));
+        assertTrue(bad.getMessage().contains("output.log_file: got '../x.log'"), bad.getMessage());
     }
 
     @Test

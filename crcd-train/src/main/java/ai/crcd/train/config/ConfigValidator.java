@@ -29,6 +29,19 @@ public final class ConfigValidator {
      * @throws ConfigException naming the first bad key
      */
     public static void validate(RunConfig cfg, Catalog catalog) {
+        validateAndCreate(cfg, catalog).close();
+    }
+
+    /**
+     * Validates values and names and creates the run's distiller: the method's options are
+     * parsed and checked once, by its factory, here.
+     *
+     * @param cfg the config
+     * @param catalog the known models and data sets
+     * @return the distiller of {@code distill.method} with {@code distill.options}, uninitialised
+     * @throws ConfigException naming the first bad key
+     */
+    public static Distiller validateAndCreate(RunConfig cfg, Catalog catalog) {
         choice("kind", cfg.kind, "train", "distill");
         ai.crcd.train.Devices.checkName("device", cfg.device);
         if (cfg.devices != 1) {
@@ -166,16 +179,6 @@ public final class ConfigValidator {
                     cfg.distill.method,
                     "vanilla for kind: train (a method needs kind: distill and a teacher)");
         }
-        // the method checks its own options (names, types, weights >= 0)
-        try (Distiller dist =
-                Distillers.create(
-                        cfg.distill.method,
-                        new DistillerOptions("distill.options", cfg.distill.options))) {
-            assert dist != null;
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage());
-        }
-
         if (cfg.output.dir == null || cfg.output.dir.isBlank()) {
             throw ConfigException.bad("output.dir", cfg.output.dir, "a folder for the run");
         }
@@ -183,6 +186,19 @@ public final class ConfigValidator {
         if (!(cfg.output.progressSeconds >= 0)) {
             throw ConfigException.bad(
                     "output.progress_seconds", cfg.output.progressSeconds, "a number >= 0");
+        }
+        String log = cfg.output.logFile;
+        if (log != null && (log.isBlank() || log.contains("/") || log.contains("\\"))) {
+            throw ConfigException.bad(
+                    "output.log_file", log, "a file name inside the run folder, e.g. train.log");
+        }
+        // the method checks its own options (names, types, weights >= 0), once, in its factory
+        try {
+            return Distillers.create(
+                    cfg.distill.method,
+                    new DistillerOptions("distill.options", cfg.distill.options));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 

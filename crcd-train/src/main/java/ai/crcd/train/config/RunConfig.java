@@ -172,6 +172,12 @@ public class RunConfig {
         public int logInterval = 50;
         /** Seconds between progress lines (0 = every log interval). */
         public double progressSeconds = 2.0;
+
+        /**
+         * A file name in the run folder to which one line per epoch is appended (a {@code
+         * RunListener} added from the config), or {@code null} for none.
+         */
+        public String logFile;
     }
 
     /**

@@ -44,25 +44,33 @@ public final class RunFiles {
      */
     public static void writeMetrics(Path dir, List<EpochMetrics> history) throws IOException {
         Set<String> terms = termNames(history);
-        StringBuilder csv = new StringBuilder("epoch,lr,train_loss");
-        for (String t : terms) {
-            csv.append(",train_").append(t);
-        }
-        csv.append(",test_top1,test_top5,seconds\n");
+        List<String> columns = new ArrayList<>(List.of("epoch", "lr", "train_loss"));
+        terms.forEach(t -> columns.add("train_" + t));
+        columns.addAll(
+                List.of("train_top1", "test_loss", "test_top1", "test_top5", "seconds", "device"));
+        StringBuilder csv = new StringBuilder(String.join(",", columns)).append('\n');
         StringBuilder jsonl = new StringBuilder();
         for (EpochMetrics m : history) {
-            csv.append(m.epoch()).append(',').append(num(m.lr())).append(',');
-            csv.append(num(m.trainLoss()));
-            for (String t : terms) {
-                Double v = m.trainTerms().get(t);
-                csv.append(',').append(v == null ? "" : num(v));
+            Map<String, Object> row = m.toRow();
+            List<String> cells = new ArrayList<>();
+            for (String c : columns) {
+                cells.add(cell(c, row.get(c)));
             }
-            csv.append(',').append(num(m.testTop1())).append(',').append(num(m.testTop5()));
-            csv.append(',').append(String.format(Locale.ROOT, "%.2f", m.seconds())).append('\n');
-            jsonl.append(JSON.writeValueAsString(m)).append('\n');
+            csv.append(String.join(",", cells)).append('\n');
+            jsonl.append(JSON.writeValueAsString(row)).append('\n');
         }
         AtomicFiles.write(dir.resolve(CSV), csv.toString());
         AtomicFiles.write(dir.resolve(JSONL), jsonl.toString());
+    }
+
+    private static String cell(String column, Object v) {
+        if (v == null) {
+            return "";
+        }
+        if ("seconds".equals(column)) {
+            return String.format(Locale.ROOT, "%.2f", (Double) v);
+        }
+        return v instanceof Double d ? num(d) : v.toString();
     }
 
     private static Set<String> termNames(List<EpochMetrics> history) {

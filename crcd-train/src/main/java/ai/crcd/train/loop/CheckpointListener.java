@@ -1,0 +1,43 @@
+package ai.crcd.train.loop;
+
+import ai.crcd.train.EpochMetrics;
+import ai.crcd.train.run.Checkpoint;
+import ai.crcd.train.run.ParameterFiles;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Writes {@code checkpoint.ckpt} atomically after every epoch: parameters, momentum buffers,
+ * distiller state, history and counters, so that a resumed run continues exactly.
+ */
+public final class CheckpointListener implements RunListener {
+
+    @Override
+    public void onEpoch(RunContext run, EpochMetrics metrics) {
+        NDList momentum = new NDList();
+        for (Pair<String, Parameter> p : run.trainedParameters()) {
+            NDArray v = run.optimizer().momentum().get(p.getValue().getId());
+            if (v != null) {
+                v.setName(p.getKey());
+                momentum.add(v);
+            }
+        }
+        try (NDList params = ParameterFiles.toNDList(run.step().network())) {
+            new Checkpoint(
+                            metrics.epoch(),
+                            run.globalStep(),
+                            run.config().seed,
+                            run.history(),
+                            params,
+                            momentum,
+                            run.distiller().state())
+                    .write(run.dir().resolve(Checkpoint.FILE));
+        } catch (IOException e) {
+            throw new UncheckedIOException(run.dir() + ": " + e.getMessage(), e);
+        }
+    }
+}
