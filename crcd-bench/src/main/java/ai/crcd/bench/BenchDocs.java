@@ -14,31 +14,48 @@ import picocli.CommandLine.Option;
 
 /**
  * Stitches the fragments written by the benchmarks into {@code docs/benchmarks.md}, between the
- * markers {@value #BEGIN} and {@value #END}; the prose around them is kept. The suite's PNG
- * plots are copied to {@code docs/img/}. No number in that section is typed by hand.
+ * markers {@value #BEGIN} and {@value #END}; the prose around them is kept. The suite's PNG plots
+ * are copied to {@code docs/img/}. No number in that section is typed by hand.
  */
-@Command(name = "docs", mixinStandardHelpOptions = true,
+@Command(
+        name = "docs",
+        mixinStandardHelpOptions = true,
         description = "Write the generated section of docs/benchmarks.md from benchmark results.")
 public final class BenchDocs implements Callable<Integer> {
 
     /** Start marker of the generated section. */
     public static final String BEGIN = "<!-- BEGIN GENERATED (scripts/bench.sh docs) -->";
+
     /** End marker of the generated section. */
     public static final String END = "<!-- END GENERATED -->";
 
-    @Option(names = "--suite", split = ",", description = "suite output folder(s), e.g. runs/bench/fashion-mnist-quick")
+    @Option(
+            names = "--suite",
+            split = ",",
+            description = "suite output folder(s), e.g. runs/bench/fashion-mnist-quick")
     List<Path> suites = new ArrayList<>();
 
-    @Option(names = "--step", split = ",", description = "step benchmark output folder(s), e.g. runs/bench/step")
+    @Option(
+            names = "--step",
+            split = ",",
+            description = "step benchmark output folder(s), e.g. runs/bench/step")
     List<Path> steps = new ArrayList<>();
 
-    @Option(names = "--doc", defaultValue = "docs/benchmarks.md", description = "default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--doc",
+            defaultValue = "docs/benchmarks.md",
+            description = "default: ${DEFAULT-VALUE}")
     Path doc;
 
     @Override
     public Integer call() throws IOException {
-        AtomicFiles.writeString(doc, render(Files.isRegularFile(doc) ? Files.readString(doc) : "", suites, steps,
-                doc.toAbsolutePath().getParent()));
+        AtomicFiles.writeString(
+                doc,
+                render(
+                        Files.isRegularFile(doc) ? Files.readString(doc) : "",
+                        suites,
+                        steps,
+                        doc.toAbsolutePath().getParent()));
         System.out.println("wrote " + doc);
         return 0;
     }
@@ -53,20 +70,34 @@ public final class BenchDocs implements Callable<Integer> {
      * @return the new text
      * @throws IOException if a results folder cannot be read
      */
-    public static String render(String existing, List<Path> suites, List<Path> steps, Path docDir) throws IOException {
+    public static String render(String existing, List<Path> suites, List<Path> steps, Path docDir)
+            throws IOException {
         StringBuilder g = new StringBuilder(BEGIN).append('\n');
-        g.append("_This section is written by `scripts/bench.sh docs` from the result folders; do not edit it._\n");
+        g.append(
+                "_This section is written by `scripts/bench.sh docs` from the result folders; do not edit it._\n");
         for (Path s : suites) {
             String name = s.getFileName().toString();
             g.append("\n### Suite `").append(name).append("`\n\n");
-            g.append("Command: `scripts/bench.sh ").append(shortName(name)).append("` (results in `").append(s)
-                    .append("`). Machine: ").append(machine(s)).append("\n\n");
+            g.append("Command: `scripts/bench.sh ")
+                    .append(shortName(name))
+                    .append("` (results in `")
+                    .append(s)
+                    .append("`). Machine: ")
+                    .append(machine(s))
+                    .append("\n\n");
             g.append(read(s.resolve("table.md"))).append('\n');
             for (Path png : pngs(s)) {
                 String target = name + "-" + png.getFileName();
                 Files.createDirectories(docDir.resolve("img"));
-                Files.copy(png, docDir.resolve("img").resolve(target), StandardCopyOption.REPLACE_EXISTING);
-                g.append("![").append(png.getFileName()).append("](img/").append(target).append(")\n");
+                Files.copy(
+                        png,
+                        docDir.resolve("img").resolve(target),
+                        StandardCopyOption.REPLACE_EXISTING);
+                g.append("![")
+                        .append(png.getFileName())
+                        .append("](img/")
+                        .append(target)
+                        .append(")\n");
             }
         }
         for (Path s : steps) {
@@ -78,10 +109,14 @@ public final class BenchDocs implements Callable<Integer> {
             }
             List<Path> mds;
             try (Stream<Path> files = Files.list(s)) {
-                mds = files.filter(f -> f.getFileName().toString().matches("step-.*\\.md")).sorted().toList();
+                mds =
+                        files.filter(f -> f.getFileName().toString().matches("step-.*\\.md"))
+                                .sorted()
+                                .toList();
             }
             if (mds.isEmpty()) {
-                throw new IllegalArgumentException(s + ": no step-*.md fragment; run scripts/bench.sh step first");
+                throw new IllegalArgumentException(
+                        s + ": no step-*.md fragment; run scripts/bench.sh step first");
             }
             for (Path md : mds) {
                 g.append("\n").append(read(md));
@@ -97,11 +132,17 @@ public final class BenchDocs implements Callable<Integer> {
         if (b >= 0 && e > b) {
             return existing.substring(0, b) + g + existing.substring(e + END.length());
         }
-        return existing + (existing.isEmpty() || existing.endsWith("\n") ? "" : "\n") + "\n" + g + "\n";
+        return existing
+                + (existing.isEmpty() || existing.endsWith("\n") ? "" : "\n")
+                + "\n"
+                + g
+                + "\n";
     }
 
     private static String shortName(String suite) {
-        return suite.equals("fashion-mnist-quick") ? "quick" : suite.equals("cifar100-table5") ? "table5" : suite;
+        return suite.equals("fashion-mnist-quick")
+                ? "quick"
+                : suite.equals("cifar100-table5") ? "table5" : suite;
     }
 
     private static String machine(Path dir) throws IOException {
@@ -111,7 +152,8 @@ public final class BenchDocs implements Callable<Integer> {
 
     private static String read(Path f) throws IOException {
         if (!Files.isRegularFile(f)) {
-            throw new IllegalArgumentException(f + " does not exist; run the benchmark that writes it first");
+            throw new IllegalArgumentException(
+                    f + " does not exist; run the benchmark that writes it first");
         }
         return Files.readString(f);
     }

@@ -54,8 +54,9 @@ public final class CrcdLossBench {
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 50;
         int warmUp = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         List<String> rows = new ArrayList<>();
-        rows.add("variant,fold_critic,batch,negatives,teacher_dim,student_dim,relation_dim,"
-                + "critic_dim,iterations,median_ms,p10_ms,p90_ms,engine_threads");
+        rows.add(
+                "variant,fold_critic,batch,negatives,teacher_dim,student_dim,relation_dim,"
+                        + "critic_dim,iterations,median_ms,p10_ms,p90_ms,engine_threads");
         String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
         Engine.getInstance().setRandomSeed(42);
         List<String> variants = List.of("crcd", "frcd");
@@ -69,26 +70,47 @@ public final class CrcdLossBench {
                 double median = sorted[sorted.length / 2];
                 double p10 = sorted[(int) (0.1 * (sorted.length - 1))];
                 double p90 = sorted[(int) Math.ceil(0.9 * (sorted.length - 1))];
-                System.out.printf(Locale.ROOT,
+                System.out.printf(
+                        Locale.ROOT,
                         "%s fold_critic=%s: median %.2f ms (p10 %.2f, p90 %.2f) over %d iterations%n",
-                        variant, fold, median, p10, p90, iterations);
-                rows.add(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%s",
-                        variant, fold, B, N, DT, DS, RELATION, CRITIC, iterations, median, p10,
-                        p90, threads));
+                        variant,
+                        fold,
+                        median,
+                        p10,
+                        p90,
+                        iterations);
+                rows.add(
+                        String.format(
+                                Locale.ROOT,
+                                "%s,%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%s",
+                                variant,
+                                fold,
+                                B,
+                                N,
+                                DT,
+                                DS,
+                                RELATION,
+                                CRITIC,
+                                iterations,
+                                median,
+                                p10,
+                                p90,
+                                threads));
             }
         }
         if (csv.getParent() != null) {
             Files.createDirectories(csv.getParent());
         }
-        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(csv, StandardCharsets.UTF_8))) {
+        try (PrintWriter w =
+                new PrintWriter(Files.newBufferedWriter(csv, StandardCharsets.UTF_8))) {
             rows.forEach(w::println);
         }
         System.out.println("wrote " + csv.toAbsolutePath());
     }
 
     /**
-     * Runs every configuration, interleaved step by step so that a varying machine load affects
-     * all of them alike.
+     * Runs every configuration, interleaved step by step so that a varying machine load affects all
+     * of them alike.
      */
     private static double[][] run(
             List<String> variants, List<Boolean> folds, int iterations, int warmUp) {
@@ -96,14 +118,22 @@ public final class CrcdLossBench {
             List<CrcdDistiller> configs = new ArrayList<>();
             for (String variant : variants) {
                 for (boolean fold : folds) {
-                    CrcdDistiller.Builder b = CrcdDistiller.builder().optNegatives(N)
-                            .optRelationDim(RELATION).optCriticDim(CRITIC).optFoldCritic(fold);
+                    CrcdDistiller.Builder b =
+                            CrcdDistiller.builder()
+                                    .optNegatives(N)
+                                    .optRelationDim(RELATION)
+                                    .optCriticDim(CRITIC)
+                                    .optFoldCritic(fold);
                     if ("frcd".equals(variant)) {
                         b.optElements(CrcdDistiller.Element.FEATURE);
                     }
                     CrcdDistiller crcd = b.build();
-                    crcd.initialize(manager, DistillSetup.builder().setFeatureDims(DT, DS)
-                            .setNumClasses(CLASSES).build());
+                    crcd.initialize(
+                            manager,
+                            DistillSetup.builder()
+                                    .setFeatureDims(DT, DS)
+                                    .setNumClasses(CLASSES)
+                                    .build());
                     configs.add(crcd);
                 }
             }
@@ -138,11 +168,19 @@ public final class CrcdLossBench {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray tLogits = tPooled.matMul(tW.transpose()); // (B, C)
                 NDArray sLogits = sPooled.matMul(sW.transpose()); // (B, C)
-                batch = DistillBatch.builder()
-                        .setTeacher(FeatureOutput.of(tLogits, tPooled, null, List.of(), List.of()))
-                        .setStudent(FeatureOutput.of(sLogits, sPooled, null, List.of(), List.of()))
-                        .setLabels(labels).setIndices(labels).optHeadWeights(tW, sW)
-                        .setParameterStore(ps).build();
+                batch =
+                        DistillBatch.builder()
+                                .setTeacher(
+                                        FeatureOutput.of(
+                                                tLogits, tPooled, null, List.of(), List.of()))
+                                .setStudent(
+                                        FeatureOutput.of(
+                                                sLogits, sPooled, null, List.of(), List.of()))
+                                .setLabels(labels)
+                                .setIndices(labels)
+                                .optHeadWeights(tW, sW)
+                                .setParameterStore(ps)
+                                .build();
                 NDArray loss = crcd.losses(batch).total();
                 gc.backward(loss);
                 loss.getFloat(); // synchronise

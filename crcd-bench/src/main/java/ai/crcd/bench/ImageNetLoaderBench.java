@@ -27,22 +27,22 @@ import javax.imageio.stream.ImageOutputStream;
 
 /**
  * Throughput and memory of the streaming ImageNet-folder loader ({@link ImageNetLoader}) on
- * ImageNet-size JPEGs: it writes a folder of generated 500x375 / 375x500 JPEGs (ImageNet's
- * typical sizes; smooth colour fields + noise + shapes at quality 90, about the bytes per pixel
- * of photos) once, then streams it with the training transform (random resized crop 224 + flip)
- * and the evaluation transform (resize 256 + centre crop 224), and reports images/s, the largest
- * heap use and the largest resident set size (VmRSS, sampled every 10 ms) while streaming, once
- * with the configured prefetch and once with 3x it (the memory bound follows prefetch, not the
- * folder size), and the process CPU time spent, as images per CPU-second (what one core decodes,
- * robust on a shared machine). In the same run it measures a ResNet34 -> ResNet18 KD training step at 224x224
+ * ImageNet-size JPEGs: it writes a folder of generated 500x375 / 375x500 JPEGs (ImageNet's typical
+ * sizes; smooth colour fields + noise + shapes at quality 90, about the bytes per pixel of photos)
+ * once, then streams it with the training transform (random resized crop 224 + flip) and the
+ * evaluation transform (resize 256 + centre crop 224), and reports images/s, the largest heap use
+ * and the largest resident set size (VmRSS, sampled every 10 ms) while streaming, once with the
+ * configured prefetch and once with 3x it (the memory bound follows prefetch, not the folder size),
+ * and the process CPU time spent, as images per CPU-second (what one core decodes, robust on a
+ * shared machine). In the same run it measures a ResNet34 -> ResNet18 KD training step at 224x224
  * on this machine's CPU and prints the ratio.
  *
  * <p>Usage: {@code ImageNetLoaderBench [csv]} (default {@code target/bench/imagenet-loader.csv});
  * system properties {@code bench.dir} (the JPEG folder, default {@code
  * target/bench/imagenet-jpegs}), {@code bench.images} (1000), {@code bench.batch} (256), {@code
- * bench.threads} (available processors), {@code bench.prefetch} (2), {@code bench.seconds} (20
- * per measurement), {@code bench.step} (true: also the KD step, batch {@code bench.stepBatch} =
- * 16). Run through {@code scripts/bench.sh imagenet-loader} (docs/imagenet.md).
+ * bench.threads} (available processors), {@code bench.prefetch} (2), {@code bench.seconds} (20 per
+ * measurement), {@code bench.step} (true: also the KD step, batch {@code bench.stepBatch} = 16).
+ * Run through {@code scripts/bench.sh imagenet-loader} (docs/imagenet.md).
  */
 public final class ImageNetLoaderBench {
 
@@ -61,7 +61,8 @@ public final class ImageNetLoaderBench {
         Path dir = Paths.get(System.getProperty("bench.dir", "target/bench/imagenet-jpegs"));
         int images = Integer.getInteger("bench.images", 1000);
         int batch = Integer.getInteger("bench.batch", 256);
-        int threads = Integer.getInteger("bench.threads", Runtime.getRuntime().availableProcessors());
+        int threads =
+                Integer.getInteger("bench.threads", Runtime.getRuntime().availableProcessors());
         int prefetch = Integer.getInteger("bench.prefetch", 2);
         double seconds = Double.parseDouble(System.getProperty("bench.seconds", "20"));
         boolean step = Boolean.parseBoolean(System.getProperty("bench.step", "true"));
@@ -69,18 +70,26 @@ public final class ImageNetLoaderBench {
 
         long bytes = writeFolder(dir, images);
         ImageNetFolder folder = ImageNetFolder.scan(dir.resolve("train"), "bench/train", null);
-        System.out.printf(Locale.ROOT,
+        System.out.printf(
+                Locale.ROOT,
                 "folder %s: %d JPEGs (500x375 / 375x500), %.1f MB, %.0f KB each; max heap %d MB;"
                         + " %d cores%n",
-                dir, folder.size(), bytes / 1e6, bytes / 1e3 / folder.size(),
-                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
+                dir,
+                folder.size(),
+                bytes / 1e6,
+                bytes / 1e3 / folder.size(),
+                Runtime.getRuntime().maxMemory() >> 20,
+                Runtime.getRuntime().availableProcessors());
         List<String> rows = new ArrayList<>();
-        rows.add("what,transform,batch,threads,prefetch,images,seconds,images_per_s,cpu_s,"
-                + "images_per_cpu_s,max_heap_mb,max_rss_mb,batch_bytes_mb");
+        rows.add(
+                "what,transform,batch,threads,prefetch,images,seconds,images_per_s,cpu_s,"
+                        + "images_per_cpu_s,max_heap_mb,max_rss_mb,batch_bytes_mb");
         double trainRate = 0;
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.zeros(new ai.djl.ndarray.types.Shape(1)).close(); // engine loaded
-            System.out.printf(Locale.ROOT, "RSS before streaming (JVM + libtorch): %.0f MB%n",
+            System.out.printf(
+                    Locale.ROOT,
+                    "RSS before streaming (JVM + libtorch): %.0f MB%n",
                     rssBytes() / 1e6);
             Object[][] runs = {
                 {ImageNetTransform.train(224), prefetch},
@@ -90,9 +99,16 @@ public final class ImageNetLoaderBench {
             for (Object[] run : runs) {
                 ImageNetTransform t = (ImageNetTransform) run[0];
                 int p = (Integer) run[1];
-                try (ImageNetLoader loader = ImageNetLoader.builder().setFolder(folder)
-                        .setTransform(t).setBatchSize(batch).setManager(manager)
-                        .optThreads(threads).optPrefetch(p).optSeed(1).build()) {
+                try (ImageNetLoader loader =
+                        ImageNetLoader.builder()
+                                .setFolder(folder)
+                                .setTransform(t)
+                                .setBatchSize(batch)
+                                .setManager(manager)
+                                .optThreads(threads)
+                                .optPrefetch(p)
+                                .optSeed(1)
+                                .build()) {
                     double[] r = measure(loader, seconds);
                     double rate = r[0] / r[1];
                     if (t.isTrain() && p == prefetch) {
@@ -100,26 +116,59 @@ public final class ImageNetLoaderBench {
                     }
                     String name = t.isTrain() ? "train(rrc224+flip)" : "eval(resize256+crop224)";
                     double batchMb = (double) batch * t.imageBytes() / 1e6;
-                    System.out.printf(Locale.ROOT,
+                    System.out.printf(
+                            Locale.ROOT,
                             "loader %-24s batch %d, %d threads, prefetch %d: %,.1f images/s,"
                                     + " %,.1f images per CPU-second; max heap %.0f MB, max RSS %.0f MB"
                                     + " (one uint8 batch %.1f MB)%n",
-                            name, batch, threads, p, rate, r[0] / r[4], r[2], r[3], batchMb);
-                    rows.add(String.format(Locale.ROOT,
-                            "loader,%s,%d,%d,%d,%.0f,%.2f,%.1f,%.2f,%.1f,%.0f,%.0f,%.1f",
-                            name, batch, threads, p, r[0], r[1], rate, r[4], r[0] / r[4], r[2], r[3],
-                            batchMb));
+                            name,
+                            batch,
+                            threads,
+                            p,
+                            rate,
+                            r[0] / r[4],
+                            r[2],
+                            r[3],
+                            batchMb);
+                    rows.add(
+                            String.format(
+                                    Locale.ROOT,
+                                    "loader,%s,%d,%d,%d,%.0f,%.2f,%.1f,%.2f,%.1f,%.0f,%.0f,%.1f",
+                                    name,
+                                    batch,
+                                    threads,
+                                    p,
+                                    r[0],
+                                    r[1],
+                                    rate,
+                                    r[4],
+                                    r[0] / r[4],
+                                    r[2],
+                                    r[3],
+                                    batchMb));
                 }
             }
             if (step) {
-                double[] k = LoaderBench.kdStep(manager, seconds, "resnet34", "resnet18", stepBatch, 224, 1000);
+                double[] k =
+                        LoaderBench.kdStep(
+                                manager, seconds, "resnet34", "resnet18", stepBatch, 224, 1000);
                 double kd = k[0] / k[1];
-                System.out.printf(Locale.ROOT,
+                System.out.printf(
+                        Locale.ROOT,
                         "KD step resnet34->resnet18 224x224 (CE+KD, SGD), batch %d, %s: %,.2f images/s;"
                                 + " loader/step %.1fx%n",
-                        stepBatch, manager.getDevice(), kd, trainRate / kd);
-                rows.add(String.format(Locale.ROOT, "kd_step,resnet34->resnet18,%d,-,-,%.0f,%.2f,%.2f,-,-,-,-,-",
-                        stepBatch, k[0], k[1], kd));
+                        stepBatch,
+                        manager.getDevice(),
+                        kd,
+                        trainRate / kd);
+                rows.add(
+                        String.format(
+                                Locale.ROOT,
+                                "kd_step,resnet34->resnet18,%d,-,-,%.0f,%.2f,%.2f,-,-,-,-,-",
+                                stepBatch,
+                                k[0],
+                                k[1],
+                                kd));
             }
         }
         Files.createDirectories(csv.toAbsolutePath().getParent());
@@ -140,18 +189,22 @@ public final class ImageNetLoaderBench {
         AtomicLong maxHeap = new AtomicLong();
         AtomicLong maxRss = new AtomicLong();
         AtomicBoolean done = new AtomicBoolean();
-        Thread sampler = new Thread(() -> {
-            Runtime rt = Runtime.getRuntime();
-            while (!done.get()) {
-                maxHeap.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), Math::max);
-                maxRss.accumulateAndGet(rssBytes(), Math::max);
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "memory-sampler");
+        Thread sampler =
+                new Thread(
+                        () -> {
+                            Runtime rt = Runtime.getRuntime();
+                            while (!done.get()) {
+                                maxHeap.accumulateAndGet(
+                                        rt.totalMemory() - rt.freeMemory(), Math::max);
+                                maxRss.accumulateAndGet(rssBytes(), Math::max);
+                                try {
+                                    Thread.sleep(10);
+                                } catch (InterruptedException e) {
+                                    return;
+                                }
+                            }
+                        },
+                        "memory-sampler");
         sampler.setDaemon(true);
         sampler.start();
         long n = 0;
@@ -180,7 +233,8 @@ public final class ImageNetLoaderBench {
     private static long processCpuNanos() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         instanceof com.sun.management.OperatingSystemMXBean os
-                ? os.getProcessCpuTime() : 0;
+                ? os.getProcessCpuTime()
+                : 0;
     }
 
     /** VmRSS of this process from /proc/self/status, 0 where there is none. */
@@ -211,7 +265,8 @@ public final class ImageNetLoaderBench {
             param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
             param.setCompressionQuality(0.9f);
             for (int i = 0; i < images; i++) {
-                Path cls = Files.createDirectories(train.resolve(String.format("n%08d", i % CLASSES)));
+                Path cls =
+                        Files.createDirectories(train.resolve(String.format("n%08d", i % CLASSES)));
                 boolean portrait = rnd.nextInt(4) == 0;
                 BufferedImage img = photoLike(portrait ? 375 : 500, portrait ? 500 : 375, rnd);
                 Path f = cls.resolve(String.format("img_%06d.JPEG", i));
@@ -245,15 +300,22 @@ public final class ImageNetLoaderBench {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
         double[][] waves = new double[6][];
         for (int k = 0; k < waves.length; k++) {
-            waves[k] = new double[] {
-                rnd.nextDouble() * 0.08, rnd.nextDouble() * 0.08, rnd.nextDouble() * 6.3,
-                40 * rnd.nextDouble(), 40 * rnd.nextDouble(), 40 * rnd.nextDouble()
-            };
+            waves[k] =
+                    new double[] {
+                        rnd.nextDouble() * 0.08, rnd.nextDouble() * 0.08, rnd.nextDouble() * 6.3,
+                        40 * rnd.nextDouble(), 40 * rnd.nextDouble(), 40 * rnd.nextDouble()
+                    };
         }
         int[][] rects = new int[5][];
         for (int k = 0; k < rects.length; k++) {
-            rects[k] = new int[] {rnd.nextInt(w), rnd.nextInt(h), 20 + rnd.nextInt(150),
-                20 + rnd.nextInt(150), rnd.nextInt(0xFFFFFF)};
+            rects[k] =
+                    new int[] {
+                        rnd.nextInt(w),
+                        rnd.nextInt(h),
+                        20 + rnd.nextInt(150),
+                        20 + rnd.nextInt(150),
+                        rnd.nextInt(0xFFFFFF)
+                    };
         }
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {

@@ -35,12 +35,12 @@ import java.util.SplittableRandom;
  * taken as the trainer takes it: NDArrays on the default device, then closed.
  *
  * <p>In the same run it measures crcd's training step for KD resnet56 -> resnet20 (teacher
- * inference, student forward + backward + SGD on 0.1 CE + 0.9 KD) on one random batch and prints the ratio
- * loader images/s (CIFAR-100 shape) / step images/s; the target is at least 5x.
+ * inference, student forward + backward + SGD on 0.1 CE + 0.9 KD) on one random batch and prints
+ * the ratio loader images/s (CIFAR-100 shape) / step images/s; the target is at least 5x.
  *
- * <p>Usage: {@code LoaderBench [csv]} (default {@code target/bench/loader.csv}); system
- * properties {@code bench.seconds} (per measurement, default 10) and {@code bench.threads}
- * (loader threads, default the loader's default).
+ * <p>Usage: {@code LoaderBench [csv]} (default {@code target/bench/loader.csv}); system properties
+ * {@code bench.seconds} (per measurement, default 10) and {@code bench.threads} (loader threads,
+ * default the loader's default).
  */
 public final class LoaderBench {
 
@@ -65,21 +65,44 @@ public final class LoaderBench {
             String device = manager.getDevice().toString();
             ImageSet[] sets = {cifar100(csv.toAbsolutePath().getParent()), fashionMnist()};
             for (ImageSet set : sets) {
-                ImageLoader.Builder b = ImageLoader.builder().setData(set).setBatchSize(BATCH)
-                        .setManager(manager).optAugment(Augmentation.standard(set)).optSeed(1);
+                ImageLoader.Builder b =
+                        ImageLoader.builder()
+                                .setData(set)
+                                .setBatchSize(BATCH)
+                                .setManager(manager)
+                                .optAugment(Augmentation.standard(set))
+                                .optSeed(1);
                 if (threads != null) {
                     b.optThreads(threads);
                 }
                 try (ImageLoader loader = b.build()) {
                     double[] r = measure(loader, seconds);
                     String source = set.name().startsWith("generated") ? "generated" : "file";
-                    int t = threads != null ? threads
-                            : Math.min(4, Runtime.getRuntime().availableProcessors());
-                    System.out.printf(Locale.ROOT,
+                    int t =
+                            threads != null
+                                    ? threads
+                                    : Math.min(4, Runtime.getRuntime().availableProcessors());
+                    System.out.printf(
+                            Locale.ROOT,
                             "loader %-22s %s: %,.0f images/s (%d threads, batch %d, %s)%n",
-                            set.name(), loader.augmentation(), r[0] / r[1], t, BATCH, device);
-                    rows.add(String.format(Locale.ROOT, "loader,%s,%s,%d,%d,%s,%.0f,%.3f,%.1f",
-                            set.name(), source, BATCH, t, device, r[0], r[1], r[0] / r[1]));
+                            set.name(),
+                            loader.augmentation(),
+                            r[0] / r[1],
+                            t,
+                            BATCH,
+                            device);
+                    rows.add(
+                            String.format(
+                                    Locale.ROOT,
+                                    "loader,%s,%s,%d,%d,%s,%.0f,%.3f,%.1f",
+                                    set.name(),
+                                    source,
+                                    BATCH,
+                                    t,
+                                    device,
+                                    r[0],
+                                    r[1],
+                                    r[0] / r[1]));
                     if (set.channels() == 3) {
                         cifarLoader = r[0] / r[1];
                     }
@@ -87,17 +110,34 @@ public final class LoaderBench {
             }
             double[] k = kdStep(manager, seconds);
             double kdRate = k[0] / k[1];
-            System.out.printf(Locale.ROOT,
+            System.out.printf(
+                    Locale.ROOT,
                     "KD step resnet56->resnet20 (CE+KD, SGD), batch %d: %,.1f images/s (%s)%n",
-                    BATCH, kdRate, device);
-            rows.add(String.format(Locale.ROOT, "kd_step,resnet56->resnet20,random,%d,-,%s,%.0f,%.3f,%.1f",
-                    BATCH, device, k[0], k[1], kdRate));
+                    BATCH,
+                    kdRate,
+                    device);
+            rows.add(
+                    String.format(
+                            Locale.ROOT,
+                            "kd_step,resnet56->resnet20,random,%d,-,%s,%.0f,%.3f,%.1f",
+                            BATCH,
+                            device,
+                            k[0],
+                            k[1],
+                            kdRate));
             double ratio = cifarLoader / kdRate;
-            System.out.printf(Locale.ROOT,
+            System.out.printf(
+                    Locale.ROOT,
                     "ratio loader(CIFAR-100 shape)/KD step: %.1fx (target >= 5x): %s%n",
-                    ratio, ratio >= 5 ? "met" : "NOT met");
-            rows.add(String.format(Locale.ROOT, "ratio,loader/kd_step,-,%d,-,%s,-,-,%.2f",
-                    BATCH, device, ratio));
+                    ratio,
+                    ratio >= 5 ? "met" : "NOT met");
+            rows.add(
+                    String.format(
+                            Locale.ROOT,
+                            "ratio,loader/kd_step,-,%d,-,%s,-,-,%.2f",
+                            BATCH,
+                            device,
+                            ratio));
         }
         Files.createDirectories(csv.toAbsolutePath().getParent());
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(csv))) {
@@ -107,9 +147,9 @@ public final class LoaderBench {
     }
 
     /**
-     * Measures crcd's one training step ({@link StepRig}, the step crcd-train runs) for KD
-     * resnet56 -> resnet20 on one fixed random batch: teacher forward in inference mode, student
-     * forward + backward + SGD on 0.1 CE + 0.9 KD (T = 4).
+     * Measures crcd's one training step ({@link StepRig}, the step crcd-train runs) for KD resnet56
+     * -> resnet20 on one fixed random batch: teacher forward in inference mode, student forward +
+     * backward + SGD on 0.1 CE + 0.9 KD (T = 4).
      *
      * @return {images, seconds}
      */
@@ -123,17 +163,34 @@ public final class LoaderBench {
      *
      * @return {images, seconds}
      */
-    static double[] kdStep(NDManager manager, double seconds, String teacherName,
-            String studentName, int batch, int size, int classes) {
+    static double[] kdStep(
+            NDManager manager,
+            double seconds,
+            String teacherName,
+            String studentName,
+            int batch,
+            int size,
+            int classes) {
         Shape in = new Shape(1, 3, size, size);
-        MethodSpec kd = StepBench.DEFAULT_METHODS.stream().filter(m -> m.label().equals("KD"))
-                .findFirst().orElseThrow();
+        MethodSpec kd =
+                StepBench.DEFAULT_METHODS.stream()
+                        .filter(m -> m.label().equals("KD"))
+                        .findFirst()
+                        .orElseThrow();
         CifarNetwork teacher = Models.create(teacherName, classes, 3);
         teacher.initialize(manager, DataType.FLOAT32, in);
         int[] labels = new int[batch];
         try (NDManager data = manager.newSubManager();
-                StepRig rig = new StepRig(manager, teacher, Models.create(studentName, classes, 3), kd,
-                        in, labels, 1, 0.05)) {
+                StepRig rig =
+                        new StepRig(
+                                manager,
+                                teacher,
+                                Models.create(studentName, classes, 3),
+                                kd,
+                                in,
+                                labels,
+                                1,
+                                0.05)) {
             NDArray x = data.randomNormal(new Shape(batch, 3, size, size)); // (B, 3, H, W)
             NDArray y = data.randomInteger(0, classes, new Shape(batch), DataType.INT64); // (B)
             NDArray idx = data.arange(0, batch).toType(DataType.INT64, false); // (B)
@@ -209,8 +266,7 @@ public final class LoaderBench {
                         out.write(record);
                     }
                 }
-                Files.write(root.resolve("cifar-100-binary").resolve("test.bin"),
-                        new byte[rec]);
+                Files.write(root.resolve("cifar-100-binary").resolve("test.bin"), new byte[rec]);
             }
             ImageSet set = DataSets.open("cifar100", root, true, Map.of("download", false));
             return rename(set, "generated-cifar100");
@@ -228,8 +284,12 @@ public final class LoaderBench {
     }
 
     private static ImageSet rename(ImageSet s, String name) {
-        return ImageSet.builder().setName(name).setShape(s.channels(), s.height(), s.width())
-                .setNumClasses(s.numClasses()).setData(s.pixels(), s.labels())
-                .optNormalization(s.mean(), s.std()).build();
+        return ImageSet.builder()
+                .setName(name)
+                .setShape(s.channels(), s.height(), s.width())
+                .setNumClasses(s.numClasses())
+                .setData(s.pixels(), s.labels())
+                .optNormalization(s.mean(), s.std())
+                .build();
     }
 }

@@ -19,13 +19,15 @@ public final class Machine {
     private Machine() {}
 
     /**
-     * Describes this machine: date (UTC), processors (as {@code nproc} counts them), CPU model
-     * from {@code /proc/cpuinfo}, OS, Java and DJL engine versions, GPUs the engine sees.
+     * Describes this machine: date (UTC), processors (as {@code nproc} counts them), CPU model from
+     * {@code /proc/cpuinfo}, OS, Java and DJL engine versions, GPUs the engine sees.
      *
      * @return one line of Markdown
      */
     public static String describe() {
-        String date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
+        String date =
+                ZonedDateTime.now(ZoneOffset.UTC)
+                        .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
         String engine;
         int gpus;
         try {
@@ -36,9 +38,16 @@ public final class Machine {
             engine = "engine unavailable (" + ex.getMessage() + ")";
             gpus = 0;
         }
-        return String.format("%s; nproc %d; CPU %s; %s %s; Java %s; DJL %s, %d GPU(s) visible",
-                date, Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("os.name"),
-                System.getProperty("os.arch"), System.getProperty("java.version"), engine, gpus);
+        return String.format(
+                "%s; nproc %d; CPU %s; %s %s; Java %s; DJL %s, %d GPU(s) visible",
+                date,
+                Runtime.getRuntime().availableProcessors(),
+                cpuModel(),
+                System.getProperty("os.name"),
+                System.getProperty("os.arch"),
+                System.getProperty("java.version"),
+                engine,
+                gpus);
     }
 
     /**

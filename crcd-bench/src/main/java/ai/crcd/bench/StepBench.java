@@ -29,11 +29,11 @@ import java.util.function.Consumer;
 /**
  * Step-time and memory benchmark of the distillation methods for one teacher/student pair.
  *
- * <p>All methods are built in one process, warmed up, then timed in rounds: each round runs
- * every method for one step, in an order rotated from round to round, so that machine noise
- * (other processes, frequency changes) falls on all methods alike. A step is what crcd-train's
- * loop does: teacher forward (inference), student forward/backward, SGD update, afterStep; it
- * ends with reading the loss terms back, so GPU work is finished when the clock stops.
+ * <p>All methods are built in one process, warmed up, then timed in rounds: each round runs every
+ * method for one step, in an order rotated from round to round, so that machine noise (other
+ * processes, frequency changes) falls on all methods alike. A step is what crcd-train's loop does:
+ * teacher forward (inference), student forward/backward, SGD update, afterStep; it ends with
+ * reading the loss terms back, so GPU work is finished when the clock stops.
  *
  * <p>Reported per method: median, 25th and 75th percentile step time, ratio of the median to KD's,
  * the bytes of the method's state (buffers, memory banks) and auxiliary parameters, and the
@@ -43,13 +43,16 @@ import java.util.function.Consumer;
 public final class StepBench {
 
     /** The methods compared by default, with the recipes of the suites. */
-    public static final List<MethodSpec> DEFAULT_METHODS = List.of(
-            new MethodSpec("vanilla", "vanilla", 1.0, Map.of(), List.of()),
-            new MethodSpec("KD", "kd", 0.1, Map.of("alpha", 0.9, "temperature", 4), List.of()),
-            new MethodSpec("CRD+KD", "crd_kd", 1.0, Map.of("alpha", 1.0, "beta", 0.8), List.of()),
-            new MethodSpec("CRCD", "crcd", 1.0, Map.of("alpha", 1.0), List.of()),
-            new MethodSpec("FRCD", "frcd", 1.0, Map.of("alpha", 1.0), List.of()),
-            new MethodSpec("GRCD", "grcd", 1.0, Map.of("alpha", 1.0), List.of()));
+    public static final List<MethodSpec> DEFAULT_METHODS =
+            List.of(
+                    new MethodSpec("vanilla", "vanilla", 1.0, Map.of(), List.of()),
+                    new MethodSpec(
+                            "KD", "kd", 0.1, Map.of("alpha", 0.9, "temperature", 4), List.of()),
+                    new MethodSpec(
+                            "CRD+KD", "crd_kd", 1.0, Map.of("alpha", 1.0, "beta", 0.8), List.of()),
+                    new MethodSpec("CRCD", "crcd", 1.0, Map.of("alpha", 1.0), List.of()),
+                    new MethodSpec("FRCD", "frcd", 1.0, Map.of("alpha", 1.0), List.of()),
+                    new MethodSpec("GRCD", "grcd", 1.0, Map.of("alpha", 1.0), List.of()));
 
     private final Builder b;
 
@@ -70,8 +73,8 @@ public final class StepBench {
     }
 
     /**
-     * Returns a new builder with the defaults: resnet56 -> resnet20, batch 64, 3x32x32 input,
-     * 100 classes, 50,000 training labels, CPU, 5 warm-up steps and 20 timed rounds.
+     * Returns a new builder with the defaults: resnet56 -> resnet20, batch 64, 3x32x32 input, 100
+     * classes, 50,000 training labels, CPU, 5 warm-up steps and 20 timed rounds.
      *
      * @return the builder
      */
@@ -93,8 +96,17 @@ public final class StepBench {
      * @param firstLoss the summed loss of the first step
      * @param lastLoss the summed loss of the last step
      */
-    public record MethodResult(String label, String method, double medianMs, double p25Ms, double p75Ms,
-            int steps, long stateBytes, long auxParamBytes, double firstLoss, double lastLoss) {
+    public record MethodResult(
+            String label,
+            String method,
+            double medianMs,
+            double p25Ms,
+            double p75Ms,
+            int steps,
+            long stateBytes,
+            long auxParamBytes,
+            double firstLoss,
+            double lastLoss) {
 
         /**
          * Returns the images per second the step consumes.
@@ -121,8 +133,17 @@ public final class StepBench {
      * @param methods per-method results
      * @param loaderImagesPerSecond the data loader's rate, NaN if not measured
      */
-    public record Result(String teacher, String student, int batch, Shape input, int classes, int datasetSize,
-            String device, int threads, List<MethodResult> methods, double loaderImagesPerSecond) {
+    public record Result(
+            String teacher,
+            String student,
+            int batch,
+            Shape input,
+            int classes,
+            int datasetSize,
+            String device,
+            int threads,
+            List<MethodResult> methods,
+            double loaderImagesPerSecond) {
 
         /**
          * Returns the result of a method by label.
@@ -140,15 +161,45 @@ public final class StepBench {
          * @return the table
          */
         public Csv toCsv() {
-            Csv csv = new Csv(List.of("teacher", "student", "batch", "device", "label", "method", "median_ms",
-                    "p25_ms", "p75_ms", "steps", "ratio_to_kd", "state_bytes", "aux_param_bytes", "aux_total_bytes",
-                    "step_images_per_s", "loader_images_per_s"));
+            Csv csv =
+                    new Csv(
+                            List.of(
+                                    "teacher",
+                                    "student",
+                                    "batch",
+                                    "device",
+                                    "label",
+                                    "method",
+                                    "median_ms",
+                                    "p25_ms",
+                                    "p75_ms",
+                                    "steps",
+                                    "ratio_to_kd",
+                                    "state_bytes",
+                                    "aux_param_bytes",
+                                    "aux_total_bytes",
+                                    "step_images_per_s",
+                                    "loader_images_per_s"));
             MethodResult kd = get("KD");
             for (MethodResult m : methods) {
-                csv.add(List.of(teacher, student, batch, device, m.label(), m.method(), m.medianMs(), m.p25Ms(),
-                        m.p75Ms(), m.steps(), kd == null ? "" : m.medianMs() / kd.medianMs(), m.stateBytes(),
-                        m.auxParamBytes(), m.stateBytes() + m.auxParamBytes(), m.imagesPerSecond(batch),
-                        Double.isNaN(loaderImagesPerSecond) ? "" : loaderImagesPerSecond));
+                csv.add(
+                        List.of(
+                                teacher,
+                                student,
+                                batch,
+                                device,
+                                m.label(),
+                                m.method(),
+                                m.medianMs(),
+                                m.p25Ms(),
+                                m.p75Ms(),
+                                m.steps(),
+                                kd == null ? "" : m.medianMs() / kd.medianMs(),
+                                m.stateBytes(),
+                                m.auxParamBytes(),
+                                m.stateBytes() + m.auxParamBytes(),
+                                m.imagesPerSecond(batch),
+                                Double.isNaN(loaderImagesPerSecond) ? "" : loaderImagesPerSecond));
             }
             return csv;
         }
@@ -160,40 +211,77 @@ public final class StepBench {
          */
         public String markdown() {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT,
-                    "%s → %s, batch %d, input %s, %d classes, %s (%d processors); median of %d timed steps per "
-                            + "method after warm-up, methods interleaved in rounds.\n\n",
-                    teacher, student, batch, input, classes, device, threads,
-                    methods.isEmpty() ? 0 : methods.get(0).steps()));
-            sb.append("| method | median ms/step | p25–p75 ms | ratio to KD | aux state | aux params "
-                    + "| step consumes img/s |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            sb.append(
+                    String.format(
+                            Locale.ROOT,
+                            "%s → %s, batch %d, input %s, %d classes, %s (%d processors); median of %d timed steps per "
+                                    + "method after warm-up, methods interleaved in rounds.\n\n",
+                            teacher,
+                            student,
+                            batch,
+                            input,
+                            classes,
+                            device,
+                            threads,
+                            methods.isEmpty() ? 0 : methods.get(0).steps()));
+            sb.append(
+                    "| method | median ms/step | p25–p75 ms | ratio to KD | aux state | aux params "
+                            + "| step consumes img/s |\n|---|---:|---:|---:|---:|---:|---:|\n");
             MethodResult kd = get("KD");
             for (MethodResult m : methods) {
-                sb.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f–%.1f | %s | %s | %s | %.0f |\n",
-                        m.label(), m.medianMs(), m.p25Ms(), m.p75Ms(),
-                        kd == null ? "–" : String.format(Locale.ROOT, "%.2f", m.medianMs() / kd.medianMs()),
-                        mb(m.stateBytes()), mb(m.auxParamBytes()), m.imagesPerSecond(batch)));
+                sb.append(
+                        String.format(
+                                Locale.ROOT,
+                                "| %s | %.1f | %.1f–%.1f | %s | %s | %s | %.0f |\n",
+                                m.label(),
+                                m.medianMs(),
+                                m.p25Ms(),
+                                m.p75Ms(),
+                                kd == null
+                                        ? "–"
+                                        : String.format(
+                                                Locale.ROOT, "%.2f", m.medianMs() / kd.medianMs()),
+                                mb(m.stateBytes()),
+                                mb(m.auxParamBytes()),
+                                m.imagesPerSecond(batch)));
             }
             sb.append('\n');
             MethodResult crcd = get("CRCD");
             if (kd != null && crcd != null) {
                 double r = crcd.medianMs() / kd.medianMs();
-                sb.append(String.format(Locale.ROOT, "- CRCD/KD step time: %.2f (target ≤ 1.5%s): %s.\n", r,
-                        device.startsWith("cpu") ? " on CPU" : ", set for CPU",
-                        r <= 1.5 ? "**met**" : "**not met**"));
+                sb.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- CRCD/KD step time: %.2f (target ≤ 1.5%s): %s.\n",
+                                r,
+                                device.startsWith("cpu") ? " on CPU" : ", set for CPU",
+                                r <= 1.5 ? "**met**" : "**not met**"));
             }
             MethodResult crd = get("CRD+KD");
             if (kd != null && crd != null) {
-                sb.append(String.format(Locale.ROOT, "- CRD+KD/KD step time: %.2f. CRD's memory bank: 2 × %,d × 128 "
-                        + "floats = %s expected; measured state %s.\n", crd.medianMs() / kd.medianMs(), datasetSize,
-                        mb(2L * datasetSize * 128 * 4), mb(crd.stateBytes())));
+                sb.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- CRD+KD/KD step time: %.2f. CRD's memory bank: 2 × %,d × 128 "
+                                        + "floats = %s expected; measured state %s.\n",
+                                crd.medianMs() / kd.medianMs(),
+                                datasetSize,
+                                mb(2L * datasetSize * 128 * 4),
+                                mb(crd.stateBytes())));
             }
             if (!Double.isNaN(loaderImagesPerSecond) && !methods.isEmpty()) {
-                double fastest = methods.stream().mapToDouble(m -> m.imagesPerSecond(batch)).max().orElse(0);
-                sb.append(String.format(Locale.ROOT, "- Data loader (synthetic CIFAR-shaped images, crop + flip): "
-                        + "%.0f images/s; the fastest step consumes %.0f images/s: the loader %s.\n",
-                        loaderImagesPerSecond, fastest,
-                        loaderImagesPerSecond >= fastest ? "keeps up" : "is the bottleneck"));
+                double fastest =
+                        methods.stream().mapToDouble(m -> m.imagesPerSecond(batch)).max().orElse(0);
+                sb.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- Data loader (synthetic CIFAR-shaped images, crop + flip): "
+                                        + "%.0f images/s; the fastest step consumes %.0f images/s: the loader %s.\n",
+                                loaderImagesPerSecond,
+                                fastest,
+                                loaderImagesPerSecond >= fastest
+                                        ? "keeps up"
+                                        : "is the bottleneck"));
             }
             return sb.toString();
         }
@@ -237,14 +325,24 @@ public final class StepBench {
             List<StepRig> rigs = new ArrayList<>();
             for (MethodSpec m : b.methods) {
                 b.log.accept("building " + m.label() + " (" + m.method() + ")");
-                rigs.add(new StepRig(root, teacher, Models.create(b.student, b.classes, b.channels), m, in,
-                        datasetLabels, b.seed, 0.05));
+                rigs.add(
+                        new StepRig(
+                                root,
+                                teacher,
+                                Models.create(b.student, b.classes, b.channels),
+                                m,
+                                in,
+                                datasetLabels,
+                                b.seed,
+                                0.05));
             }
             // a pool of input batches on the device, copied per step into the step's manager
             int pool = 4;
             List<NDArray[]> batches = new ArrayList<>();
             for (int i = 0; i < pool; i++) {
-                NDArray x = root.randomNormal(new Shape(b.batch, b.channels, b.size, b.size)); // (B, C, H, W)
+                NDArray x =
+                        root.randomNormal(
+                                new Shape(b.batch, b.channels, b.size, b.size)); // (B, C, H, W)
                 long[] ys = new long[b.batch];
                 long[] idx = new long[b.batch];
                 for (int j = 0; j < b.batch; j++) {
@@ -282,8 +380,14 @@ public final class StepBench {
                         last[i] = loss;
                         if (!Double.isFinite(loss)) {
                             throw new IllegalStateException(
-                                    rigs.get(i).method().label() + ": loss is " + loss + " at round " + round
-                                            + " (terms " + rigs.get(i).termNames() + ")");
+                                    rigs.get(i).method().label()
+                                            + ": loss is "
+                                            + loss
+                                            + " at round "
+                                            + round
+                                            + " (terms "
+                                            + rigs.get(i).termNames()
+                                            + ")");
                         }
                         if (round >= b.warmup) {
                             times.get(i).add(ms);
@@ -297,17 +401,35 @@ public final class StepBench {
             for (int i = 0; i < n; i++) {
                 List<Double> t = times.get(i);
                 StepRig r = rigs.get(i);
-                results.add(new MethodResult(r.method().label(), r.method().method(), Stats.median(t),
-                        percentile(t, 0.25), percentile(t, 0.75), t.size(), r.stateBytes(), r.auxParamBytes(),
-                        first[i], last[i]));
+                results.add(
+                        new MethodResult(
+                                r.method().label(),
+                                r.method().method(),
+                                Stats.median(t),
+                                percentile(t, 0.25),
+                                percentile(t, 0.75),
+                                t.size(),
+                                r.stateBytes(),
+                                r.auxParamBytes(),
+                                first[i],
+                                last[i]));
                 r.close();
             }
             if (b.loaderBatches > 0) {
                 loaderRate = loaderRate(root);
             }
         }
-        return new Result(b.teacher, b.student, b.batch, new Shape(b.channels, b.size, b.size), b.classes,
-                b.datasetSize, deviceName(b.device), Runtime.getRuntime().availableProcessors(), results, loaderRate);
+        return new Result(
+                b.teacher,
+                b.student,
+                b.batch,
+                new Shape(b.channels, b.size, b.size),
+                b.classes,
+                b.datasetSize,
+                deviceName(b.device),
+                Runtime.getRuntime().availableProcessors(),
+                results,
+                loaderRate);
     }
 
     /**
@@ -330,8 +452,14 @@ public final class StepBench {
         int n = b.batch * b.loaderBatches;
         ImageSet set = DataSets.synthetic(n, b.classes, b.channels, b.size, b.size, b.seed);
         try (NDManager lm = root.newSubManager();
-                ImageLoader loader = ImageLoader.builder().setData(set).setBatchSize(b.batch).setManager(lm)
-                        .optAugment(true).optSeed(b.seed).build()) {
+                ImageLoader loader =
+                        ImageLoader.builder()
+                                .setData(set)
+                                .setBatchSize(b.batch)
+                                .setManager(lm)
+                                .optAugment(true)
+                                .optSeed(b.seed)
+                                .build()) {
             int images = 0;
             long t0 = System.nanoTime();
             for (Iterator<IndexedBatch> it = loader.epoch(0); it.hasNext(); ) {
@@ -496,7 +624,8 @@ public final class StepBench {
 
         private static int check(String what, int v, int min) {
             if (v < min) {
-                throw new IllegalArgumentException("step bench: " + what + " must be >= " + min + ", got " + v);
+                throw new IllegalArgumentException(
+                        "step bench: " + what + " must be >= " + min + ", got " + v);
             }
             return v;
         }

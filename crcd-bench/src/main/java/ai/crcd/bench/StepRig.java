@@ -22,14 +22,14 @@ import ai.djl.util.Pair;
 import java.util.List;
 
 /**
- * One method set up for crcd's one training step ({@link DistillStep}, the step crcd-train runs):
- * a frozen teacher forward in inference mode, the student (with the distiller's auxiliary block
- * under one parent) forward and backward on cross-entropy plus the distiller's terms, a
- * PyTorch-style SGD update of every trained parameter, then {@link
- * Distiller#afterStep(DistillBatch)}. This class only builds the step; it has no step of its own.
+ * One method set up for crcd's one training step ({@link DistillStep}, the step crcd-train runs): a
+ * frozen teacher forward in inference mode, the student (with the distiller's auxiliary block under
+ * one parent) forward and backward on cross-entropy plus the distiller's terms, a PyTorch-style SGD
+ * update of every trained parameter, then {@link Distiller#afterStep(DistillBatch)}. This class
+ * only builds the step; it has no step of its own.
  *
- * <p>Each rig owns its student, auxiliary block, optimiser state and distiller buffers; rigs
- * share the teacher.
+ * <p>Each rig owns its student, auxiliary block, optimiser state and distiller buffers; rigs share
+ * the teacher.
  */
 public final class StepRig implements AutoCloseable {
 
@@ -49,29 +49,47 @@ public final class StepRig implements AutoCloseable {
      * @param seed the distiller's seed
      * @param lr the SGD learning rate
      */
-    public StepRig(NDManager root, DistillableNetwork teacher, DistillableNetwork student, MethodSpec method,
-            Shape inShape, int[] datasetLabels, long seed, double lr) {
+    public StepRig(
+            NDManager root,
+            DistillableNetwork teacher,
+            DistillableNetwork student,
+            MethodSpec method,
+            Shape inShape,
+            int[] datasetLabels,
+            long seed,
+            double lr) {
         this.method = method;
         student.initialize(root, DataType.FLOAT32, inShape);
-        this.distiller = Distillers.create(method.method(),
-                new DistillerOptions("methods[" + method.label() + "].options", method.options()));
-        distiller.initialize(root, DistillSetup.builder()
-                .setFeatureDims(teacher.featureDim(), student.featureDim())
-                .setNumClasses(student.numClasses())
-                .optDatasetLabels(datasetLabels)
-                .optSeed(seed)
-                .optOutputShapes(List.of(teacher.getOutputShapes(new Shape[] {inShape})),
-                        List.of(student.getOutputShapes(new Shape[] {inShape})))
-                .build());
-        PyTorchSgd optimizer = PyTorchSgd.builder().setSchedule(new MultiStepSchedule(lr, List.of(), 0.1))
-                .optMomentum(0.9).optWeightDecay(5e-4).build();
-        this.step = DistillStep.builder()
-                .setNetwork(new StudentWithAuxiliary(student, distiller.auxiliaryBlock()))
-                .setManager(root)
-                .optTeacher(teacher, distiller)
-                .optCeWeight(method.ceWeight())
-                .optOptimizer(optimizer)
-                .build();
+        this.distiller =
+                Distillers.create(
+                        method.method(),
+                        new DistillerOptions(
+                                "methods[" + method.label() + "].options", method.options()));
+        distiller.initialize(
+                root,
+                DistillSetup.builder()
+                        .setFeatureDims(teacher.featureDim(), student.featureDim())
+                        .setNumClasses(student.numClasses())
+                        .optDatasetLabels(datasetLabels)
+                        .optSeed(seed)
+                        .optOutputShapes(
+                                List.of(teacher.getOutputShapes(new Shape[] {inShape})),
+                                List.of(student.getOutputShapes(new Shape[] {inShape})))
+                        .build());
+        PyTorchSgd optimizer =
+                PyTorchSgd.builder()
+                        .setSchedule(new MultiStepSchedule(lr, List.of(), 0.1))
+                        .optMomentum(0.9)
+                        .optWeightDecay(5e-4)
+                        .build();
+        this.step =
+                DistillStep.builder()
+                        .setNetwork(new StudentWithAuxiliary(student, distiller.auxiliaryBlock()))
+                        .setManager(root)
+                        .optTeacher(teacher, distiller)
+                        .optCeWeight(method.ceWeight())
+                        .optOptimizer(optimizer)
+                        .build();
     }
 
     /**
@@ -120,7 +138,8 @@ public final class StepRig implements AutoCloseable {
     }
 
     /**
-     * Returns the bytes of the auxiliary block's parameters (embeddings, relation networks, critics).
+     * Returns the bytes of the auxiliary block's parameters (embeddings, relation networks,
+     * critics).
      *
      * @return bytes
      */

@@ -32,9 +32,17 @@ import picocli.CommandLine.Option;
  * docs  --quick runs/bench/fashion-mnist-quick --step runs/bench/step [--out docs/benchmarks.md]
  * </pre>
  */
-@Command(name = "crcd-bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks comparing distillation methods: accuracy suites, step time and memory.",
-        subcommands = {SuiteMain.Suite.class, SuiteMain.Step.class, BenchDocs.class, GpuSmoke.class})
+@Command(
+        name = "crcd-bench",
+        mixinStandardHelpOptions = true,
+        description =
+                "Benchmarks comparing distillation methods: accuracy suites, step time and memory.",
+        subcommands = {
+            SuiteMain.Suite.class,
+            SuiteMain.Step.class,
+            BenchDocs.class,
+            GpuSmoke.class
+        })
 public final class SuiteMain implements Runnable {
 
     /**
@@ -53,19 +61,24 @@ public final class SuiteMain implements Runnable {
      */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SuiteMain());
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            Throwable t = e;
-            while (t.getCause() != null && !(t instanceof IllegalArgumentException || t instanceof ConfigException)) {
-                t = t.getCause();
-            }
-            if (t instanceof IllegalArgumentException || t instanceof java.io.IOException
-                    || t instanceof ConfigException || t instanceof TrainingException
-                    || t instanceof DataSetException) {
-                cmd.getErr().println("crcd-bench: " + t.getMessage());
-                return 2;
-            }
-            throw e;
-        });
+        cl.setExecutionExceptionHandler(
+                (e, cmd, parsed) -> {
+                    Throwable t = e;
+                    while (t.getCause() != null
+                            && !(t instanceof IllegalArgumentException
+                                    || t instanceof ConfigException)) {
+                        t = t.getCause();
+                    }
+                    if (t instanceof IllegalArgumentException
+                            || t instanceof java.io.IOException
+                            || t instanceof ConfigException
+                            || t instanceof TrainingException
+                            || t instanceof DataSetException) {
+                        cmd.getErr().println("crcd-bench: " + t.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                });
         return cl;
     }
 
@@ -75,47 +88,80 @@ public final class SuiteMain implements Runnable {
     }
 
     /** {@code suite}: runs a suite file, one shard of it, lists its runs, or merges its results. */
-    @Command(name = "suite", mixinStandardHelpOptions = true,
-            description = "Train the teacher(s) once, then every method x seed student; write results.csv, "
-                    + "per_epoch.csv, table.md, accuracy.png and curves.png. With --shard K/N (a job array's "
-                    + "task) only shard K's runs, into the shared --out; --report merges what is finished.")
+    @Command(
+            name = "suite",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Train the teacher(s) once, then every method x seed student; write results.csv, "
+                            + "per_epoch.csv, table.md, accuracy.png and curves.png. With --shard K/N (a job array's "
+                            + "task) only shard K's runs, into the shared --out; --report merges what is finished.")
     static final class Suite implements Callable<Integer> {
-        @Option(names = "--suite", required = true, description = "the suite YAML, e.g. configs/bench/fashion-mnist-quick.yaml")
+        @Option(
+                names = "--suite",
+                required = true,
+                description = "the suite YAML, e.g. configs/bench/fashion-mnist-quick.yaml")
         Path suite;
 
-        @Option(names = "--out", required = true, description = "the output folder, e.g. runs/bench/fashion-mnist-quick")
+        @Option(
+                names = "--out",
+                required = true,
+                description = "the output folder, e.g. runs/bench/fashion-mnist-quick")
         Path out;
 
-        @Option(names = "--resume", description = "continue a suite started in --out (skip finished runs)")
+        @Option(
+                names = "--resume",
+                description = "continue a suite started in --out (skip finished runs)")
         boolean resume;
 
-        @Option(names = "--max-runs", defaultValue = "2147483647",
+        @Option(
+                names = "--max-runs",
+                defaultValue = "2147483647",
                 description = "stop after this many runs (continue later with --resume)")
         int maxRuns;
 
-        @Option(names = "--shard", paramLabel = "K/N",
-                description = "perform only shard K of N (0 <= K < N), each run under a claim file, into the shared"
-                        + " --out (always continues it); e.g. --shard $SLURM_ARRAY_TASK_ID/4")
+        @Option(
+                names = "--shard",
+                paramLabel = "K/N",
+                description =
+                        "perform only shard K of N (0 <= K < N), each run under a claim file, into the shared"
+                                + " --out (always continues it); e.g. --shard $SLURM_ARRAY_TASK_ID/4")
         String shard;
 
-        @Option(names = "--phase", defaultValue = "all", paramLabel = "teachers|students|all",
-                description = "only the teachers' runs, only the students' runs, or both; default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--phase",
+                defaultValue = "all",
+                paramLabel = "teachers|students|all",
+                description =
+                        "only the teachers' runs, only the students' runs, or both; default: ${DEFAULT-VALUE}")
         String phase;
 
-        @Option(names = "--claim-timeout", defaultValue = "600", paramLabel = "SECONDS",
-                description = "a claim without heartbeat for this long is taken over; default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--claim-timeout",
+                defaultValue = "600",
+                paramLabel = "SECONDS",
+                description =
+                        "a claim without heartbeat for this long is taken over; default: ${DEFAULT-VALUE}")
         double claimTimeout;
 
-        @Option(names = "--device", paramLabel = "NAME",
-                description = "device of every run, overriding the suite's base: cpu, gpu, gpuN (e.g. gpu1),"
-                        + " gpu-local (GPU = local rank from $LOCAL_RANK / $SLURM_LOCALID), auto")
+        @Option(
+                names = "--device",
+                paramLabel = "NAME",
+                description =
+                        "device of every run, overriding the suite's base: cpu, gpu, gpuN (e.g. gpu1),"
+                                + " gpu-local (GPU = local rank from $LOCAL_RANK / $SLURM_LOCALID), auto")
         String device;
 
-        @Option(names = "--list", description = "print the runs with their index, phase, shard and state; run nothing")
+        @Option(
+                names = "--list",
+                description =
+                        "print the runs with their index, phase, shard and state; run nothing")
         boolean list;
 
-        @Option(names = "--report", description = "merge every finished run in --out into results.csv, table.md and"
-                + " the plots, saying how many runs are missing; run nothing")
+        @Option(
+                names = "--report",
+                description =
+                        "merge every finished run in --out into results.csv, table.md and"
+                                + " the plots, saying how many runs are missing; run nothing")
         boolean report;
 
         @Override
@@ -131,11 +177,20 @@ public final class SuiteMain implements Runnable {
                 return 0;
             }
             Duration timeout = Duration.ofMillis(Math.round(claimTimeout * 1000));
-            SuiteRunner runner = SuiteRunner.builder().setSuite(spec, suite.toAbsolutePath().getParent())
-                    .setOut(out).setExecutor(new TrainingRunExecutor(device)).optResume(resume).optMaxRuns(maxRuns)
-                    .optShard(sh).optPhase(ph)
-                    .optClaimTimeout(timeout, Duration.ofMillis(Math.min(5000, Math.max(100, timeout.toMillis() / 10))))
-                    .build();
+            SuiteRunner runner =
+                    SuiteRunner.builder()
+                            .setSuite(spec, suite.toAbsolutePath().getParent())
+                            .setOut(out)
+                            .setExecutor(new TrainingRunExecutor(device))
+                            .optResume(resume)
+                            .optMaxRuns(maxRuns)
+                            .optShard(sh)
+                            .optPhase(ph)
+                            .optClaimTimeout(
+                                    timeout,
+                                    Duration.ofMillis(
+                                            Math.min(5000, Math.max(100, timeout.toMillis() / 10))))
+                            .build();
             if (report) {
                 SuiteRunner.Outcome o = runner.report();
                 System.out.println("wrote " + out.resolve("table.md"));
@@ -151,48 +206,82 @@ public final class SuiteMain implements Runnable {
     }
 
     /** {@code step}: the step-time and memory benchmark. */
-    @Command(name = "step", mixinStandardHelpOptions = true,
+    @Command(
+            name = "step",
+            mixinStandardHelpOptions = true,
             description = "Median training-step time and auxiliary memory per method for one pair.")
     static final class Step implements Callable<Integer> {
-        @Option(names = "--teacher", defaultValue = "resnet56", description = "default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--teacher",
+                defaultValue = "resnet56",
+                description = "default: ${DEFAULT-VALUE}")
         String teacher;
 
-        @Option(names = "--student", defaultValue = "resnet20", description = "default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--student",
+                defaultValue = "resnet20",
+                description = "default: ${DEFAULT-VALUE}")
         String student;
 
-        @Option(names = "--batch", defaultValue = "64", split = ",",
+        @Option(
+                names = "--batch",
+                defaultValue = "64",
+                split = ",",
                 description = "batch size(s), comma-separated; default: ${DEFAULT-VALUE}")
         List<Integer> batches;
 
-        @Option(names = "--device", defaultValue = "cpu",
+        @Option(
+                names = "--device",
+                defaultValue = "cpu",
                 description = "cpu, gpu, gpuN, gpu-local or auto; default: ${DEFAULT-VALUE}")
         String device;
 
-        @Option(names = "--methods", split = ",",
+        @Option(
+                names = "--methods",
+                split = ",",
                 description = "labels among vanilla, KD, CRD+KD, CRCD, FRCD, GRCD (default: all)")
         List<String> methods;
 
-        @Option(names = "--warmup", defaultValue = "5", description = "untimed rounds; default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--warmup",
+                defaultValue = "5",
+                description = "untimed rounds; default: ${DEFAULT-VALUE}")
         int warmup;
 
-        @Option(names = "--rounds", defaultValue = "20", description = "timed rounds; default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--rounds",
+                defaultValue = "20",
+                description = "timed rounds; default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Option(names = "--classes", defaultValue = "100") int classes;
+        @Option(names = "--classes", defaultValue = "100")
+        int classes;
 
-        @Option(names = "--size", defaultValue = "32", description = "image side; default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--size",
+                defaultValue = "32",
+                description = "image side; default: ${DEFAULT-VALUE}")
         int size;
 
-        @Option(names = "--channels", defaultValue = "3", description = "image channels; default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--channels",
+                defaultValue = "3",
+                description = "image channels; default: ${DEFAULT-VALUE}")
         int channels;
 
-        @Option(names = "--dataset-size", defaultValue = "50000",
+        @Option(
+                names = "--dataset-size",
+                defaultValue = "50000",
                 description = "training labels (CRD bank rows); default: ${DEFAULT-VALUE}")
         int datasetSize;
 
-        @Option(names = "--loader-batches", defaultValue = "20") int loaderBatches;
+        @Option(names = "--loader-batches", defaultValue = "20")
+        int loaderBatches;
 
-        @Option(names = "--out", required = true, description = "folder for step-<device>-b<batch>.csv/.md")
+        @Option(
+                names = "--out",
+                required = true,
+                description = "folder for step-<device>-b<batch>.csv/.md")
         Path out;
 
         @Override
@@ -200,9 +289,18 @@ public final class SuiteMain implements Runnable {
             List<MethodSpec> chosen = selectMethods(methods);
             Device dev = Devices.select(device); // a clear error without CUDA
             for (int batch : batches) {
-                StepBench.Result r = StepBench.builder().optPair(teacher, student).optBatch(batch)
-                        .optInput(classes, channels, size).optDatasetSize(datasetSize).optMethods(chosen)
-                        .optRounds(warmup, rounds).optLoaderBatches(loaderBatches).optDevice(dev).build().run();
+                StepBench.Result r =
+                        StepBench.builder()
+                                .optPair(teacher, student)
+                                .optBatch(batch)
+                                .optInput(classes, channels, size)
+                                .optDatasetSize(datasetSize)
+                                .optMethods(chosen)
+                                .optRounds(warmup, rounds)
+                                .optLoaderBatches(loaderBatches)
+                                .optDevice(dev)
+                                .build()
+                                .run();
                 String prefix = "step-" + (dev.isGpu() ? "gpu" : "cpu") + "-b" + batch;
                 r.write(out, prefix);
                 Machine.write(out);
@@ -225,9 +323,19 @@ public final class SuiteMain implements Runnable {
         }
         List<MethodSpec> out = new ArrayList<>();
         for (String l : labels) {
-            MethodSpec m = StepBench.DEFAULT_METHODS.stream().filter(s -> s.label().equalsIgnoreCase(l.trim()))
-                    .findFirst().orElseThrow(() -> new IllegalArgumentException("--methods: unknown label '" + l
-                            + "', allowed: " + StepBench.DEFAULT_METHODS.stream().map(MethodSpec::label).toList()));
+            MethodSpec m =
+                    StepBench.DEFAULT_METHODS.stream()
+                            .filter(s -> s.label().equalsIgnoreCase(l.trim()))
+                            .findFirst()
+                            .orElseThrow(
+                                    () ->
+                                            new IllegalArgumentException(
+                                                    "--methods: unknown label '"
+                                                            + l
+                                                            + "', allowed: "
+                                                            + StepBench.DEFAULT_METHODS.stream()
+                                                                    .map(MethodSpec::label)
+                                                                    .toList()));
             out.add(m);
         }
         return out;

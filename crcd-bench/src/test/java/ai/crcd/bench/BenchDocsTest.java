@@ -23,13 +23,19 @@ class BenchDocsTest {
         Path step = Files.createDirectories(tmp.resolve("runs/step"));
         Files.writeString(step.resolve("step-cpu-b64.md"), "| KD | 10.0 |\n");
         Path docs = Files.createDirectories(tmp.resolve("docs"));
-        String prose = "# Benchmarks\n\nIntro.\n\n" + BenchDocs.BEGIN + "\nold numbers\n" + BenchDocs.END + "\n\nOutro.\n";
+        String prose =
+                "# Benchmarks\n\nIntro.\n\n"
+                        + BenchDocs.BEGIN
+                        + "\nold numbers\n"
+                        + BenchDocs.END
+                        + "\n\nOutro.\n";
 
         String out = BenchDocs.render(prose, List.of(suite), List.of(step), docs);
         assertTrue(out.startsWith("# Benchmarks\n\nIntro.\n\n" + BenchDocs.BEGIN), out);
         assertTrue(out.endsWith(BenchDocs.END + "\n\nOutro.\n"), out);
         assertTrue(!out.contains("old numbers"), out);
-        assertTrue(out.contains("`scripts/bench.sh quick`") && out.contains("Machine: nproc 2"), out);
+        assertTrue(
+                out.contains("`scripts/bench.sh quick`") && out.contains("Machine: nproc 2"), out);
         assertTrue(out.contains("| row | x |") && out.contains("| KD | 10.0 |"), out);
         assertTrue(out.contains("![accuracy.png](img/fashion-mnist-quick-accuracy.png)"), out);
         assertEquals(3, Files.size(docs.resolve("img/fashion-mnist-quick-accuracy.png")));

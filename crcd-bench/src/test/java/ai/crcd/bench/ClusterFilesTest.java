@@ -19,13 +19,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
- * The cluster files of scripts/cluster checked without a cluster: the Kubernetes manifest parsed
- * as YAML with its required fields and consistent shard count, phases and shared volume; the
- * Slurm scripts' shell syntax, phases and dependencies; every {@code suite} option they pass
- * exists in the command line.
+ * The cluster files of scripts/cluster checked without a cluster: the Kubernetes manifest parsed as
+ * YAML with its required fields and consistent shard count, phases and shared volume; the Slurm
+ * scripts' shell syntax, phases and dependencies; every {@code suite} option they pass exists in
+ * the command line.
  */
 class ClusterFilesTest {
 
@@ -33,7 +32,8 @@ class ClusterFilesTest {
 
     private static List<JsonNode> documents(Path file) throws Exception {
         List<JsonNode> docs = new ArrayList<>();
-        try (MappingIterator<JsonNode> it = new YAMLMapper().readerFor(JsonNode.class).readValues(file.toFile())) {
+        try (MappingIterator<JsonNode> it =
+                new YAMLMapper().readerFor(JsonNode.class).readValues(file.toFile())) {
             while (it.hasNext()) {
                 docs.add(it.next());
             }
@@ -58,7 +58,10 @@ class ClusterFilesTest {
         assertEquals(Set.of("PersistentVolumeClaim", "Job"), byKind.keySet());
         JsonNode pvc = byKind.get("PersistentVolumeClaim");
         assertEquals("v1", text(pvc, "/apiVersion"));
-        assertEquals("ReadWriteMany", text(pvc, "/spec/accessModes/0"), "all pods share one suite folder");
+        assertEquals(
+                "ReadWriteMany",
+                text(pvc, "/spec/accessModes/0"),
+                "all pods share one suite folder");
         assertTrue(text(pvc, "/spec/resources/requests/storage").endsWith("Gi"));
 
         JsonNode job = byKind.get("Job");
@@ -66,7 +69,10 @@ class ClusterFilesTest {
         assertEquals("Indexed", text(job, "/spec/completionMode"));
         int completions = job.at("/spec/completions").asInt();
         assertEquals(completions, job.at("/spec/parallelism").asInt());
-        assertEquals("Never", text(job, "/spec/template/spec/restartPolicy"), "backoffLimitPerIndex needs Never");
+        assertEquals(
+                "Never",
+                text(job, "/spec/template/spec/restartPolicy"),
+                "backoffLimitPerIndex needs Never");
         assertTrue(job.at("/spec/backoffLimitPerIndex").asInt() >= 1);
         assertEquals(job.at("/spec/template/metadata/labels"), job.at("/metadata/labels"));
 
@@ -74,12 +80,17 @@ class ClusterFilesTest {
         assertTrue(!text(c, "/image").isBlank() && !text(c, "/name").isBlank());
         Map<String, String> env = new LinkedHashMap<>();
         c.get("env").forEach(e -> env.put(e.get("name").asText(), e.get("value").asText()));
-        assertEquals(Integer.toString(completions), env.get("CRCD_SHARDS"), "completions and CRCD_SHARDS differ");
+        assertEquals(
+                Integer.toString(completions),
+                env.get("CRCD_SHARDS"),
+                "completions and CRCD_SHARDS differ");
         Path suite = Path.of("..").resolve(env.get("CRCD_SUITE"));
         SuiteSpec.load(suite).baseTree(suite.getParent()); // the suite named exists and is valid
 
         String mount = text(c, "/volumeMounts/0/mountPath");
-        assertTrue(env.get("CRCD_OUT").startsWith(mount + "/"), "CRCD_OUT must be on the shared volume");
+        assertTrue(
+                env.get("CRCD_OUT").startsWith(mount + "/"),
+                "CRCD_OUT must be on the shared volume");
         JsonNode vol = job.at("/spec/template/spec/volumes/0");
         assertEquals(text(c, "/volumeMounts/0/name"), text(vol, "/name"));
         assertEquals(text(pvc, "/metadata/name"), text(vol, "/persistentVolumeClaim/claimName"));
@@ -95,35 +106,50 @@ class ClusterFilesTest {
 
     @Test
     void slurmScriptsRunTeachersThenStudentsThenReport() throws Exception {
-        for (String f : List.of("suite-array.sbatch", "slurm-suite.sh", "slurm-local-test.sh", "lint.sh")) {
+        for (String f :
+                List.of("suite-array.sbatch", "slurm-suite.sh", "slurm-local-test.sh", "lint.sh")) {
             assertEquals(0, bash("-n", DIR.resolve(f).toString()), f);
         }
         String array = Files.readString(DIR.resolve("suite-array.sbatch"));
         assertTrue(array.contains("--shard \"$SLURM_ARRAY_TASK_ID/$CRCD_SHARDS\""), array);
         checkSuiteOptions(array);
         String submit = Files.readString(DIR.resolve("slurm-suite.sh"));
-        Matcher m = Pattern.compile(
-                "(\\w)=\\$\\(sub --job-name=crcd-(\\w+) --array=(\"[^\"]*\"|\\S+)( --dependency=\"afterany:\\$(\\w)\")?")
-                .matcher(submit);
+        Matcher m =
+                Pattern.compile(
+                                "(\\w)=\\$\\(sub --job-name=crcd-(\\w+) --array=(\"[^\"]*\"|\\S+)( --dependency=\"afterany:\\$(\\w)\")?")
+                        .matcher(submit);
         List<String> order = new ArrayList<>();
         while (m.find()) {
-            order.add(m.group(1) + ":" + m.group(2) + (m.group(5) == null ? "" : "<-" + m.group(5)));
+            order.add(
+                    m.group(1) + ":" + m.group(2) + (m.group(5) == null ? "" : "<-" + m.group(5)));
         }
         assertEquals(List.of("t:teachers", "s:students<-t", "r:report<-s"), order, submit);
     }
 
     /** Every {@code --option} the script passes to {@code suite} is an option of that command. */
     private static void checkSuiteOptions(String script) {
-        Set<String> known = SuiteMain.commandLine().getSubcommands().get("suite").getCommandSpec().options().stream()
-                .flatMap(o -> java.util.Arrays.stream(o.names())).collect(Collectors.toSet());
+        Set<String> known =
+                SuiteMain.commandLine()
+                        .getSubcommands()
+                        .get("suite")
+                        .getCommandSpec()
+                        .options()
+                        .stream()
+                        .flatMap(o -> java.util.Arrays.stream(o.names()))
+                        .collect(Collectors.toSet());
         // the code from the first suite command on, without comments and sbatch's own options
-        String code = script.substring(script.indexOf("suite --suite")).lines()
-                .filter(l -> !l.trim().startsWith("#") && !l.contains("sbatch")).collect(Collectors.joining("\n"));
+        String code =
+                script.substring(script.indexOf("suite --suite"))
+                        .lines()
+                        .filter(l -> !l.trim().startsWith("#") && !l.contains("sbatch"))
+                        .collect(Collectors.joining("\n"));
         Matcher m = Pattern.compile("(?<![\\w-])--[a-z][a-z-]+").matcher(code);
         int n = 0;
         while (m.find()) {
             n++;
-            assertTrue(known.contains(m.group()), m.group() + " is not an option of suite; known: " + known);
+            assertTrue(
+                    known.contains(m.group()),
+                    m.group() + " is not an option of suite; known: " + known);
         }
         assertTrue(n >= 4, script);
     }

@@ -7,8 +7,8 @@ import ai.djl.training.ParameterStore;
 /**
  * Everything a distiller sees of one training (or evaluation) step.
  *
- * <p>The teacher output comes from a frozen network in inference mode and carries no gradient;
- * the student output is attached to the autograd graph.
+ * <p>The teacher output comes from a frozen network in inference mode and carries no gradient; the
+ * student output is attached to the autograd graph.
  */
 public final class DistillBatch {
 

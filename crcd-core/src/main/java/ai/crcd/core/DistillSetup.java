@@ -5,8 +5,8 @@ import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
- * What a {@link Distiller} needs to know before training: the shapes of both networks' outputs,
- * the class count, and (for per-sample memories) the training set's size and labels.
+ * What a {@link Distiller} needs to know before training: the shapes of both networks' outputs, the
+ * class count, and (for per-sample memories) the training set's size and labels.
  */
 public final class DistillSetup {
 

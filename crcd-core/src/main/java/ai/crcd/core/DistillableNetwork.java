@@ -4,8 +4,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 
 /**
- * A network that distillers can read: its forward pass returns the {@link FeatureOutput} layout
- * and its classifier is one linear layer {@code z = W f + b} on the pooled feature {@code f}.
+ * A network that distillers can read: its forward pass returns the {@link FeatureOutput} layout and
+ * its classifier is one linear layer {@code z = W f + b} on the pooled feature {@code f}.
  *
  * <p>The gradient element of CRCD uses {@code W} in closed form, so the network exposes it.
  */

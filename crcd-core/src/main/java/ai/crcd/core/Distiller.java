@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 
 /**
- * One knowledge-distillation method. The training loop talks to every method through this
- * interface only, and never names a method.
+ * One knowledge-distillation method. The training loop talks to every method through this interface
+ * only, and never names a method.
  *
  * <p>Life cycle:
  *
@@ -20,8 +20,8 @@ import ai.djl.nn.Block;
  * </ol>
  *
  * <p>The teacher is frozen: implementations never send gradient to it (its outputs arrive
- * detached). The auxiliary block is trained by the same optimiser as the student: the loop puts
- * it under one parent block with the student.
+ * detached). The auxiliary block is trained by the same optimiser as the student: the loop puts it
+ * under one parent block with the student.
  */
 public interface Distiller extends AutoCloseable {
 
@@ -48,8 +48,8 @@ public interface Distiller extends AutoCloseable {
     Block auxiliaryBlock();
 
     /**
-     * Computes the method's weighted loss terms for one batch. Cross-entropy of the student on
-     * the labels is not included: the loop adds it with its own weight.
+     * Computes the method's weighted loss terms for one batch. Cross-entropy of the student on the
+     * labels is not included: the loop adds it with its own weight.
      *
      * @param batch teacher and student outputs, labels, sample indices
      * @return named scalar terms, each already multiplied by its weight
@@ -80,9 +80,9 @@ public interface Distiller extends AutoCloseable {
     default void loadState(NDList state) {}
 
     /**
-     * Estimates the memory, in bytes, that this method adds to one training step on the device:
-     * its buffers and memory banks plus the largest intermediate tensors that the step keeps for
-     * the backward pass (an order-of-magnitude figure, not an exact count). Called before {@link
+     * Estimates the memory, in bytes, that this method adds to one training step on the device: its
+     * buffers and memory banks plus the largest intermediate tensors that the step keeps for the
+     * backward pass (an order-of-magnitude figure, not an exact count). Called before {@link
      * #initialize}, so that a run can refuse sizes that cannot fit instead of letting the engine
      * try to allocate them. The student's and teacher's own activations are not included.
      *

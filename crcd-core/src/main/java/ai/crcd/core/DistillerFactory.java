@@ -1,9 +1,9 @@
 package ai.crcd.core;
 
 /**
- * Creates one distillation method from its config options. Implementations are registered as
- * Java services ({@code META-INF/services/ai.crcd.core.DistillerFactory}) so that
- * {@link Distillers} finds them and the training loop never names a method.
+ * Creates one distillation method from its config options. Implementations are registered as Java
+ * services ({@code META-INF/services/ai.crcd.core.DistillerFactory}) so that {@link Distillers}
+ * finds them and the training loop never names a method.
  */
 public interface DistillerFactory {
 
@@ -15,8 +15,8 @@ public interface DistillerFactory {
     java.util.List<String> names();
 
     /**
-     * Creates a distiller. Implementations read every option through {@code options} and end
-     * with {@link DistillerOptions#checkNoUnknownKeys()}.
+     * Creates a distiller. Implementations read every option through {@code options} and end with
+     * {@link DistillerOptions#checkNoUnknownKeys()}.
      *
      * @param name one of {@link #names()}
      * @param options the method's options (weights, temperatures, sizes)

@@ -10,11 +10,11 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The options of one distiller as read from a config ({@code distill.options} in YAML), with
- * typed getters that record which keys were read, so that a factory can reject unknown keys.
+ * The options of one distiller as read from a config ({@code distill.options} in YAML), with typed
+ * getters that record which keys were read, so that a factory can reject unknown keys.
  *
- * <p>Every error is an {@link IllegalArgumentException} whose message names the key (prefixed
- * with {@link #path()}), the value and what is allowed.
+ * <p>Every error is an {@link IllegalArgumentException} whose message names the key (prefixed with
+ * {@link #path()}), the value and what is allowed.
  */
 public final class DistillerOptions {
 
@@ -180,11 +180,7 @@ public final class DistillerOptions {
         unknown.removeAll(read);
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(
-                    path
-                            + ": unknown key(s) "
-                            + unknown
-                            + ", allowed: "
-                            + new TreeSet<>(read));
+                    path + ": unknown key(s) " + unknown + ", allowed: " + new TreeSet<>(read));
         }
     }
 }

@@ -26,8 +26,8 @@ import java.util.List;
  * <p>K is the number of stages of the architecture (3 for CIFAR ResNets and WRNs, 4 or 5 for the
  * others). The pre-activation variants are the same tensors before the stage's final ReLU (for
  * AB/FT-style distillers); networks return them only when built with pre-activation output on.
- * Per-architecture details (WRN, MobileNetV2, ShuffleNetV2) are in docs/models.md.
- * Arrays carry the names above ({@link NDArray#getName()}) so that the layout can be checked.
+ * Per-architecture details (WRN, MobileNetV2, ShuffleNetV2) are in docs/models.md. Arrays carry the
+ * names above ({@link NDArray#getName()}) so that the layout can be checked.
  */
 public final class FeatureOutput {
 

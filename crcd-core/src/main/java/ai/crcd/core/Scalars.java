@@ -6,14 +6,14 @@ import ai.djl.ndarray.NDManager;
 /**
  * Scalar operands that are safe to keep in the autograd graph.
  *
- * <p>With the PyTorch engine, {@code NDArray.mul(Number)} (and {@code div}, {@code maximum},
- * {@code minimum}, {@code pow}, ... with a {@code Number}) wraps the number in a 0-d tensor whose
- * memory is a Java direct buffer ({@code torch::from_blob}, no copy) and closes that array right
- * after the op. Autograd keeps the 0-d tensor for the backward pass of {@code mul}, {@code div},
- * {@code maximum}, {@code minimum} and {@code pow}, but nothing keeps the Java buffer alive: once
- * the garbage collector has freed it, {@code backward} reads freed memory and the gradients turn
- * NaN, zero or wrong at random steps (when the collector happens to run between forward and
- * backward). The forward value is always right, which hides the bug.
+ * <p>With the PyTorch engine, {@code NDArray.mul(Number)} (and {@code div}, {@code maximum}, {@code
+ * minimum}, {@code pow}, ... with a {@code Number}) wraps the number in a 0-d tensor whose memory
+ * is a Java direct buffer ({@code torch::from_blob}, no copy) and closes that array right after the
+ * op. Autograd keeps the 0-d tensor for the backward pass of {@code mul}, {@code div}, {@code
+ * maximum}, {@code minimum} and {@code pow}, but nothing keeps the Java buffer alive: once the
+ * garbage collector has freed it, {@code backward} reads freed memory and the gradients turn NaN,
+ * zero or wrong at random steps (when the collector happens to run between forward and backward).
+ * The forward value is always right, which hides the bug.
  *
  * <p>{@link #of} returns a 0-d array that owns its memory (a libtorch copy), so every
  * differentiable path in crcd-core multiplies, divides and clamps through this class. {@code

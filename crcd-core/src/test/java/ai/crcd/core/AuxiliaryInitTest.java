@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every trainable auxiliary parameter (CRCD relation networks and critics, CRD embeddings) starts
- * as PyTorch's {@code nn.Linear}: uniform in +-1/sqrt(fan_in), weights and biases alike. The
- * fan-in of each parameter is written down here from the architecture (not read from the code),
- * and the dims are chosen so that the wrong axis of a stored weight gives another bound.
+ * as PyTorch's {@code nn.Linear}: uniform in +-1/sqrt(fan_in), weights and biases alike. The fan-in
+ * of each parameter is written down here from the architecture (not read from the code), and the
+ * dims are chosen so that the wrong axis of a stored weight gives another bound.
  */
 class AuxiliaryInitTest {
 
@@ -160,7 +160,13 @@ class AuxiliaryInitTest {
                                 "crcd",
                                 new DistillerOptions(
                                         "distill.options",
-                                        Map.of("relation_dim", 8, "critic_dim", 4, "negatives", 2)));
+                                        Map.of(
+                                                "relation_dim",
+                                                8,
+                                                "critic_dim",
+                                                4,
+                                                "negatives",
+                                                2)));
                 d.initialize(m, setup());
                 Map<String, float[]> values = new HashMap<>();
                 for (Pair<String, Parameter> p : d.auxiliaryBlock().getParameters()) {

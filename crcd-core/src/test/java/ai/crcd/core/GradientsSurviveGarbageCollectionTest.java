@@ -18,12 +18,12 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * Regression test for gradients that turned NaN at random steps: DJL's {@code x.div(Number)}
- * (also mul, maximum, minimum) keeps a 0-d tensor over a Java direct buffer in the autograd graph
- * and lets the buffer be garbage-collected before {@code backward}. Here every forward pass is
- * followed by a garbage collection and by fresh direct buffers filled with NaN bit patterns (they
- * reuse the freed memory), then backward; the gradients must still equal their closed forms.
- * See {@link Scalars}.
+ * Regression test for gradients that turned NaN at random steps: DJL's {@code x.div(Number)} (also
+ * mul, maximum, minimum) keeps a 0-d tensor over a Java direct buffer in the autograd graph and
+ * lets the buffer be garbage-collected before {@code backward}. Here every forward pass is followed
+ * by a garbage collection and by fresh direct buffers filled with NaN bit patterns (they reuse the
+ * freed memory), then backward; the gradients must still equal their closed forms. See {@link
+ * Scalars}.
  */
 class GradientsSurviveGarbageCollectionTest {
 
@@ -33,11 +33,15 @@ class GradientsSurviveGarbageCollectionTest {
     void scalarOperandsOwnTheirMemory() {
         float[] x = {0.5f, -1.5f, 2f};
         float[] g =
-                gradientAfterGc(x, new Shape(3), v -> Scalars.mul(v, 3)
-                        .add(Scalars.div(v, 4))
-                        .add(Scalars.maximum(v, 0.1))
-                        .add(Scalars.minimum(v, 1.0))
-                        .sum());
+                gradientAfterGc(
+                        x,
+                        new Shape(3),
+                        v ->
+                                Scalars.mul(v, 3)
+                                        .add(Scalars.div(v, 4))
+                                        .add(Scalars.maximum(v, 0.1))
+                                        .add(Scalars.minimum(v, 1.0))
+                                        .sum());
         for (int i = 0; i < x.length; i++) {
             double exp = 3 + 0.25 + (x[i] > 0.1 ? 1 : 0) + (x[i] < 1 ? 1 : 0);
             assertEquals(exp, g[i], 1e-6, "d/dx_" + i);
@@ -51,8 +55,12 @@ class GradientsSurviveGarbageCollectionTest {
         RelationContrastiveLoss rc =
                 new RelationContrastiveLoss(RelationContrastiveLoss.Type.RC, TAU, 0.4, 1.0);
         float[] g =
-                gradientAfterGc(s, new Shape(8), v -> rc.fromScores(
-                        v.get("0:2").reshape(1, 2), v.get("2:").reshape(1, 2, 3)));
+                gradientAfterGc(
+                        s,
+                        new Shape(8),
+                        v ->
+                                rc.fromScores(
+                                        v.get("0:2").reshape(1, 2), v.get("2:").reshape(1, 2, 3)));
         for (int i = 0; i < 8; i++) {
             double exp;
             if (i < 2) {
@@ -71,9 +79,17 @@ class GradientsSurviveGarbageCollectionTest {
         float[] x = {3f, 4f, 0f, 0f};
         double[] a = {1, 2};
         float[] g =
-                gradientAfterGc(x, new Shape(2, 2), v -> FeatureElement.l2Normalize(v)
-                        .mul(v.getManager().create(new float[] {1, 2, 1, 2}, new Shape(2, 2)))
-                        .sum());
+                gradientAfterGc(
+                        x,
+                        new Shape(2, 2),
+                        v ->
+                                FeatureElement.l2Normalize(v)
+                                        .mul(
+                                                v.getManager()
+                                                        .create(
+                                                                new float[] {1, 2, 1, 2},
+                                                                new Shape(2, 2)))
+                                        .sum());
         double[] u = {0.6, 0.8};
         double au = a[0] * u[0] + a[1] * u[1];
         for (int j = 0; j < 2; j++) {
@@ -90,8 +106,12 @@ class GradientsSurviveGarbageCollectionTest {
         double t = 4;
         double alpha = 0.5;
         float[] g =
-                gradientAfterGc(zs, new Shape(1, 3), v -> KdLoss.compute(
-                        v, v.getManager().create(zt, new Shape(1, 3)), t, alpha));
+                gradientAfterGc(
+                        zs,
+                        new Shape(1, 3),
+                        v ->
+                                KdLoss.compute(
+                                        v, v.getManager().create(zt, new Shape(1, 3)), t, alpha));
         double[] ps = softmax(zs, t);
         double[] pt = softmax(zt, t);
         for (int i = 0; i < 3; i++) {

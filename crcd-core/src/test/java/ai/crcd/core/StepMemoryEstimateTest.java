@@ -20,7 +20,8 @@ class StepMemoryEstimateTest {
                     .build();
 
     private static long estimate(String method, Map<String, Object> options, int batch) {
-        try (Distiller d = Distillers.create(method, new DistillerOptions("distill.options", options))) {
+        try (Distiller d =
+                Distillers.create(method, new DistillerOptions("distill.options", options))) {
             return d.estimateStepBytes(SETUP, batch);
         }
     }

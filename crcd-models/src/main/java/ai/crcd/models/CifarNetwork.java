@@ -31,11 +31,11 @@ import java.util.List;
  * preact1..K (same shapes as the stages; only when built with optPreActivation(true))
  * </pre>
  *
- * <p>Internal protocol between the parts (package-private): the stem and each stage return an NDList
- * whose first array is the feature handed on; a stage that ends in a ReLU returns [out, preact], a
- * stage without a final ReLU returns [out] (its pre-activation output is the output itself, returned
- * as a separate view so that the arrays can carry distinct names). The head, if any, maps the last
- * stage's list to the (B, D, h, w) map that is pooled.
+ * <p>Internal protocol between the parts (package-private): the stem and each stage return an
+ * NDList whose first array is the feature handed on; a stage that ends in a ReLU returns [out,
+ * preact], a stage without a final ReLU returns [out] (its pre-activation output is the output
+ * itself, returned as a separate view so that the arrays can carry distinct names). The head, if
+ * any, maps the last stage's list to the (B, D, h, w) map that is pooled.
  */
 public abstract class CifarNetwork extends AbstractBlock implements DistillableNetwork {
 
@@ -75,7 +75,9 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
         this.stages = Collections.unmodifiableList(list);
         this.head = head == null ? null : addChildBlock("head", head);
         this.classifier =
-                addChildBlock("classifier", Layers.linear(options.numClasses(), fcWeightInit, fcBiasInit));
+                addChildBlock(
+                        "classifier",
+                        Layers.linear(options.numClasses(), fcWeightInit, fcBiasInit));
     }
 
     /**
@@ -215,7 +217,8 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
 
     /** {@inheritDoc} */
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         stem.initialize(manager, dataType, inputShapes);
         Shape[] cur = stem.getOutputShapes(inputShapes);
         for (Block stage : stages) {
@@ -228,7 +231,11 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
         }
         if (cur[0].get(1) != featureDim) {
             throw new IllegalStateException(
-                    options.name() + ": pooled map has " + cur[0].get(1) + " channels, expected " + featureDim);
+                    options.name()
+                            + ": pooled map has "
+                            + cur[0].get(1)
+                            + " channels, expected "
+                            + featureDim);
         }
         classifier.initialize(manager, dataType, new Shape(inputShapes[0].get(0), featureDim));
     }

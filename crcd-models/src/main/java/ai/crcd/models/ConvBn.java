@@ -36,7 +36,14 @@ final class ConvBn extends AbstractBlock {
      * @param init convolution weight initialiser
      * @param relu whether a ReLU follows the batch norm
      */
-    ConvBn(int filters, int kernel, int stride, int groups, boolean bias, Initializer init, boolean relu) {
+    ConvBn(
+            int filters,
+            int kernel,
+            int stride,
+            int groups,
+            boolean bias,
+            Initializer init,
+            boolean relu) {
         this.conv = addChildBlock("conv", Layers.conv(filters, kernel, stride, groups, bias, init));
         this.bn = addChildBlock("bn", Layers.bn());
         this.relu = relu;
@@ -72,7 +79,8 @@ final class ConvBn extends AbstractBlock {
 
     /** {@inheritDoc} */
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         Layers.initChain(manager, dataType, inputShapes[0], conv, bn);
     }
 }

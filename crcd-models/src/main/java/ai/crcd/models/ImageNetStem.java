@@ -15,9 +15,9 @@ import ai.djl.util.PairList;
 
 /**
  * The stem of torchvision's ResNets: 7x7 stride-2 convolution (padding 3, no bias, Kaiming
- * fan-out), batch norm, ReLU, 3x3 stride-2 max pooling (padding 1). Children are named {@code
- * conv} and {@code bn} as in {@link ConvBn}, so the parameters are {@code stem_conv_weight},
- * {@code stem_bn_gamma}, ... (torchvision: {@code conv1.weight}, {@code bn1.*}).
+ * fan-out), batch norm, ReLU, 3x3 stride-2 max pooling (padding 1). Children are named {@code conv}
+ * and {@code bn} as in {@link ConvBn}, so the parameters are {@code stem_conv_weight}, {@code
+ * stem_bn_gamma}, ... (torchvision: {@code conv1.weight}, {@code bn1.*}).
  *
  * <p>Input: an NDList whose first array is (B, Cin, H, W). Output: [(B, 64, H / 4, W / 4)]
  * (precisely ceil(ceil(H / 2) / 2) for the padded convolution and pooling).
@@ -45,9 +45,11 @@ final class ImageNetStem extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray y = conv.forward(ps, new NDList(inputs.head()), training).head(); // (B, 64, H/2, W/2)
+        NDArray y =
+                conv.forward(ps, new NDList(inputs.head()), training).head(); // (B, 64, H/2, W/2)
         y = Activation.relu(bn.forward(ps, new NDList(y), training).head());
-        return new NDList(Pool.maxPool2d(y, POOL_KERNEL, POOL_STRIDE, POOL_PAD, false)); // (B, 64, H/4, W/4)
+        return new NDList(
+                Pool.maxPool2d(y, POOL_KERNEL, POOL_STRIDE, POOL_PAD, false)); // (B, 64, H/4, W/4)
     }
 
     /** {@inheritDoc} */
@@ -59,7 +61,8 @@ final class ImageNetStem extends AbstractBlock {
 
     /** {@inheritDoc} */
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         Layers.initChain(manager, dataType, inputShapes[0], conv, bn);
     }
 }

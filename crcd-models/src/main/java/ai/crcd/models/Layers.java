@@ -55,7 +55,8 @@ final class Layers {
      * @return the block, (B, Cin, H, W) to (B, filters, H', W'), padding kernel / 2; a strided 1x1
      *     convolution is a {@link SubsampledConv}
      */
-    static Block conv(int filters, int kernel, int stride, int groups, boolean bias, Initializer init) {
+    static Block conv(
+            int filters, int kernel, int stride, int groups, boolean bias, Initializer init) {
         if (kernel == 1 && stride > 1) {
             return new SubsampledConv(plainConv(filters, 1, 1, groups, bias, init), stride);
         }

@@ -29,7 +29,12 @@ public final class MobileNetV2 extends CifarNetwork {
 
     /** Expansion t, channels c, blocks n, stride s per block group, before width scaling. */
     private static final int[][] SETTINGS = {
-        {1, 16, 1, 1}, {6, 24, 2, 1}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2},
+        {1, 16, 1, 1},
+        {6, 24, 2, 1},
+        {6, 32, 3, 2},
+        {6, 64, 4, 2},
+        {6, 96, 3, 1},
+        {6, 160, 3, 2},
         {6, 320, 1, 1}
     };
 
@@ -98,14 +103,25 @@ public final class MobileNetV2 extends CifarNetwork {
                             "branch",
                             new SequentialBlock()
                                     .add(ConvBn.of(hidden, 1, 1, true))
-                                    .add(new ConvBn(hidden, 3, stride, hidden, false, Layers.KAIMING_OUT, true))
+                                    .add(
+                                            new ConvBn(
+                                                    hidden,
+                                                    3,
+                                                    stride,
+                                                    hidden,
+                                                    false,
+                                                    Layers.KAIMING_OUT,
+                                                    true))
                                     .add(ConvBn.of(out, 1, 1, false)));
         }
 
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
             NDArray x = inputs.head(); // (B, Cin, H, W)
             NDArray y = branch.forward(ps, new NDList(x), training).head(); // (B, Cout, H', W')
             return new NDList(residual ? y.add(x) : y);
@@ -119,7 +135,8 @@ public final class MobileNetV2 extends CifarNetwork {
 
         /** {@inheritDoc} */
         @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
             branch.initialize(manager, dataType, inputShapes[0]);
         }
     }

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The model zoo: creates teacher and student networks by name (the CIFAR networks of
- * RepDistiller and torchvision's ImageNet {@code resnet18}/{@code resnet34}).
+ * The model zoo: creates teacher and student networks by name (the CIFAR networks of RepDistiller
+ * and torchvision's ImageNet {@code resnet18}/{@code resnet34}).
  *
  * <pre>{@code
  * CifarNetwork student = Models.create("resnet8x4");                 // 100 classes, RGB
@@ -181,7 +181,8 @@ public final class Models {
          * @return the uninitialised network
          */
         public CifarNetwork build() {
-            return REGISTRY.get(name).apply(new NetOptions(name, numClasses, inChannels, preActivation));
+            return REGISTRY.get(name)
+                    .apply(new NetOptions(name, numClasses, inChannels, preActivation));
         }
     }
 }

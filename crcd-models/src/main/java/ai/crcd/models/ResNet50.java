@@ -6,11 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * ResNet50 with a CIFAR stem, as in RepDistiller's {@code resnetv2.py}: 3x3 conv(64)-BN-ReLU
- * stem at full resolution (no max pool), four stages of 3, 4, 6, 3 bottleneck blocks (planes 64,
- * 128, 256, 512, expansion 4, strides 1, 2, 2, 2, stride on the 3x3 conv), 1x1 conv + BN
- * projection shortcuts, global average pooling to 2048, linear classifier. Convolutions have no
- * bias and Kaiming fan-out initialisation.
+ * ResNet50 with a CIFAR stem, as in RepDistiller's {@code resnetv2.py}: 3x3 conv(64)-BN-ReLU stem
+ * at full resolution (no max pool), four stages of 3, 4, 6, 3 bottleneck blocks (planes 64, 128,
+ * 256, 512, expansion 4, strides 1, 2, 2, 2, stride on the 3x3 conv), 1x1 conv + BN projection
+ * shortcuts, global average pooling to 2048, linear classifier. Convolutions have no bias and
+ * Kaiming fan-out initialisation.
  */
 public final class ResNet50 extends CifarNetwork {
 

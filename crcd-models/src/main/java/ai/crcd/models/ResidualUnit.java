@@ -70,7 +70,8 @@ final class ResidualUnit extends AbstractBlock {
 
     /** {@inheritDoc} */
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         Shape out = Layers.init(branch, manager, dataType, inputShapes[0]);
         if (shortcut != null) {
             Layers.init(shortcut, manager, dataType, inputShapes[0]);

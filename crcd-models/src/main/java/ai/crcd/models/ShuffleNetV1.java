@@ -98,14 +98,33 @@ public final class ShuffleNetV1 extends CifarNetwork {
                     addChildBlock(
                             "rest",
                             new SequentialBlock()
-                                    .add(new ConvBn(mid, 3, stride, mid, false, Layers.TORCH_DEFAULT, true))
-                                    .add(new ConvBn(out, 1, 1, GROUPS, false, Layers.TORCH_DEFAULT, false)));
+                                    .add(
+                                            new ConvBn(
+                                                    mid,
+                                                    3,
+                                                    stride,
+                                                    mid,
+                                                    false,
+                                                    Layers.TORCH_DEFAULT,
+                                                    true))
+                                    .add(
+                                            new ConvBn(
+                                                    out,
+                                                    1,
+                                                    1,
+                                                    GROUPS,
+                                                    false,
+                                                    Layers.TORCH_DEFAULT,
+                                                    false)));
         }
 
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
             NDArray x = inputs.head(); // (B, Cin, H, W)
             NDArray h = reduce.forward(ps, new NDList(x), training).head(); // (B, mid, H, W)
             if (firstGroups > 1) {
@@ -130,7 +149,8 @@ public final class ShuffleNetV1 extends CifarNetwork {
 
         /** {@inheritDoc} */
         @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
             Layers.initChain(manager, dataType, inputShapes[0], reduce, rest);
         }
     }

@@ -100,11 +100,15 @@ public final class ShuffleNetV2 extends CifarNetwork {
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
             NDList halves = inputs.head().split(2, 1); // 2 x (B, C/2, H, W)
             NDArray x1 = halves.get(0);
             NDArray pre = branch.forward(ps, new NDList(halves.get(1)), training).head();
-            NDArray out = Layers.channelShuffle(x1.concat(Activation.relu(pre), 1), 2); // (B, C, H, W)
+            NDArray out =
+                    Layers.channelShuffle(x1.concat(Activation.relu(pre), 1), 2); // (B, C, H, W)
             if (!emitPreAct) {
                 return new NDList(out);
             }
@@ -114,14 +118,18 @@ public final class ShuffleNetV2 extends CifarNetwork {
         /** {@inheritDoc} */
         @Override
         public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return emitPreAct ? new Shape[] {inputShapes[0], inputShapes[0]} : new Shape[] {inputShapes[0]};
+            return emitPreAct
+                    ? new Shape[] {inputShapes[0], inputShapes[0]}
+                    : new Shape[] {inputShapes[0]};
         }
 
         /** {@inheritDoc} */
         @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
             Shape in = inputShapes[0];
-            branch.initialize(manager, dataType, new Shape(in.get(0), in.get(1) / 2, in.get(2), in.get(3)));
+            branch.initialize(
+                    manager, dataType, new Shape(in.get(0), in.get(1) / 2, in.get(2), in.get(3)));
         }
     }
 
@@ -150,7 +158,10 @@ public final class ShuffleNetV2 extends CifarNetwork {
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
             NDList x = new NDList(inputs.head()); // (B, Cin, H, W)
             NDArray a = left.forward(ps, x, training).head(); // (B, out/2, H', W')
             NDArray b = right.forward(ps, x, training).head();
@@ -166,7 +177,8 @@ public final class ShuffleNetV2 extends CifarNetwork {
 
         /** {@inheritDoc} */
         @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
             left.initialize(manager, dataType, inputShapes[0]);
             right.initialize(manager, dataType, inputShapes[0]);
         }

@@ -55,7 +55,8 @@ final class SubsampledConv extends AbstractBlock {
 
     /** {@inheritDoc} */
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
         Shape in = inputShapes[0];
         conv.initialize(manager, dataType, Layers.convShape(in, in.get(1), stride));
     }

@@ -90,7 +90,10 @@ public final class Vgg extends CifarNetwork {
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
             NDArray x = pool ? Layers.maxPool2(inputs.head()) : inputs.head(); // (B, C, H', W')
             NDArray pre = convs.forward(ps, new NDList(x), training).head();
             return new NDList(Activation.relu(pre), pre);
@@ -105,7 +108,8 @@ public final class Vgg extends CifarNetwork {
 
         /** {@inheritDoc} */
         @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
             convs.initialize(manager, dataType, pooled(inputShapes[0]));
         }
 

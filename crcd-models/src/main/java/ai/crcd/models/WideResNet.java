@@ -17,11 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Wide ResNets wrn_d_k as in RepDistiller's {@code wrn.py}: 3x3 conv(16) stem (no BN), three
- * stages of (d - 4) / 6 pre-activation blocks (BN-ReLU-conv3x3-BN-ReLU-conv3x3, channels 16k, 32k,
- * 64k, strides 1, 2, 2), 1x1 conv shortcut on the activated input where the channels change, a
- * final BN-ReLU, global average pooling, linear classifier (bias zero). Convolutions have no bias
- * and N(0, 2 / fan_out) initialisation.
+ * Wide ResNets wrn_d_k as in RepDistiller's {@code wrn.py}: 3x3 conv(16) stem (no BN), three stages
+ * of (d - 4) / 6 pre-activation blocks (BN-ReLU-conv3x3-BN-ReLU-conv3x3, channels 16k, 32k, 64k,
+ * strides 1, 2, 2), 1x1 conv shortcut on the activated input where the channels change, a final
+ * BN-ReLU, global average pooling, linear classifier (bias zero). Convolutions have no bias and
+ * N(0, 2 / fan_out) initialisation.
  *
  * <p>Features, as in RepDistiller: the stem output is the raw first convolution; a stage output is
  * the raw residual sum of its last block (the architecture has no ReLU there); the pre-activation
@@ -99,8 +99,12 @@ public final class WideResNet extends CifarNetwork {
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray y = conv.forward(ps, new NDList(inputs.head()), training).head(); // (B, 16, H, W)
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
+            NDArray y =
+                    conv.forward(ps, new NDList(inputs.head()), training).head(); // (B, 16, H, W)
             return new NDList(y, nextBn.forward(ps, new NDList(y), training).head());
         }
 
@@ -113,7 +117,8 @@ public final class WideResNet extends CifarNetwork {
 
         /** {@inheritDoc} */
         @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
             Layers.initChain(manager, dataType, inputShapes[0], conv, nextBn);
         }
     }
@@ -136,19 +141,24 @@ public final class WideResNet extends CifarNetwork {
             shortcut =
                     in == out
                             ? null
-                            : addChildBlock("shortcut", Layers.conv(out, 1, stride, 1, false, INIT));
+                            : addChildBlock(
+                                    "shortcut", Layers.conv(out, 1, stride, 1, false, INIT));
             nextBn = addChildBlock("nextBn", Layers.bn());
         }
 
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
             NDList a = new NDList(Activation.relu(inputs.get(1))); // (B, Cin, H, W)
             NDArray h = conv1.forward(ps, a, training).head();
             h = Activation.relu(bn2.forward(ps, new NDList(h), training).head());
             h = conv2.forward(ps, new NDList(h), training).head(); // (B, Cout, H', W')
-            NDArray res = shortcut == null ? inputs.head() : shortcut.forward(ps, a, training).head();
+            NDArray res =
+                    shortcut == null ? inputs.head() : shortcut.forward(ps, a, training).head();
             NDArray sum = h.add(res);
             return new NDList(sum, nextBn.forward(ps, new NDList(sum), training).head());
         }
@@ -162,7 +172,8 @@ public final class WideResNet extends CifarNetwork {
 
         /** {@inheritDoc} */
         @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        protected void initializeChildBlocks(
+                NDManager manager, DataType dataType, Shape... inputShapes) {
             Layers.initChain(manager, dataType, inputShapes[0], conv1, bn2, conv2, nextBn);
             if (shortcut != null) {
                 Layers.init(shortcut, manager, dataType, inputShapes[0]);
@@ -176,7 +187,10 @@ public final class WideResNet extends CifarNetwork {
         /** {@inheritDoc} */
         @Override
         protected NDList forwardInternal(
-                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+                ParameterStore ps,
+                NDList inputs,
+                boolean training,
+                PairList<String, Object> params) {
             return new NDList(Activation.relu(inputs.get(1)));
         }
 

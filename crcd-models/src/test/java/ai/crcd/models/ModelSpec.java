@@ -6,8 +6,8 @@ import java.util.stream.Stream;
 
 /**
  * Expected facts per model, derived by hand from the architectures (RepDistiller's definitions):
- * trainable parameter count for 100 classes and RGB input, pooled dim D and the shapes (C, H, W)
- * of stem and stages for a 32x32 input. docs/models.md shows the same table.
+ * trainable parameter count for 100 classes and RGB input, pooled dim D and the shapes (C, H, W) of
+ * stem and stages for a 32x32 input. docs/models.md shows the same table.
  */
 record ModelSpec(String name, long params, int featureDim, long[][] shapes) {
 
@@ -54,7 +54,9 @@ record ModelSpec(String name, long params, int featureDim, long[][] shapes) {
                         "MobileNetV2",
                         812_836,
                         1280,
-                        new long[][] {{16, 16, 16}, {12, 16, 16}, {16, 8, 8}, {48, 4, 4}, {160, 2, 2}}));
+                        new long[][] {
+                            {16, 16, 16}, {12, 16, 16}, {16, 8, 8}, {48, 4, 4}, {160, 2, 2}
+                        }));
         s.add(
                 new ModelSpec(
                         "ShuffleV1",

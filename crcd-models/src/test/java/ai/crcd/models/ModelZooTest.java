@@ -88,9 +88,12 @@ class ModelZooTest {
             // 90 fewer classes and 2 fewer input channels of the first conv (1x1 in ShuffleNets)
             long stemFilters = spec.shapes()[0][0];
             long kernelArea = spec.name().startsWith("Shuffle") ? 1 : 9;
-            long expected = spec.params() - 90L * (spec.featureDim() + 1) - 2 * stemFilters * kernelArea;
+            long expected =
+                    spec.params() - 90L * (spec.featureDim() + 1) - 2 * stemFilters * kernelArea;
             assertEquals(expected, net.numTrainableParameters());
-            NDList out = net.forward(new ParameterStore(m, false), new NDList(m.randomNormal(input)), false);
+            NDList out =
+                    net.forward(
+                            new ParameterStore(m, false), new NDList(m.randomNormal(input)), false);
             checkLayout(spec, net, input, out, 2, 10);
             // stage maps shrink as for 32x32 input, with padded (ceil) or pooled (floor) halving
             long[] stem = spec.shapes()[0];
@@ -102,8 +105,8 @@ class ModelZooTest {
     /**
      * Pre-activation outputs, computed independently in Java from the stage outputs: relu(preact)
      * == stage for networks whose stages end in a ReLU; preact == stage for MobileNetV2 (linear
-     * bottlenecks); for WRNs preact is the next batch norm (training mode: batch statistics,
-     * biased variance, gamma 1, beta 0 at initialisation) of the stage output.
+     * bottlenecks); for WRNs preact is the next batch norm (training mode: batch statistics, biased
+     * variance, gamma 1, beta 0 at initialisation) of the stage output.
      */
     static void checkPreActivations(ModelSpec spec, FeatureOutput f) {
         for (int k = 0; k < spec.numStages(); k++) {
@@ -167,7 +170,10 @@ class ModelZooTest {
         if (input.get(2) == 32) {
             for (int i = 0; i <= k; i++) {
                 long[] s = spec.shapes()[i];
-                assertEquals(new Shape(batch, s[0], s[1], s[2]), out.get(2 + i).getShape(), "feature " + i);
+                assertEquals(
+                        new Shape(batch, s[0], s[1], s[2]),
+                        out.get(2 + i).getShape(),
+                        "feature " + i);
             }
         }
         FeatureOutput f = FeatureOutput.fromNDList(out);

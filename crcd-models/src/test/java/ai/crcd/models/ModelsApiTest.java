@@ -81,9 +81,11 @@ class ModelsApiTest {
                 switch (p.getType()) {
                     case GAMMA -> assertEquals(s.size(), p.getArray().sum().getFloat(), 0f);
                     case BETA -> assertEquals(0f, p.getArray().abs().sum().getFloat(), 0f);
-                    default -> { }
+                    default -> {}
                 }
-                if (p.getType() == Parameter.Type.WEIGHT && s.dimension() == 4 && s.size() >= 100_000) {
+                if (p.getType() == Parameter.Type.WEIGHT
+                        && s.dimension() == 4
+                        && s.size() >= 100_000) {
                     // Kaiming normal, fan_out: std = sqrt(2 / (out * kh * kw))
                     double expected = Math.sqrt(2.0 / (s.get(0) * s.get(2) * s.get(3)));
                     assertEquals(expected, std(p.getArray()), 0.02 * expected, p.getName());
@@ -119,7 +121,8 @@ class ModelsApiTest {
             NDArray y = conv.forward(new ParameterStore(m, false), new NDList(x), false).head();
             assertEquals(new Shape(2, 8, 4, 4), y.getShape());
             assertEquals(conv.getOutputShapes(new Shape[] {in})[0], y.getShape());
-            float[] w = inner.getParameters().get("weight").getArray().toFloatArray(); // (8, 4, 1, 1)
+            float[] w =
+                    inner.getParameters().get("weight").getArray().toFloatArray(); // (8, 4, 1, 1)
             float[] xs = x.toFloatArray();
             float[] expected = new float[2 * 8 * 4 * 4];
             for (int b = 0; b < 2; b++) {

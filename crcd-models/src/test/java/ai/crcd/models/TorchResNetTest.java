@@ -32,8 +32,8 @@ class TorchResNetTest {
 
     /**
      * torchvision: sum(p.numel() for p in resnet18().parameters()) = 11,689,512; resnet34:
-     * 21,797,672. Tensors: convs = 1 + 2 * blocks + 3 downsamples, each with one BN (gamma,
-     * beta), plus fc weight and bias.
+     * 21,797,672. Tensors: convs = 1 + 2 * blocks + 3 downsamples, each with one BN (gamma, beta),
+     * plus fc weight and bias.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"resnet18, 11689512, 8", "resnet34, 21797672, 16"})
@@ -72,8 +72,11 @@ class TorchResNetTest {
             CifarNetwork net = Models.create(name, 1000, 3);
             net.initialize(m, DataType.FLOAT32, input);
             NDList out =
-                    net.forward(new ParameterStore(m, false), new NDList(m.randomNormal(input)), false);
-            long[][] expected = {{64, 56, 56}, {64, 56, 56}, {128, 28, 28}, {256, 14, 14}, {512, 7, 7}};
+                    net.forward(
+                            new ParameterStore(m, false), new NDList(m.randomNormal(input)), false);
+            long[][] expected = {
+                {64, 56, 56}, {64, 56, 56}, {128, 28, 28}, {256, 14, 14}, {512, 7, 7}
+            };
             checkLayout(net, input, out, expected, 1000);
         }
     }
@@ -82,14 +85,17 @@ class TorchResNetTest {
     void smallInputTrainsEveryParameterWithPreActivations() {
         try (NDManager m = NDManager.newBaseManager()) {
             Shape input = new Shape(2, 3, 64, 64);
-            CifarNetwork net = Models.builder("resnet18").optNumClasses(10).optPreActivation(true).build();
+            CifarNetwork net =
+                    Models.builder("resnet18").optNumClasses(10).optPreActivation(true).build();
             net.initialize(m, DataType.FLOAT32, input);
             ParameterStore ps = new ParameterStore(m, false);
             NDArray x = m.randomNormal(input);
             NDArray weights = m.randomNormal(new Shape(2, 10));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDList out = net.forward(ps, new NDList(x), true);
-                long[][] expected = {{64, 16, 16}, {64, 16, 16}, {128, 8, 8}, {256, 4, 4}, {512, 2, 2}};
+                long[][] expected = {
+                    {64, 16, 16}, {64, 16, 16}, {128, 8, 8}, {256, 4, 4}, {512, 2, 2}
+                };
                 checkLayout(net, input, out, expected, 10);
                 FeatureOutput f = FeatureOutput.fromNDList(out);
                 for (int k = 0; k < 4; k++) {
@@ -152,8 +158,9 @@ class TorchResNetTest {
                                     int yi = 2 * i - 3 + ki;
                                     int xj = 2 * j - 3 + kj;
                                     if (yi >= 0 && yi < h && xj >= 0 && xj < wd) {
-                                        acc += w[((o * 3 + c) * 7 + ki) * 7 + kj]
-                                                * xs[(c * h + yi) * wd + xj];
+                                        acc +=
+                                                w[((o * 3 + c) * 7 + ki) * 7 + kj]
+                                                        * xs[(c * h + yi) * wd + xj];
                                     }
                                 }
                             }
@@ -196,9 +203,11 @@ class TorchResNetTest {
                 switch (p.getType()) {
                     case GAMMA -> assertEquals(s.size(), p.getArray().sum().getFloat(), 0f);
                     case BETA -> assertEquals(0f, p.getArray().abs().sum().getFloat(), 0f);
-                    default -> { }
+                    default -> {}
                 }
-                if (p.getType() == Parameter.Type.WEIGHT && s.dimension() == 4 && s.size() >= 9408) {
+                if (p.getType() == Parameter.Type.WEIGHT
+                        && s.dimension() == 4
+                        && s.size() >= 9408) {
                     double expected = Math.sqrt(2.0 / (s.get(0) * s.get(2) * s.get(3)));
                     assertEquals(expected, std(p.getArray()), 0.05 * expected, e.getKey());
                     checked.add(e.getKey());

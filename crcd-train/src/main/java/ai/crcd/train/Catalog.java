@@ -7,9 +7,9 @@ import ai.djl.ndarray.NDManager;
 import java.util.Set;
 
 /**
- * The names a config may use and how they become objects: architectures and data sets. The
- * standard catalog ({@link #standard()}) is backed by {@code ai.crcd.models.Models} and
- * {@code ai.crcd.train.data.DataSets}; tests pass their own.
+ * The names a config may use and how they become objects: architectures and data sets. The standard
+ * catalog ({@link #standard()}) is backed by {@code ai.crcd.models.Models} and {@code
+ * ai.crcd.train.data.DataSets}; tests pass their own.
  */
 public interface Catalog {
 
@@ -49,9 +49,9 @@ public interface Catalog {
     Split open(RunConfig.Data data, boolean train, long seed, NDManager manager);
 
     /**
-     * Opens the training split and the split the run is evaluated on, together, so that they
-     * agree (one class list, the training split's normalisation, {@code data.test_split}). The
-     * default opens each with {@link #open}; the standard catalog reads the training data once.
+     * Opens the training split and the split the run is evaluated on, together, so that they agree
+     * (one class list, the training split's normalisation, {@code data.test_split}). The default
+     * opens each with {@link #open}; the standard catalog reads the training data once.
      *
      * @param data the data section
      * @param seed the run's seed (also chooses a held-out test split)
@@ -82,7 +82,12 @@ public interface Catalog {
      * @param labels the label of every sample, by sample index
      */
     record Split(
-            BatchLoader loader, int numClasses, int channels, int height, int width, int[] labels) {}
+            BatchLoader loader,
+            int numClasses,
+            int channels,
+            int height,
+            int width,
+            int[] labels) {}
 
     /**
      * The two splits of a run.

@@ -13,12 +13,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns the config's {@code device} into a DJL device, with a clear error when CUDA is absent.
  *
- * <p>Accepted names: {@code cpu}; {@code gpu} (the first visible GPU); {@code gpuN} (DJL's name
- * of the N-th visible GPU, e.g. {@code gpu1}); {@code auto} (the first GPU when the engine sees
- * one, else the CPU); {@code gpu-local}: the visible GPU whose index is this process's local rank
- * on its node, read from the first set variable of {@link #LOCAL_RANK_VARIABLES} and taken modulo
- * the number of visible GPUs, so that one node runs one process (one suite shard) per GPU. When
- * the scheduler already gives each process its own GPU through {@code CUDA_VISIBLE_DEVICES} (Slurm
+ * <p>Accepted names: {@code cpu}; {@code gpu} (the first visible GPU); {@code gpuN} (DJL's name of
+ * the N-th visible GPU, e.g. {@code gpu1}); {@code auto} (the first GPU when the engine sees one,
+ * else the CPU); {@code gpu-local}: the visible GPU whose index is this process's local rank on its
+ * node, read from the first set variable of {@link #LOCAL_RANK_VARIABLES} and taken modulo the
+ * number of visible GPUs, so that one node runs one process (one suite shard) per GPU. When the
+ * scheduler already gives each process its own GPU through {@code CUDA_VISIBLE_DEVICES} (Slurm
  * {@code --gres=gpu:1}, a Kubernetes {@code nvidia.com/gpu: 1} limit), that GPU is the only visible
  * one and plain {@code gpu} is the right choice.
  */
@@ -27,9 +27,9 @@ public final class Devices {
     private static final Logger LOG = LoggerFactory.getLogger(Devices.class);
 
     /**
-     * Environment variables that carry a process's rank on its node, in the order they are read:
-     * an explicit {@code CRCD_LOCAL_RANK}, torchrun's {@code LOCAL_RANK}, Slurm's
-     * {@code SLURM_LOCALID}, Open MPI's {@code OMPI_COMM_WORLD_LOCAL_RANK}.
+     * Environment variables that carry a process's rank on its node, in the order they are read: an
+     * explicit {@code CRCD_LOCAL_RANK}, torchrun's {@code LOCAL_RANK}, Slurm's {@code
+     * SLURM_LOCALID}, Open MPI's {@code OMPI_COMM_WORLD_LOCAL_RANK}.
      */
     public static final List<String> LOCAL_RANK_VARIABLES =
             List.of("CRCD_LOCAL_RANK", "LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK");
@@ -67,9 +67,16 @@ public final class Devices {
      */
     public static Device select(String device) {
         Engine e = Engine.getInstance();
-        Device d = select(device, e.getGpuCount(), e.getEngineName() + " " + e.getVersion(), System.getenv());
+        Device d =
+                select(
+                        device,
+                        e.getGpuCount(),
+                        e.getEngineName() + " " + e.getVersion(),
+                        System.getenv());
         if ("auto".equals(device) && !d.isGpu()) {
-            LOG.warn("device: auto found no GPU ({} sees none), training on the CPU", e.getEngineName());
+            LOG.warn(
+                    "device: auto found no GPU ({} sees none), training on the CPU",
+                    e.getEngineName());
         } else {
             LOG.info("device: {}", describe(device, d));
         }
@@ -113,7 +120,8 @@ public final class Devices {
      * @return the device
      * @throws ConfigException for a GPU name when that GPU is not visible, saying how to get CUDA
      */
-    public static Device select(String device, int gpuCount, String engine, Map<String, String> env) {
+    public static Device select(
+            String device, int gpuCount, String engine, Map<String, String> env) {
         checkName("device", device);
         switch (device) {
             case "cpu":
@@ -132,8 +140,8 @@ public final class Devices {
     }
 
     /**
-     * Returns this process's rank on its node from the first set variable of
-     * {@link #LOCAL_RANK_VARIABLES}.
+     * Returns this process's rank on its node from the first set variable of {@link
+     * #LOCAL_RANK_VARIABLES}.
      *
      * @param env the environment
      * @return the rank, at least 0

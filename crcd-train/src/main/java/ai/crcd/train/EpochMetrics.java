@@ -36,8 +36,8 @@ public record EpochMetrics(
         String device) {
 
     /**
-     * Creates the metrics of an epoch without train accuracy, test loss and device (they read
-     * NaN, NaN and {@code ""}), e.g. in tests.
+     * Creates the metrics of an epoch without train accuracy, test loss and device (they read NaN,
+     * NaN and {@code ""}), e.g. in tests.
      *
      * @param epoch the epoch number, from 1
      * @param lr the learning rate
@@ -55,13 +55,22 @@ public record EpochMetrics(
             double testTop1,
             double testTop5,
             double seconds) {
-        this(epoch, lr, trainTerms, trainLoss, Double.NaN, Double.NaN, testTop1, testTop5, seconds,
+        this(
+                epoch,
+                lr,
+                trainTerms,
+                trainLoss,
+                Double.NaN,
+                Double.NaN,
+                testTop1,
+                testTop5,
+                seconds,
                 "");
     }
 
     /**
-     * Returns the epoch as one flat row: {@code epoch, lr, train_loss, train_<term>...,
-     * train_top1, test_loss, test_top1, test_top5, seconds, device}.
+     * Returns the epoch as one flat row: {@code epoch, lr, train_loss, train_<term>..., train_top1,
+     * test_loss, test_top1, test_top5, seconds, device}.
      *
      * @return the row, in that order
      */

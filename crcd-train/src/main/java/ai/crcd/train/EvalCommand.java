@@ -32,8 +32,8 @@ final class EvalCommand implements Callable<Integer> {
             names = "--data",
             description =
                     "Data set name (fashion-mnist, cifar100, ...) or a folder of class sub-folders"
-                        + " (its test/ when present). Default: the run's own test split, from"
-                        + " --config or the run folder's config.yaml.")
+                            + " (its test/ when present). Default: the run's own test split, from"
+                            + " --config or the run folder's config.yaml.")
     String data;
 
     @Option(

@@ -53,11 +53,13 @@ public final class Failures {
         }
         String hint = "";
         if (e instanceof OutOfMemoryError) {
-            hint = "; the JVM ran out of heap: give it more with java -Xmx... or lower"
-                    + " data.batch_size";
+            hint =
+                    "; the JVM ran out of heap: give it more with java -Xmx... or lower"
+                            + " data.batch_size";
         } else if (String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("allocate")) {
-            hint = "; the engine could not allocate memory: lower data.batch_size or the method's"
-                    + " sizes (distill.options)";
+            hint =
+                    "; the engine could not allocate memory: lower data.batch_size or the method's"
+                            + " sizes (distill.options)";
         }
         Path log = writeLog(e, runDir);
         err.println(
@@ -75,7 +77,8 @@ public final class Failures {
     /** An I/O failure as one line: the file and what went wrong. */
     static String describeIo(IOException e) {
         if (e instanceof AccessDeniedException) {
-            return e.getMessage() + ": permission denied (fix its permissions or choose another"
+            return e.getMessage()
+                    + ": permission denied (fix its permissions or choose another"
                     + " output.dir)";
         }
         if (e instanceof NoSuchFileException) {

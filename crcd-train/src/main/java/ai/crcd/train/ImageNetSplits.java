@@ -19,13 +19,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens {@code data.name: imagenet-folder} for the standard catalog: the training split from
- * {@code <root>/train/} (class list = its sorted sub-folders), the test split from {@code
- * <root>/val/} read against that list, each as a streaming {@link ImageNetLoader}
- * (training: random resized crop + flip when {@code data.augment}, shuffled; test: resize +
- * centre crop). {@code data.root} defaults to {@code <data>/imagenet}; {@code data.test_split}
- * may be {@code folder} (val/) or {@code train}. Options: {@code crop}, {@code resize}, {@code
- * threads}, {@code prefetch} ({@link DataOptions}).
+ * Opens {@code data.name: imagenet-folder} for the standard catalog: the training split from {@code
+ * <root>/train/} (class list = its sorted sub-folders), the test split from {@code <root>/val/}
+ * read against that list, each as a streaming {@link ImageNetLoader} (training: random resized crop
+ * + flip when {@code data.augment}, shuffled; test: resize + centre crop). {@code data.root}
+ * defaults to {@code <data>/imagenet}; {@code data.test_split} may be {@code folder} (val/) or
+ * {@code train}. Options: {@code crop}, {@code resize}, {@code threads}, {@code prefetch} ({@link
+ * DataOptions}).
  */
 final class ImageNetSplits {
 
@@ -48,19 +48,27 @@ final class ImageNetSplits {
     static Catalog.Splits open(RunConfig.Data data, long seed, NDManager manager) {
         try {
             DataOptions opts =
-                    DataOptions.ofConfig(NAME, new HashMap<>(data.options == null ? Map.of() : data.options));
+                    DataOptions.ofConfig(
+                            NAME, new HashMap<>(data.options == null ? Map.of() : data.options));
             TestSplit split = TestSplit.parse(data.testSplit);
             if (split.kind() == TestSplit.Kind.HOLDOUT) {
                 throw new IllegalArgumentException(
-                        "data.test_split: got '" + data.testSplit + "', allowed for imagenet-folder:"
+                        "data.test_split: got '"
+                                + data.testSplit
+                                + "', allowed for imagenet-folder:"
                                 + " folder (val/) or train");
             }
             Path root =
-                    data.root == null ? DataSets.defaultDataDir().resolve("imagenet") : Path.of(data.root);
-            ImageNetFolder train = ImageNetFolder.scan(root.resolve("train"), NAME + "/train", null);
+                    data.root == null
+                            ? DataSets.defaultDataDir().resolve("imagenet")
+                            : Path.of(data.root);
+            ImageNetFolder train =
+                    ImageNetFolder.scan(root.resolve("train"), NAME + "/train", null);
             ImageNetFolder test =
-                    split.kind() == TestSplit.Kind.TRAIN ? train
-                            : ImageNetFolder.scan(root.resolve("val"), NAME + "/val", train.classNames());
+                    split.kind() == TestSplit.Kind.TRAIN
+                            ? train
+                            : ImageNetFolder.scan(
+                                    root.resolve("val"), NAME + "/val", train.classNames());
             if (data.subsetPerClass > 0) {
                 train = train.firstPerClass(data.subsetPerClass);
             }
@@ -71,14 +79,27 @@ final class ImageNetSplits {
             int crop = opts.integer("crop", 224);
             int resize = opts.integer("resize", Math.round(crop * 256f / 224f));
             ImageNetTransform trainT =
-                    data.augment ? ImageNetTransform.train(crop) : ImageNetTransform.eval(resize, crop);
+                    data.augment
+                            ? ImageNetTransform.train(crop)
+                            : ImageNetTransform.eval(resize, crop);
             return new Catalog.Splits(
                     split(loader(opts, train, trainT, data.batchSize, true, seed, manager), crop),
-                    split(loader(opts, test, ImageNetTransform.eval(resize, crop),
-                            data.testBatchSize, false, seed, manager), crop));
+                    split(
+                            loader(
+                                    opts,
+                                    test,
+                                    ImageNetTransform.eval(resize, crop),
+                                    data.testBatchSize,
+                                    false,
+                                    seed,
+                                    manager),
+                            crop));
         } catch (DataSetException | IllegalArgumentException e) {
             throw new ConfigException(
-                    "data: cannot open '" + NAME + "' (" + String.valueOf(e.getMessage()).replace('\n', ' ')
+                    "data: cannot open '"
+                            + NAME
+                            + "' ("
+                            + String.valueOf(e.getMessage()).replace('\n', ' ')
                             + ")");
         }
     }
@@ -125,7 +146,9 @@ final class ImageNetSplits {
         if (!missing.isEmpty()) {
             LOG.warn(
                     "{}: no images of {} of {} classes {}; their accuracy is not measured",
-                    test.name(), missing.size(), count.length,
+                    test.name(),
+                    missing.size(),
+                    count.length,
                     missing.size() <= 10 ? missing : missing.subList(0, 10) + " (first 10)");
         }
     }

@@ -18,18 +18,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Command line: {@code train}, {@code distill}, {@code run} (kind from the config),
- * {@code validate}, {@code eval} and {@code export}. Exit status 0 on success; 2 for a bad command
- * line, config, file, folder, a full disk, too little memory or an unexpected error (always one
- * line on stderr, see {@link Failures}; an unexpected error's stack trace goes to a log file the
- * line names); 1 when training fails (e.g. a non-finite loss). A run folder that a failed command
+ * Command line: {@code train}, {@code distill}, {@code run} (kind from the config), {@code
+ * validate}, {@code eval} and {@code export}. Exit status 0 on success; 2 for a bad command line,
+ * config, file, folder, a full disk, too little memory or an unexpected error (always one line on
+ * stderr, see {@link Failures}; an unexpected error's stack trace goes to a log file the line
+ * names); 1 when training fails (e.g. a non-finite loss). A run folder that a failed command
  * created and left empty is removed.
  */
 @Command(
         name = "crcd-train",
         mixinStandardHelpOptions = true,
         version = "crcd-train 0.1.0",
-        description = "Config-driven teacher training and knowledge distillation (DJL, CPU or CUDA).",
+        description =
+                "Config-driven teacher training and knowledge distillation (DJL, CPU or CUDA).",
         subcommands = {
             Main.Train.class,
             Main.Distill.class,
@@ -128,7 +129,9 @@ public final class Main implements Callable<Integer> {
     abstract static class RunBase implements Callable<Integer> {
         @CommandLine.Mixin ConfigOptions options = new ConfigOptions();
 
-        @Option(names = "--resume", description = "Continue the run in output.dir from its checkpoint.")
+        @Option(
+                names = "--resume",
+                description = "Continue the run in output.dir from its checkpoint.")
         boolean resume;
 
         /** The run folder once the config is read, and whether this command created it. */
@@ -140,8 +143,8 @@ public final class Main implements Callable<Integer> {
         abstract String kind();
 
         /**
-         * After a failure: removes the run folder if this command created it and left it
-         * empty (nothing left behind).
+         * After a failure: removes the run folder if this command created it and left it empty
+         * (nothing left behind).
          *
          * @return the run folder if it still exists, else null
          */
@@ -167,7 +170,9 @@ public final class Main implements Callable<Integer> {
             RunConfig cfg = options.load();
             if (kind() != null && !kind().equals(cfg.kind)) {
                 throw ConfigException.bad(
-                        "kind", cfg.kind, kind() + " for the '" + kind() + "' command (or use 'run')");
+                        "kind",
+                        cfg.kind,
+                        kind() + " for the '" + kind() + "' command (or use 'run')");
             }
             ConfigValidator.checkFiles(cfg);
             runDir = Path.of(cfg.output.dir);
@@ -191,8 +196,11 @@ public final class Main implements Callable<Integer> {
     }
 
     /** {@code train}: a network from scratch with cross-entropy. */
-    @Command(name = "train", mixinStandardHelpOptions = true,
-            description = "Train a network with cross-entropy (teachers, vanilla students); config kind: train.")
+    @Command(
+            name = "train",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Train a network with cross-entropy (teachers, vanilla students); config kind: train.")
     static final class Train extends RunBase {
         @Override
         String kind() {
@@ -201,7 +209,9 @@ public final class Main implements Callable<Integer> {
     }
 
     /** {@code distill}: a student from a frozen teacher. */
-    @Command(name = "distill", mixinStandardHelpOptions = true,
+    @Command(
+            name = "distill",
+            mixinStandardHelpOptions = true,
             description = "Distil a student from a trained teacher; config kind: distill.")
     static final class Distill extends RunBase {
         @Override
@@ -211,7 +221,9 @@ public final class Main implements Callable<Integer> {
     }
 
     /** {@code run}: whatever the config's kind says. */
-    @Command(name = "run", mixinStandardHelpOptions = true,
+    @Command(
+            name = "run",
+            mixinStandardHelpOptions = true,
             description = "Run a config of either kind.")
     static final class Run extends RunBase {
         @Override
@@ -221,15 +233,19 @@ public final class Main implements Callable<Integer> {
     }
 
     /** {@code validate}: check configs without training. */
-    @Command(name = "validate", mixinStandardHelpOptions = true,
+    @Command(
+            name = "validate",
+            mixinStandardHelpOptions = true,
             description = "Check a config (keys, types, names, values) without training.")
     static final class Validate implements Callable<Integer> {
         @CommandLine.Mixin ConfigOptions options = new ConfigOptions();
 
-        @Option(names = "--check-files",
-                description = "Also require the teacher checkpoint and data folder to exist, and"
-                        + " output.dir to be a writable folder or creatable; says whether it"
-                        + " holds a run.")
+        @Option(
+                names = "--check-files",
+                description =
+                        "Also require the teacher checkpoint and data folder to exist, and"
+                                + " output.dir to be a writable folder or creatable; says whether it"
+                                + " holds a run.")
         boolean checkFiles;
 
         @Override
@@ -240,7 +256,11 @@ public final class Main implements Callable<Integer> {
                 Path dir = Path.of(cfg.output.dir);
                 RunFolder.checkWritable(dir);
                 System.out.println(
-                        options.config + ": ok (output.dir " + dir + ": " + RunFolder.describe(dir)
+                        options.config
+                                + ": ok (output.dir "
+                                + dir
+                                + ": "
+                                + RunFolder.describe(dir)
                                 + ")");
                 return 0;
             }

@@ -34,7 +34,8 @@ public final class MemoryBudget {
      * @param device the training device
      * @throws ConfigException when the estimate exceeds the available memory
      */
-    public static void check(RunConfig cfg, Distiller distiller, DistillSetup setup, Device device) {
+    public static void check(
+            RunConfig cfg, Distiller distiller, DistillSetup setup, Device device) {
         check(cfg, distiller, setup, available(device), device.toString());
     }
 
@@ -106,7 +107,8 @@ public final class MemoryBudget {
         } catch (IOException | RuntimeException e) {
             // not Linux: fall through
         }
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        java.lang.management.OperatingSystemMXBean os =
+                ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean) {
             return ((com.sun.management.OperatingSystemMXBean) os).getFreeMemorySize();
         }

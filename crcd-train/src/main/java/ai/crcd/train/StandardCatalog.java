@@ -1,21 +1,21 @@
 package ai.crcd.train;
 
 import ai.crcd.core.DistillableNetwork;
-import ai.crcd.train.config.RunConfig;
-import ai.djl.ndarray.NDManager;
 import ai.crcd.models.Models;
 import ai.crcd.train.config.ConfigException;
+import ai.crcd.train.config.RunConfig;
 import ai.crcd.train.data.DataOptions;
 import ai.crcd.train.data.DataSetException;
-import ai.crcd.train.data.DataSplits;
 import ai.crcd.train.data.DataSets;
+import ai.crcd.train.data.DataSplits;
 import ai.crcd.train.data.ImageLoader;
 import ai.crcd.train.data.ImageSet;
 import ai.crcd.train.data.TestSplit;
+import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 
 /** The catalog backed by crcd-models and the data package. */
@@ -63,8 +63,7 @@ final class StandardCatalog implements Catalog {
 
     /** Reads both splits: options checked by DataOptions, data.test_split applied. */
     private static DataSplits read(RunConfig.Data data, long seed) {
-        Map<String, Object> opts =
-                new HashMap<>(data.options == null ? Map.of() : data.options);
+        Map<String, Object> opts = new HashMap<>(data.options == null ? Map.of() : data.options);
         try {
             DataOptions.ofConfig(data.name, opts); // the config keys' own errors first
             if ("synthetic".equals(data.name)) {

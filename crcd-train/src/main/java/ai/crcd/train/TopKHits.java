@@ -6,11 +6,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * Top-k hits of a batch of logits, strict about ties and non-finite values: a sample is a top-k
- * hit only if all of its logits are finite and fewer than k <em>other</em> classes have a logit
- * {@code >=} the logit of its true class. A tie therefore counts against the sample, so a network
- * whose logits are all equal (a collapsed or dead network) scores 0 % at every k below the class
- * count, and a sample with a NaN or infinite logit is always a miss.
+ * Top-k hits of a batch of logits, strict about ties and non-finite values: a sample is a top-k hit
+ * only if all of its logits are finite and fewer than k <em>other</em> classes have a logit {@code
+ * >=} the logit of its true class. A tie therefore counts against the sample, so a network whose
+ * logits are all equal (a collapsed or dead network) scores 0 % at every k below the class count,
+ * and a sample with a NaN or infinite logit is always a miss.
  *
  * <p>For k at least the class count every finite sample is a hit (there are fewer than k other
  * classes). All work stays on the device; only the caller's final count goes to the host.

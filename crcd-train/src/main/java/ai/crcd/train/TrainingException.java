@@ -1,8 +1,8 @@
 package ai.crcd.train;
 
 /**
- * A run that cannot continue (non-finite loss, unreadable checkpoint). The message is one line
- * that says what happened, where, and what to do; the command line prints it and exits with 1.
+ * A run that cannot continue (non-finite loss, unreadable checkpoint). The message is one line that
+ * says what happened, where, and what to do; the command line prints it and exits with 1.
  */
 public class TrainingException extends RuntimeException {
 

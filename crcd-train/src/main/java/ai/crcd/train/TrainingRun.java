@@ -27,15 +27,15 @@ import java.util.function.BiConsumer;
 /**
  * One training or distillation run, from a validated {@link RunConfig} to a run folder, in named
  * stages: validate (the method's options parsed once) → {@link RunSetup} (folder, data, networks,
- * distiller, optimiser, the one {@link DistillStep}, restored checkpoint) → per epoch: train
- * (the step on every batch), evaluate, tell the {@link RunListener}s → end.
+ * distiller, optimiser, the one {@link DistillStep}, restored checkpoint) → per epoch: train (the
+ * step on every batch), evaluate, tell the {@link RunListener}s → end.
  *
  * <p>Everything a run writes is a listener ({@link StandardListeners}: NaN policy, checkpoint,
  * metrics CSV/JSONL, curves, final model, summary, progress, {@code output.log_file}); {@link
  * Builder#addListener} adds a user's own. The loop never names a method.
  *
- * <p>All randomness is derived from (seed, epoch), so a run resumed from the checkpoint of epoch
- * k continues exactly as the uninterrupted run (see docs/training.md).
+ * <p>All randomness is derived from (seed, epoch), so a run resumed from the checkpoint of epoch k
+ * continues exactly as the uninterrupted run (see docs/training.md).
  */
 public final class TrainingRun {
 
@@ -105,8 +105,8 @@ public final class TrainingRun {
 
     /**
      * Test hook: runs at most {@code epochs} epochs in this process (as if killed after them) and
-     * reports internal objects ({@code "teacher"}, {@code "student"}, {@code "arrays"}) to
-     * {@code probe}.
+     * reports internal objects ({@code "teacher"}, {@code "student"}, {@code "arrays"}) to {@code
+     * probe}.
      */
     static RunResult execute(
             RunConfig cfg,

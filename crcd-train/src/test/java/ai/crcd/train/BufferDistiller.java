@@ -1,12 +1,12 @@
 package ai.crcd.train;
 
-import ai.crcd.core.Scalars;
 import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.LossTerms;
+import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -17,9 +17,9 @@ import ai.djl.nn.core.Linear;
 import java.util.List;
 
 /**
- * Test fixture method {@code testbuf}: KD, a trained linear hint (student pooled -> teacher
- * pooled) and a term that reads a FIFO buffer of past student features, so that a resume that
- * lost the buffer or the auxiliary parameters would give different numbers.
+ * Test fixture method {@code testbuf}: KD, a trained linear hint (student pooled -> teacher pooled)
+ * and a term that reads a FIFO buffer of past student features, so that a resume that lost the
+ * buffer or the auxiliary parameters would give different numbers.
  */
 public final class BufferDistiller implements Distiller {
 
@@ -64,10 +64,7 @@ public final class BufferDistiller implements Distiller {
         NDArray ps = batch.student().logits().logSoftmax(1); // (B, C)
         NDArray pt = batch.teacher().logits().softmax(1); // (B, C)
         NDArray kd = pt.mul(ps).sum().mul(Scalars.of(fs, -kdWeight / fs.getShape().get(0)));
-        return new LossTerms()
-                .put("kd", kd)
-                .put("hint", hintLoss)
-                .put("buf", bufTerm);
+        return new LossTerms().put("kd", kd).put("hint", hintLoss).put("buf", bufTerm);
     }
 
     @Override

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CommandLineTest {
 
     /**
-     * Needs an engine without GPUs (this build carries the CPU natives): skipped, not failed, on
-     * a machine whose engine sees a GPU.
+     * Needs an engine without GPUs (this build carries the CPU natives): skipped, not failed, on a
+     * machine whose engine sees a GPU.
      */
     @Test
     void gpuWithoutCudaIsAClearError() {

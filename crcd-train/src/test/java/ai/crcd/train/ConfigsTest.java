@@ -16,10 +16,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every YAML under {@code configs/} binds and validates against the real models, data sets and
- * methods (files are not required: teachers are trained by other configs), and follows the
- * layout {@code <dataset>/teachers/<model>.yaml}, {@code <dataset>/vanilla/<model>.yaml},
- * {@code <dataset>/<method>/<teacher>_<student>.yaml}. Benchmark suites ({@code configs/bench/},
- * another format) are validated by crcd-bench's {@code SuiteSpecTest}.
+ * methods (files are not required: teachers are trained by other configs), and follows the layout
+ * {@code <dataset>/teachers/<model>.yaml}, {@code <dataset>/vanilla/<model>.yaml}, {@code
+ * <dataset>/<method>/<teacher>_<student>.yaml}. Benchmark suites ({@code configs/bench/}, another
+ * format) are validated by crcd-bench's {@code SuiteSpecTest}.
  */
 class ConfigsTest {
 
@@ -69,8 +69,7 @@ class ConfigsTest {
             }
         }
         RunConfig kd =
-                ConfigLoader.load(
-                        CONFIGS.resolve("cifar100/kd/resnet56_resnet20.yaml"), List.of());
+                ConfigLoader.load(CONFIGS.resolve("cifar100/kd/resnet56_resnet20.yaml"), List.of());
         assertEquals(0.1, kd.loss.ceWeight);
         assertEquals(0.9, ((Number) kd.distill.options.get("alpha")).doubleValue());
         RunConfig crd =
@@ -87,7 +86,8 @@ class ConfigsTest {
         for (String m : List.of("kd", "crd", "crd_kd", "crcd")) {
             RunConfig c =
                     ConfigLoader.load(
-                            CONFIGS.resolve("imagenet/" + m + "/resnet34_resnet18.yaml"), List.of());
+                            CONFIGS.resolve("imagenet/" + m + "/resnet34_resnet18.yaml"),
+                            List.of());
             assertEquals("resnet34", c.teacher.name);
             assertEquals("resnet18", c.model.name);
             assertEquals(256, c.data.batchSize);

@@ -1,10 +1,10 @@
 package ai.crcd.train;
 
-import ai.crcd.core.training.DistillStep;
-import ai.crcd.core.Scalars;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.crcd.core.Scalars;
+import ai.crcd.core.training.DistillStep;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -34,9 +34,7 @@ class CrossEntropyTest {
                 NDArray labels = m.create(y);
                 float loss;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray l =
-                            DistillStep.crossEntropy(logits, labels)
-                                    .mul(Scalars.of(logits, w));
+                    NDArray l = DistillStep.crossEntropy(logits, labels).mul(Scalars.of(logits, w));
                     pressure();
                     loss = l.getFloat();
                     gc.backward(l);

@@ -30,8 +30,10 @@ class DataConfigTest {
             "kind: train\nmodel: {name: resnet8}\ndata: {name: image-folder, root: %s%s}\n";
 
     private static String error(String yaml) {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.fromString(yaml, List.of(), Catalog.standard()));
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class,
+                        () -> ConfigLoader.fromString(yaml, List.of(), Catalog.standard()));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         return e.getMessage();
     }
@@ -39,29 +41,38 @@ class DataConfigTest {
     @Test
     void badTestSplitOrOptionIsOneLineNamingTheKey() {
         String m = error(String.format(IMAGES, "imgs", ", test_split: holdout:1.5"));
-        assertTrue(m.startsWith("<config>: data.test_split: got 'holdout:1.5', allowed: folder"),
-                m);
+        assertTrue(
+                m.startsWith("<config>: data.test_split: got 'holdout:1.5', allowed: folder"), m);
         m = error(String.format(IMAGES, "imgs", ", test_split: none"));
         assertTrue(m.contains("holdout:F with 0 < F < 1"), m);
         m = error(String.format(IMAGES, "imgs", ", options: {size: 32, grayscale: true}"));
-        assertEquals("<config>: data.options.grayscale: unknown option of data set"
-                + " 'image-folder', allowed: [channels, size]", m);
+        assertEquals(
+                "<config>: data.options.grayscale: unknown option of data set"
+                        + " 'image-folder', allowed: [channels, size]",
+                m);
         m = error(String.format(IMAGES, "imgs", ", options: {channels: 2}"));
         assertEquals("<config>: data.options.channels: got '2', allowed: 1 (grey) or 3 (RGB)", m);
         m = error(String.format(IMAGES, "null", ""));
         assertTrue(m.startsWith("<config>: data.root: got 'null'"), m);
-        m = error("kind: train\nmodel: {name: resnet8}\ndata: {name: cifar100,"
-                + " options: {perClass: 5}}\n");
+        m =
+                error(
+                        "kind: train\nmodel: {name: resnet8}\ndata: {name: cifar100,"
+                                + " options: {perClass: 5}}\n");
         assertTrue(m.contains("data.subset_per_class"), m);
 
-        RunConfig ok = ConfigLoader.fromString(
-                String.format(IMAGES, "imgs", ", test_split: holdout:0.1,"
-                        + " options: {size: 32, channels: 1}"),
-                List.of("data.options.size=\"24x24\""), Catalog.standard());
+        RunConfig ok =
+                ConfigLoader.fromString(
+                        String.format(
+                                IMAGES,
+                                "imgs",
+                                ", test_split: holdout:0.1," + " options: {size: 32, channels: 1}"),
+                        List.of("data.options.size=\"24x24\""),
+                        Catalog.standard());
         assertEquals("holdout:0.1", ok.data.testSplit);
         assertEquals(Map.of("size", "24x24", "channels", 1), ok.data.options);
-        RunConfig defaults = ConfigLoader.fromString(
-                "kind: train\nmodel: {name: resnet8}\n", List.of(), Catalog.standard());
+        RunConfig defaults =
+                ConfigLoader.fromString(
+                        "kind: train\nmodel: {name: resnet8}\n", List.of(), Catalog.standard());
         assertEquals("folder", defaults.data.testSplit);
         assertTrue(ConfigLoader.toYaml(defaults).contains("test_split: folder"));
     }
@@ -88,13 +99,18 @@ class DataConfigTest {
         String yaml = String.format(IMAGES, dir, ", options: {size: 8, channels: 1}");
         RunConfig flat = ConfigLoader.fromString(yaml, List.of(), Catalog.standard());
         try (NDManager m = NDManager.newBaseManager()) {
-            ConfigException e = assertThrows(ConfigException.class,
-                    () -> Catalog.standard().openSplits(flat.data, 1, m));
-            assertTrue(e.getMessage().startsWith("data: cannot open 'image-folder' ("), e.getMessage());
+            ConfigException e =
+                    assertThrows(
+                            ConfigException.class,
+                            () -> Catalog.standard().openSplits(flat.data, 1, m));
+            assertTrue(
+                    e.getMessage().startsWith("data: cannot open 'image-folder' ("),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("data.test_split: holdout:0.1"), e.getMessage());
 
-            RunConfig held = ConfigLoader.fromString(
-                    yaml, List.of("data.test_split=holdout:0.25"), Catalog.standard());
+            RunConfig held =
+                    ConfigLoader.fromString(
+                            yaml, List.of("data.test_split=holdout:0.25"), Catalog.standard());
             Catalog.Splits s = Catalog.standard().openSplits(held.data, 1, m);
             assertEquals(9, s.train().loader().size());
             assertEquals(3, s.test().loader().size());

@@ -152,9 +152,12 @@ class DjlEasyTrainTest {
         assertEquals(EPOCHS, rec.validationBatches);
         assertEquals(EPOCHS, result.getEpoch());
         Map<String, Float> ev = result.getEvaluations();
-        assertTrue(ev.containsKey("train_Accuracy") && ev.containsKey("validate_Accuracy"), "" + ev);
+        assertTrue(
+                ev.containsKey("train_Accuracy") && ev.containsKey("validate_Accuracy"), "" + ev);
         assertTrue(ev.containsKey("train_distill_loss"), "" + ev);
-        assertTrue(Files.exists(tmp.resolve(String.format("student-%04d.params", EPOCHS))), "SaveModelTrainingListener");
+        assertTrue(
+                Files.exists(tmp.resolve(String.format("student-%04d.params", EPOCHS))),
+                "SaveModelTrainingListener");
         // the loss falls
         for (float l : rec.losses) {
             assertTrue(Float.isFinite(l), "" + rec.losses);

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Failures of the command line that used to end in a stack trace or a multi-line message (issue
- * 11, items 8 and 9): each is one line on stderr, the right exit status, and nothing is created.
+ * Failures of the command line that used to end in a stack trace or a multi-line message (issue 11,
+ * items 8 and 9): each is one line on stderr, the right exit status, and nothing is created.
  */
 class FailureLinesTest {
 
@@ -60,7 +60,9 @@ class FailureLinesTest {
                         + "data: {name: synthetic, batch_size: 8, synthetic: {train_size: 16,"
                         + " test_size: 8, classes: 2, channels: 1, size: 8}}\n"
                         + "optim: {epochs: 1, milestones: []}\n"
-                        + "output: {dir: '" + outDir + "'}\n");
+                        + "output: {dir: '"
+                        + outDir
+                        + "'}\n");
     }
 
     @Test
@@ -107,7 +109,9 @@ class FailureLinesTest {
 
     @Test
     void malformedYamlIsOneLineWithLineAndColumn() throws IOException {
-        Path cfg = Files.writeString(dir.resolve("bad.yaml"), "kind: train\noptim: {lr: 0.1\n  epochs: [\n");
+        Path cfg =
+                Files.writeString(
+                        dir.resolve("bad.yaml"), "kind: train\noptim: {lr: 0.1\n  epochs: [\n");
         run("validate", "--config", cfg.toString()).isOneLine(2, cfg + ":3:9: not valid YAML");
     }
 
@@ -165,7 +169,9 @@ class FailureLinesTest {
         IOException e =
                 org.junit.jupiter.api.Assertions.assertThrows(
                         IOException.class, () -> AtomicFiles.write(target, new byte[1000]));
-        assertTrue(e.getMessage().startsWith(target.toAbsolutePath() + ": cannot write"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(target.toAbsolutePath() + ": cannot write"),
+                e.getMessage());
         assertEquals(1, e.getMessage().lines().count());
         assertFalse(Files.exists(dir.resolve("checkpoint.ckpt" + AtomicFiles.TMP_SUFFIX)));
     }

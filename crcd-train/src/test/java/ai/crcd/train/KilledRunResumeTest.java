@@ -36,14 +36,13 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint of epoch 1 exists), and is resumed with {@code --resume}; its final student
  * parameters, auxiliary parameters, optimiser momentum and distiller state must equal, bit for bit,
  * those of an uninterrupted run of the same config. Covers the distillers with mutable state: CRCD
- * with the {@code queue} and the {@code random} buffer, and CRD+KD (memory bank, negative
- * sampler).
+ * with the {@code queue} and the {@code random} buffer, and CRD+KD (memory bank, negative sampler).
  *
  * <p>Tiny: resnet8 on 8x8 synthetic grey images, 4 classes, 6 steps per epoch, 2 epochs (the
  * resumed epoch starts at an lr milestone). The child gets this JVM's classpath and {@code
- * ai.djl.*} properties (one intra-op thread, as the surefire configuration; see
- * docs/training.md, "Determinism"), so both runs compute the same. The uninterrupted run goes on
- * in this JVM while the child runs.
+ * ai.djl.*} properties (one intra-op thread, as the surefire configuration; see docs/training.md,
+ * "Determinism"), so both runs compute the same. The uninterrupted run goes on in this JVM while
+ * the child runs.
  */
 class KilledRunResumeTest {
 
@@ -74,10 +73,18 @@ class KilledRunResumeTest {
                         + " synthetic: {train_size: 48, test_size: 16, classes: 4, channels: 1,"
                         + " size: 8}}\n"
                         + "model: {name: resnet8}\n"
-                        + "teacher: {name: resnet8, checkpoint: " + teacher + "}\n"
+                        + "teacher: {name: resnet8, checkpoint: "
+                        + teacher
+                        + "}\n"
                         + "optim: {lr: 0.05, epochs: 2, milestones: [1]}\n"
-                        + "distill: {method: " + method + ", options: " + options + "}\n"
-                        + "output: {dir: " + out + ", log_interval: 1, progress_seconds: 0}\n";
+                        + "distill: {method: "
+                        + method
+                        + ", options: "
+                        + options
+                        + "}\n"
+                        + "output: {dir: "
+                        + out
+                        + ", log_interval: 1, progress_seconds: 0}\n";
         return Files.writeString(tmp.resolve(name + ".yaml"), yaml);
     }
 
@@ -102,8 +109,7 @@ class KilledRunResumeTest {
         killResumeAndCompare("crd-kd", "crd_kd", "{feat_dim: 16, nce_k: 24}");
     }
 
-    private void killResumeAndCompare(String name, String method, String options)
-            throws Exception {
+    private void killResumeAndCompare(String name, String method, String options) throws Exception {
         Path killedDir = tmp.resolve(name + "-killed");
         Path killedCfg = config(name + "-killed", killedDir, method, options);
         Path fullDir = tmp.resolve(name + "-full");
@@ -113,8 +119,10 @@ class KilledRunResumeTest {
         int fullExit = Main.run("distill", "--config", fullCfg.toString()); // meanwhile, here
         List<String> output = child.awaitKilled();
         assertEquals(0, fullExit, name + ": the uninterrupted run failed");
-        assertTrue(Files.isRegularFile(killedDir.resolve(Checkpoint.FILE)), String.join("\n", output));
-        assertTrue(Files.notExists(killedDir.resolve(TrainingRun.MODEL_FILE)),
+        assertTrue(
+                Files.isRegularFile(killedDir.resolve(Checkpoint.FILE)), String.join("\n", output));
+        assertTrue(
+                Files.notExists(killedDir.resolve(TrainingRun.MODEL_FILE)),
                 "the child finished before it was killed:\n" + String.join("\n", output));
 
         assertEquals(0, Main.run("distill", "--config", killedCfg.toString(), "--resume"));
@@ -155,11 +163,11 @@ class KilledRunResumeTest {
     }
 
     /**
-     * {@code Main distill --config cfg} in a child JVM whose output reader kills it
-     * ({@code destroyForcibly}) as soon as it reports a step of epoch 2, so the checkpoint of
-     * epoch 1 is on disk and epoch 2 is half done. The killing happens on the reader's thread:
-     * this JVM's thread runs the uninterrupted run meanwhile (DJL training must stay on the
-     * thread that started the engine: libtorch's grad mode is per thread).
+     * {@code Main distill --config cfg} in a child JVM whose output reader kills it ({@code
+     * destroyForcibly}) as soon as it reports a step of epoch 2, so the checkpoint of epoch 1 is on
+     * disk and epoch 2 is half done. The killing happens on the reader's thread: this JVM's thread
+     * runs the uninterrupted run meanwhile (DJL training must stay on the thread that started the
+     * engine: libtorch's grad mode is per thread).
      */
     private static final class KilledChild {
         private final Process process;
@@ -222,8 +230,12 @@ class KilledRunResumeTest {
                 out = new ArrayList<>(lines);
             }
             if (!ended || !killedInEpoch2) {
-                fail((ended ? "the child exited (" + process.exitValue() + ")" : "the child hung")
-                        + " before it could be killed in epoch 2:\n" + String.join("\n", out));
+                fail(
+                        (ended
+                                        ? "the child exited (" + process.exitValue() + ")"
+                                        : "the child hung")
+                                + " before it could be killed in epoch 2:\n"
+                                + String.join("\n", out));
             }
             return out;
         }

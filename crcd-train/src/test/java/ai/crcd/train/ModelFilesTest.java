@@ -439,7 +439,7 @@ class ModelFilesTest {
         Pattern header =
                 Pattern.compile(
                         "\\{'descr': '<f4', 'fortran_order': False, 'shape': \\(([0-9, ]*)\\),"
-                            + " \\}\\s*");
+                                + " \\}\\s*");
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
             for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
                 byte[] all = zip.readAllBytes();

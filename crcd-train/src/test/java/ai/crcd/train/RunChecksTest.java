@@ -43,10 +43,20 @@ class RunChecksTest {
                 "kind: distill\nseed: 5\ndevice: cpu\n"
                         + data()
                         + "model: {name: tiny}\n"
-                        + "teacher: {name: tiny_wide, checkpoint: " + teacherParams + "}\n"
-                        + "optim: {lr: 0.05, epochs: " + epochs + ", milestones: []}\n"
-                        + "distill: {method: " + method + ", options: " + options + "}\n"
-                        + "output: {dir: " + out + ", log_interval: 4}\n",
+                        + "teacher: {name: tiny_wide, checkpoint: "
+                        + teacherParams
+                        + "}\n"
+                        + "optim: {lr: 0.05, epochs: "
+                        + epochs
+                        + ", milestones: []}\n"
+                        + "distill: {method: "
+                        + method
+                        + ", options: "
+                        + options
+                        + "}\n"
+                        + "output: {dir: "
+                        + out
+                        + ", log_interval: 4}\n",
                 List.of(),
                 CATALOG);
     }
@@ -56,9 +66,13 @@ class RunChecksTest {
         Path dir = tmp.resolve("teacher");
         RunConfig t =
                 ConfigLoader.fromString(
-                        "kind: train\nseed: 3\n" + data() + "model: {name: tiny_wide}\n"
+                        "kind: train\nseed: 3\n"
+                                + data()
+                                + "model: {name: tiny_wide}\n"
                                 + "optim: {lr: 0.1, epochs: 1, milestones: []}\n"
-                                + "output: {dir: " + dir + "}\n",
+                                + "output: {dir: "
+                                + dir
+                                + "}\n",
                         List.of(),
                         CATALOG);
         TrainingRun.execute(t, dir, false, CATALOG);
@@ -84,7 +98,8 @@ class RunChecksTest {
         assertEquals(1, m.lines().count(), m);
         // a refused resume changes nothing in the folder
         assertTrue(java.util.Arrays.equals(cfg, Files.readAllBytes(dir.resolve("config.yaml"))));
-        assertTrue(java.util.Arrays.equals(ckpt, Files.readAllBytes(dir.resolve("checkpoint.ckpt"))));
+        assertTrue(
+                java.util.Arrays.equals(ckpt, Files.readAllBytes(dir.resolve("checkpoint.ckpt"))));
     }
 
     @Test
@@ -92,16 +107,25 @@ class RunChecksTest {
         Path dir = tmp.resolve("options");
         TrainingRun.execute(
                 student(dir, 2, "crcd", "{negatives: 8, relation_dim: 8, critic_dim: 4}"),
-                dir, false, CATALOG, 1, (k, v) -> {});
+                dir,
+                false,
+                CATALOG,
+                1,
+                (k, v) -> {});
         byte[] cfg = Files.readAllBytes(dir.resolve("config.yaml"));
         ConfigException e =
                 assertThrows(
                         ConfigException.class,
                         () ->
                                 TrainingRun.execute(
-                                        student(dir, 2, "crcd",
+                                        student(
+                                                dir,
+                                                2,
+                                                "crcd",
                                                 "{negatives: 8, relation_dim: 6, critic_dim: 4}"),
-                                        dir, true, CATALOG));
+                                        dir,
+                                        true,
+                                        CATALOG));
         String m = e.getMessage();
         assertTrue(m.contains("another model, method or method options"), m);
         assertTrue(m.contains("config.yaml"), m);
@@ -117,7 +141,8 @@ class RunChecksTest {
                 assertThrows(
                         ConfigException.class,
                         () -> TrainingRun.execute(student(dir, 1, "kd", "{}"), dir, true, CATALOG));
-        assertTrue(e.getMessage().startsWith("optim.epochs: got '1', allowed: at least 2"),
+        assertTrue(
+                e.getMessage().startsWith("optim.epochs: got '1', allowed: at least 2"),
                 e.getMessage());
     }
 
@@ -134,8 +159,11 @@ class RunChecksTest {
             RuntimeException e =
                     assertThrows(
                             RuntimeException.class,
-                            () -> TrainingRun.execute(student(dir, 2, "kd", "{}"), dir, true, CATALOG));
-            assertTrue(e instanceof ConfigException || e instanceof TrainingException, e.toString());
+                            () ->
+                                    TrainingRun.execute(
+                                            student(dir, 2, "kd", "{}"), dir, true, CATALOG));
+            assertTrue(
+                    e instanceof ConfigException || e instanceof TrainingException, e.toString());
             String m = e.getMessage();
             assertTrue(m.contains("truncated") || m.contains("cut short"), keep + ": " + m);
             assertFalse(m.contains("null"), m);
@@ -147,9 +175,12 @@ class RunChecksTest {
     @Test
     void unreadableCheckpointIsDescribedWithoutJargon() {
         // what the reader throws for a file cut inside a block, and DJL's decoding failures
-        assertTrue(RunFolder.unreadable(new java.io.EOFException()).startsWith("the file is truncated"));
         assertTrue(
-                RunFolder.unreadable(new IllegalArgumentException("Malformed NDList, magic mismatch"))
+                RunFolder.unreadable(new java.io.EOFException())
+                        .startsWith("the file is truncated"));
+        assertTrue(
+                RunFolder.unreadable(
+                                new IllegalArgumentException("Malformed NDList, magic mismatch"))
                         .startsWith("the file is damaged or truncated"));
         assertEquals(
                 "the file is damaged (NullPointerException)",
@@ -165,7 +196,9 @@ class RunChecksTest {
                         () ->
                                 TrainingRun.execute(
                                         student(dir, 1, "crcd", "{negatives: 1000000000}"),
-                                        dir, false, CATALOG));
+                                        dir,
+                                        false,
+                                        CATALOG));
         String m = e.getMessage();
         assertTrue(m.startsWith("distill.options: crcd with {negatives=1000000000}"), m);
         assertTrue(m.matches(".*needs about [0-9.]+ TB per training step.*"), m);
@@ -177,9 +210,14 @@ class RunChecksTest {
                         ConfigException.class,
                         () ->
                                 TrainingRun.execute(
-                                        student(tmp.resolve("huge-crd"), 1, "crd_kd",
+                                        student(
+                                                tmp.resolve("huge-crd"),
+                                                1,
+                                                "crd_kd",
                                                 "{nce_k: 1000000000}"),
-                                        tmp.resolve("huge-crd"), false, CATALOG));
+                                        tmp.resolve("huge-crd"),
+                                        false,
+                                        CATALOG));
         assertTrue(crd.getMessage().contains("needs about"), crd.getMessage());
     }
 
@@ -187,8 +225,10 @@ class RunChecksTest {
     void budgetComparesTheEstimateWithTheAvailableMemory() {
         RunConfig cfg = student(tmp.resolve("b"), 1, "crcd", "{negatives: 4096}");
         Distiller d =
-                Distillers.create("crcd", new DistillerOptions("distill.options", Map.of("negatives", 4096)));
-        DistillSetup setup = DistillSetup.builder().setFeatureDims(64, 64).setNumClasses(10).build();
+                Distillers.create(
+                        "crcd", new DistillerOptions("distill.options", Map.of("negatives", 4096)));
+        DistillSetup setup =
+                DistillSetup.builder().setFeatureDims(64, 64).setNumClasses(10).build();
         long need = d.estimateStepBytes(setup, cfg.data.batchSize);
         assertEquals(need, MemoryBudget.check(cfg, d, setup, need, "test"));
         assertEquals(need, MemoryBudget.check(cfg, d, setup, -1, "unknown memory: no check"));
@@ -217,7 +257,9 @@ class RunChecksTest {
         RunConfig cfg = student(dir, 1, "kd", "{}");
         cfg.optim.lr = 1e30;
         TrainingException e =
-                assertThrows(TrainingException.class, () -> TrainingRun.execute(cfg, dir, false, CATALOG));
+                assertThrows(
+                        TrainingException.class,
+                        () -> TrainingRun.execute(cfg, dir, false, CATALOG));
         assertTrue(e.getMessage().contains("no checkpoint was written"), e.getMessage());
         assertFalse(e.getMessage().contains("epoch 0"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("checkpoint.ckpt")));

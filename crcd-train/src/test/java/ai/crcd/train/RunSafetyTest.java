@@ -46,8 +46,12 @@ class RunSafetyTest {
                 "kind: train\nseed: 3\n"
                         + DATA
                         + "model: {name: tiny}\n"
-                        + "optim: {lr: 0.1, epochs: " + epochs + ", milestones: []}\n"
-                        + "output: {dir: " + out + ", log_interval: 2, progress_seconds: 100}\n",
+                        + "optim: {lr: 0.1, epochs: "
+                        + epochs
+                        + ", milestones: []}\n"
+                        + "output: {dir: "
+                        + out
+                        + ", log_interval: 2, progress_seconds: 100}\n",
                 List.of(overrides),
                 CATALOG);
     }
@@ -57,10 +61,14 @@ class RunSafetyTest {
                 "kind: distill\nseed: 5\n"
                         + DATA
                         + "model: {name: tiny}\n"
-                        + "teacher: {name: tiny_wide, checkpoint: " + teacher + "}\n"
+                        + "teacher: {name: tiny_wide, checkpoint: "
+                        + teacher
+                        + "}\n"
                         + "optim: {lr: 0.05, epochs: 1, milestones: []}\n"
                         + "distill: {method: testbuf, options: {kd_weight: 0.9, hint_weight: 1.0}}\n"
-                        + "output: {dir: " + out + ", progress_seconds: 100}\n",
+                        + "output: {dir: "
+                        + out
+                        + ", progress_seconds: 100}\n",
                 List.of(),
                 CATALOG);
     }
@@ -99,8 +107,10 @@ class RunSafetyTest {
                         });
         assertEquals(2, refused.size());
         for (ConfigException e : refused) {
-            assertTrue(e.getMessage().startsWith("output.dir: " + dir + " " + owner), e.getMessage());
-            assertTrue(e.getMessage().endsWith("wait for it to finish or choose another output.dir"));
+            assertTrue(
+                    e.getMessage().startsWith("output.dir: " + dir + " " + owner), e.getMessage());
+            assertTrue(
+                    e.getMessage().endsWith("wait for it to finish or choose another output.dir"));
             assertEquals(1, e.getMessage().lines().count());
         }
         // the first run is unaffected: its config, its two epochs, its model; the lock is gone
@@ -130,7 +140,10 @@ class RunSafetyTest {
         Path lock = dir.resolve("run.lock");
         Files.writeString(
                 lock,
-                "pid=" + p.pid() + "\nhost=" + Files.readString(hostFile).trim()
+                "pid="
+                        + p.pid()
+                        + "\nhost="
+                        + Files.readString(hostFile).trim()
                         + "\nstarted=2026-01-01T00:00:00Z\nprocess_start=-1\ntoken=dead\n");
         RunResult r = TrainingRun.execute(train(dir, 1), dir, false, CATALOG);
         assertEquals(1, r.history().size());
@@ -142,8 +155,7 @@ class RunSafetyTest {
         Path dir = Files.createDirectories(tmp.resolve("remote"));
         Path lock = dir.resolve("run.lock");
         Files.writeString(
-                lock,
-                "pid=77\nhost=elsewhere.invalid\nstarted=2026-01-01T00:00:00Z\ntoken=x\n");
+                lock, "pid=77\nhost=elsewhere.invalid\nstarted=2026-01-01T00:00:00Z\ntoken=x\n");
         ConfigException e =
                 assertThrows(
                         ConfigException.class,
@@ -172,7 +184,9 @@ class RunSafetyTest {
                                         CATALOG));
         assertTrue(e.getMessage().startsWith("epoch 2 skipped "), e.getMessage());
         assertTrue(e.getMessage().contains("guard.nan_skip_limit = 0.1"), e.getMessage());
-        assertTrue(e.getMessage().contains("the last good checkpoint (epoch 1) was kept"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("the last good checkpoint (epoch 1) was kept"),
+                e.getMessage());
         assertArrayEquals(good, Files.readAllBytes(dir.resolve("checkpoint.ckpt")));
         assertArrayEquals(metrics, Files.readAllBytes(dir.resolve("metrics.csv")));
 
@@ -188,7 +202,9 @@ class RunSafetyTest {
                                         fresh,
                                         false,
                                         CATALOG));
-        assertTrue(f.getMessage().startsWith("epoch 1 skipped 1 of its first 2 steps"), f.getMessage());
+        assertTrue(
+                f.getMessage().startsWith("epoch 1 skipped 1 of its first 2 steps"),
+                f.getMessage());
         assertTrue(f.getMessage().contains("no checkpoint was written"), f.getMessage());
         assertTrue(Files.notExists(fresh.resolve("checkpoint.ckpt")));
         assertTrue(Files.notExists(fresh.resolve("metrics.csv")));
@@ -211,7 +227,9 @@ class RunSafetyTest {
         assertTrue(msg.startsWith("loss diverged at epoch 2 step 1: total "), msg);
         assertTrue(msg.contains("guard.divergence_factor"), msg);
         assertTrue(
-                msg.contains(String.format(java.util.Locale.ROOT, "100.0 x %.4g", Math.max(reference, 1))),
+                msg.contains(
+                        String.format(
+                                java.util.Locale.ROOT, "100.0 x %.4g", Math.max(reference, 1))),
                 msg);
         assertTrue(msg.contains("the last good checkpoint (epoch 1) was kept"), msg);
         assertArrayEquals(good, Files.readAllBytes(dir.resolve("checkpoint.ckpt")));
@@ -231,13 +249,19 @@ class RunSafetyTest {
                         () ->
                                 TrainingRun.execute(
                                         train(dir, 1, "loss.ce_weight=1e7"), dir, false, CATALOG));
-        assertTrue(e.getMessage().startsWith("loss diverged at epoch 1 step 1: total "), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("loss diverged at epoch 1 step 1: total "),
+                e.getMessage());
         assertTrue(e.getMessage().contains("> guard.max_loss = 1.000e+06"), e.getMessage());
         assertTrue(Files.notExists(dir.resolve("checkpoint.ckpt")));
         // with both checks off the same run completes (the guard is what stopped it)
         RunResult r =
                 TrainingRun.execute(
-                        train(dir, 1, "loss.ce_weight=1e7", "guard.max_loss=0",
+                        train(
+                                dir,
+                                1,
+                                "loss.ce_weight=1e7",
+                                "guard.max_loss=0",
                                 "guard.divergence_factor=0"),
                         dir,
                         false,
@@ -321,8 +345,12 @@ class RunSafetyTest {
         ConfigException e =
                 assertThrows(
                         ConfigException.class,
-                        () -> TrainingRun.execute(distill(tmp.resolve("d1"), teacher),
-                                tmp.resolve("d1"), false, CATALOG));
+                        () ->
+                                TrainingRun.execute(
+                                        distill(tmp.resolve("d1"), teacher),
+                                        tmp.resolve("d1"),
+                                        false,
+                                        CATALOG));
         assertTrue(
                 e.getMessage().startsWith("teacher.checkpoint: " + teacher + ": corrupt: SHA-256"),
                 e.getMessage());
@@ -332,9 +360,15 @@ class RunSafetyTest {
         ConfigException c =
                 assertThrows(
                         ConfigException.class,
-                        () -> TrainingRun.execute(distill(tmp.resolve("d2"), cut),
-                                tmp.resolve("d2"), false, CATALOG));
-        assertTrue(c.getMessage().startsWith("teacher.checkpoint: " + cut + ": cut short"), c.getMessage());
+                        () ->
+                                TrainingRun.execute(
+                                        distill(tmp.resolve("d2"), cut),
+                                        tmp.resolve("d2"),
+                                        false,
+                                        CATALOG));
+        assertTrue(
+                c.getMessage().startsWith("teacher.checkpoint: " + cut + ": cut short"),
+                c.getMessage());
         assertEquals(1, c.getMessage().lines().count());
     }
 
@@ -350,14 +384,19 @@ class RunSafetyTest {
                     w = a;
                 }
             }
-            assertTrue(Float.isNaN(w.toFloatArray()[4]), "one NaN written at conv2.weight[0,0,1,1]");
+            assertTrue(
+                    Float.isNaN(w.toFloatArray()[4]), "one NaN written at conv2.weight[0,0,1,1]");
             name = w.getName();
         }
         ConfigException e =
                 assertThrows(
                         ConfigException.class,
-                        () -> TrainingRun.execute(distill(tmp.resolve("d3"), teacher),
-                                tmp.resolve("d3"), false, CATALOG));
+                        () ->
+                                TrainingRun.execute(
+                                        distill(tmp.resolve("d3"), teacher),
+                                        tmp.resolve("d3"),
+                                        false,
+                                        CATALOG));
         assertEquals(
                 "teacher.checkpoint: "
                         + teacher
@@ -378,15 +417,22 @@ class RunSafetyTest {
         }
         assertTrue(Files.size(legacy) < Files.size(sealed));
         RunResult r =
-                TrainingRun.execute(distill(tmp.resolve("d4"), legacy), tmp.resolve("d4"), false, CATALOG);
+                TrainingRun.execute(
+                        distill(tmp.resolve("d4"), legacy), tmp.resolve("d4"), false, CATALOG);
         assertEquals(1, r.history().size());
         // a legacy file cut short has no checksum to say so, but does not decode: corrupt
         truncate(legacy, Files.size(legacy) - 100);
         ConfigException c =
                 assertThrows(
                         ConfigException.class,
-                        () -> TrainingRun.execute(distill(tmp.resolve("d5"), legacy),
-                                tmp.resolve("d5"), false, CATALOG));
-        assertTrue(c.getMessage().startsWith("teacher.checkpoint: " + legacy + ": cut short"), c.getMessage());
+                        () ->
+                                TrainingRun.execute(
+                                        distill(tmp.resolve("d5"), legacy),
+                                        tmp.resolve("d5"),
+                                        false,
+                                        CATALOG));
+        assertTrue(
+                c.getMessage().startsWith("teacher.checkpoint: " + legacy + ": cut short"),
+                c.getMessage());
     }
 }

@@ -24,8 +24,15 @@ final class SyntheticLoader implements BatchLoader {
     private final long seed;
 
     SyntheticLoader(
-            NDManager manager, int n, int classes, int c, int s, int batch, boolean shuffle,
-            long dataSeed, long seed) {
+            NDManager manager,
+            int n,
+            int classes,
+            int c,
+            int s,
+            int batch,
+            boolean shuffle,
+            long dataSeed,
+            long seed) {
         this.manager = manager;
         this.c = c;
         this.s = s;
@@ -95,8 +102,10 @@ final class SyntheticLoader implements BatchLoader {
                 pos = end;
                 NDManager m = manager.newSubManager();
                 return new IndexedBatch(
-                        m, nativeCopy(m.create(x, new Shape(b, c, s, s))),
-                        nativeCopy(m.create(y)), nativeCopy(m.create(idx)));
+                        m,
+                        nativeCopy(m.create(x, new Shape(b, c, s, s))),
+                        nativeCopy(m.create(y)),
+                        nativeCopy(m.create(idx)));
             }
         };
     }

@@ -36,7 +36,7 @@ class TeacherFolderTest {
 
     private static final String DATA =
             "data: {name: synthetic, batch_size: 16, test_batch_size: 64, synthetic: {train_size:"
-                + " 64, test_size: 32, classes: 4, channels: 2, size: 6}}\n";
+                    + " 64, test_size: 32, classes: 4, channels: 2, size: 6}}\n";
 
     @BeforeAll
     static void trainTeacher() {

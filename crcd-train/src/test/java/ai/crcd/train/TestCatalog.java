@@ -5,7 +5,9 @@ import ai.crcd.train.config.RunConfig;
 import ai.djl.ndarray.NDManager;
 import java.util.Set;
 
-/** Test fixture: models {@code tiny} (width 16) and {@code tiny_wide} (32), data {@code synthetic}. */
+/**
+ * Test fixture: models {@code tiny} (width 16) and {@code tiny_wide} (32), data {@code synthetic}.
+ */
 final class TestCatalog implements Catalog {
 
     @Override

@@ -49,7 +49,8 @@ final class TinyNet extends AbstractBlock implements DistillableNetwork {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList x = conv1.forward(ps, inputs, training);
-        NDArray stem = bn1.forward(ps, x, training).head().getNDArrayInternal().relu(); // (B, W, H, W)
+        NDArray stem =
+                bn1.forward(ps, x, training).head().getNDArrayInternal().relu(); // (B, W, H, W)
         NDList y = conv2.forward(ps, new NDList(stem), training);
         NDArray stage = bn2.forward(ps, y, training).head().getNDArrayInternal().relu();
         NDArray pooled = stage.mean(new int[] {3}).mean(new int[] {2}); // (B, W)

@@ -130,8 +130,8 @@ class TopKHitsTest {
             assertArrayEquals(
                     new boolean[] {true, true, true, true},
                     TopKHits.hits(logits, l, 10).toBooleanArray());
-            assertArrayEquals(refCounts(rows, y, ALL_K),
-                    TopKHits.counts(logits, l, ALL_K).toLongArray());
+            assertArrayEquals(
+                    refCounts(rows, y, ALL_K), TopKHits.counts(logits, l, ALL_K).toLongArray());
         }
     }
 
@@ -172,7 +172,8 @@ class TopKHitsTest {
             for (int k : ALL_K) {
                 assertArrayEquals(want, TopKHits.hits(logits, l, k).toBooleanArray(), "k=" + k);
             }
-            assertArrayEquals(new long[] {1, 1, 1}, TopKHits.counts(logits, l, 1, 5, 11).toLongArray());
+            assertArrayEquals(
+                    new long[] {1, 1, 1}, TopKHits.counts(logits, l, 1, 5, 11).toLongArray());
             // every logit NaN (a diverged network)
             NDArray nan = m.full(new Shape(6, C), Float.NaN);
             assertArrayEquals(new long[] {0, 0}, TopKHits.counts(nan, l, 1, 5).toLongArray());
@@ -199,7 +200,10 @@ class TopKHitsTest {
                     NDArray x = in.singletonOrThrow();
                     long b = x.getShape().get(0);
                     return new NDList(
-                            x.reshape(b, -1).sum(new int[] {1}, true).mul(0).add(value)
+                            x.reshape(b, -1)
+                                    .sum(new int[] {1}, true)
+                                    .mul(0)
+                                    .add(value)
                                     .repeat(1, C)); // (B, C)
                 });
     }

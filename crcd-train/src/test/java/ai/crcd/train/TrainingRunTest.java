@@ -42,7 +42,9 @@ class TrainingRunTest {
                         + data()
                         + "model: {name: tiny_wide}\n"
                         + "optim: {lr: 0.1, epochs: 3, milestones: [2]}\n"
-                        + "output: {dir: " + out + ", log_interval: 2}\n",
+                        + "output: {dir: "
+                        + out
+                        + ", log_interval: 2}\n",
                 List.of(),
                 CATALOG);
     }
@@ -52,11 +54,17 @@ class TrainingRunTest {
                 "kind: distill\nseed: 5\n"
                         + data()
                         + "model: {name: tiny}\n"
-                        + "teacher: {name: tiny_wide, checkpoint: " + teacherParams + "}\n"
-                        + "optim: {lr: 0.05, epochs: " + epochs + ", milestones: [2]}\n"
+                        + "teacher: {name: tiny_wide, checkpoint: "
+                        + teacherParams
+                        + "}\n"
+                        + "optim: {lr: 0.05, epochs: "
+                        + epochs
+                        + ", milestones: [2]}\n"
                         + "loss: {ce_weight: 0.5}\n"
                         + "distill: {method: testbuf, options: {kd_weight: 0.9, hint_weight: 1.0}}\n"
-                        + "output: {dir: " + out + ", log_interval: 4}\n",
+                        + "output: {dir: "
+                        + out
+                        + ", log_interval: 4}\n",
                 List.of(),
                 CATALOG);
     }
@@ -128,7 +136,8 @@ class TrainingRunTest {
         assertEquals(List.of(header.split(",")), new ArrayList<>(json.keySet()));
         assertEquals("cpu()", json.get("device"));
         EpochMetrics last = r.history().get(2);
-        assertEquals(List.of("ce", "kd", "hint", "buf"), new ArrayList<>(last.trainTerms().keySet()));
+        assertEquals(
+                List.of("ce", "kd", "hint", "buf"), new ArrayList<>(last.trainTerms().keySet()));
         double sum = last.trainTerms().values().stream().mapToDouble(Double::doubleValue).sum();
         assertEquals(sum, last.trainLoss(), 1e-9);
         assertEquals(100.0, last.testTop5(), 1e-9); // 4 classes: the top 5 always hold the truth
@@ -213,7 +222,10 @@ class TrainingRunTest {
         RunConfig skip =
                 ConfigLoader.fromString(
                         ConfigLoader.toYaml(cfg),
-                        List.of("optim.lr=1e30", "nan_policy=skip", "optim.epochs=1",
+                        List.of(
+                                "optim.lr=1e30",
+                                "nan_policy=skip",
+                                "optim.epochs=1",
                                 "output.dir=" + skipDir),
                         CATALOG);
         // steps 2.. of the epoch are non-finite: skipping them all would leave a NaN or
@@ -222,7 +234,9 @@ class TrainingRunTest {
                 assertThrows(
                         TrainingException.class,
                         () -> TrainingRun.execute(skip, skipDir, false, CATALOG));
-        assertTrue(s.getMessage().startsWith("epoch 1 skipped 1 of its first 2 steps"), s.getMessage());
+        assertTrue(
+                s.getMessage().startsWith("epoch 1 skipped 1 of its first 2 steps"),
+                s.getMessage());
         assertTrue(Files.notExists(skipDir.resolve("checkpoint.ckpt")));
     }
 
@@ -268,13 +282,21 @@ class TrainingRunTest {
                         .run();
         // 6 steps per epoch, log interval 4: one sync of 4 rows and one of 2 per epoch
         assertEquals(
-                List.of("begin cpu()", "sync 4", "sync 2", "epoch 1", "sync 4", "sync 2",
-                        "epoch 2", "end 2"),
+                List.of(
+                        "begin cpu()",
+                        "sync 4",
+                        "sync 2",
+                        "epoch 1",
+                        "sync 4",
+                        "sync 2",
+                        "epoch 2",
+                        "end 2"),
                 calls);
         List<String> log = Files.readAllLines(dir.resolve("train.log"));
         assertEquals(4, log.size(), "" + log); // begin, 2 epochs, end
         assertTrue(log.get(2).contains("epoch {epoch=2, lr="), log.get(2));
-        assertTrue(log.get(3).contains("end after 2 epochs, last top-1 " + r.lastTop1()), log.get(3));
+        assertTrue(
+                log.get(3).contains("end after 2 epochs, last top-1 " + r.lastTop1()), log.get(3));
         ConfigException bad =
                 assertThrows(
                         ConfigException.class,

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
-/** Writes files so that a reader (or a resumed suite) sees the old or the new content, never half. */
+/**
+ * Writes files so that a reader (or a resumed suite) sees the old or the new content, never half.
+ */
 public final class AtomicFiles {
 
     private AtomicFiles() {}
@@ -44,7 +46,11 @@ public final class AtomicFiles {
                 // not a POSIX file system: keep the default
             }
             try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(
+                        tmp,
+                        abs,
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }

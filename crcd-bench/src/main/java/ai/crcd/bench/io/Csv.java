@@ -55,7 +55,12 @@ public final class Csv {
     public Csv add(List<?> values) {
         if (values.size() != header.size()) {
             throw new IllegalArgumentException(
-                    "CSV row has " + values.size() + " fields, header " + header + " has " + header.size());
+                    "CSV row has "
+                            + values.size()
+                            + " fields, header "
+                            + header
+                            + " has "
+                            + header.size());
         }
         List<String> row = new ArrayList<>(values.size());
         for (Object v : values) {
@@ -122,8 +127,13 @@ public final class Csv {
         for (int i = 1; i < lines.size(); i++) {
             if (lines.get(i).size() != csv.header.size()) {
                 throw new IOException(
-                        file + ": row " + (i + 1) + " has " + lines.get(i).size()
-                                + " fields, the header has " + csv.header.size());
+                        file
+                                + ": row "
+                                + (i + 1)
+                                + " has "
+                                + lines.get(i).size()
+                                + " fields, the header has "
+                                + csv.header.size());
             }
             csv.rows.add(lines.get(i));
         }
@@ -136,7 +146,9 @@ public final class Csv {
                 sb.append(',');
             }
             String f = fields.get(i);
-            if (f.indexOf(',') >= 0 || f.indexOf('"') >= 0 || f.indexOf('\n') >= 0
+            if (f.indexOf(',') >= 0
+                    || f.indexOf('"') >= 0
+                    || f.indexOf('\n') >= 0
                     || f.indexOf('\r') >= 0) {
                 sb.append('"').append(f.replace("\"", "\"\"")).append('"');
             } else {

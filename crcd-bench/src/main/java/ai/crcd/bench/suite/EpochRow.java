@@ -26,6 +26,9 @@ public record EpochRow(
     /** Fills defaults. */
     public EpochRow {
         // insertion order kept (Map.copyOf's order changes from one JVM to the next)
-        losses = losses == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(losses));
+        losses =
+                losses == null
+                        ? Map.of()
+                        : Collections.unmodifiableMap(new LinkedHashMap<>(losses));
     }
 }

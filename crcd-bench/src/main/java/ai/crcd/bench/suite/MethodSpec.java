@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One method of a suite: a label for tables and folders, the distillation method with its
- * options, and the weight of the student's cross-entropy.
+ * One method of a suite: a label for tables and folders, the distillation method with its options,
+ * and the weight of the student's cross-entropy.
  *
  * @param label the name shown in tables and used as a folder name, e.g. {@code "CRD+KD"}
  * @param method the distiller's registered name, e.g. {@code "crd_kd"}

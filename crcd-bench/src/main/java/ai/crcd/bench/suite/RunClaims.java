@@ -27,24 +27,25 @@ import java.util.stream.Stream;
 /**
  * Claim files that keep two processes from performing the same run of a shared suite folder.
  *
- * <p>A run's claims live in {@code OUT/claims/<run id>/claim-G.json}; G counts the takes of the
- * run (1, 2, ...), the highest holds. Taking generation G is an exclusive create
- * ({@code CREATE_NEW}, atomic on a local file system and on NFSv3+), so of two processes racing
- * for the same generation exactly one wins. The file names the owner (host, pid, the pid's start
- * time, shard) and the time taken; the owner refreshes the file's modification time every
- * {@code timeout / 4} while the run lasts (a heartbeat independent of training progress).
+ * <p>A run's claims live in {@code OUT/claims/<run id>/claim-G.json}; G counts the takes of the run
+ * (1, 2, ...), the highest holds. Taking generation G is an exclusive create ({@code CREATE_NEW},
+ * atomic on a local file system and on NFSv3+), so of two processes racing for the same generation
+ * exactly one wins. The file names the owner (host, pid, the pid's start time, shard) and the time
+ * taken; the owner refreshes the file's modification time every {@code timeout / 4} while the run
+ * lasts (a heartbeat independent of training progress).
  *
  * <p>A claim is stale, and the run may be taken again as generation G+1, when its heartbeat is
- * older than the timeout, or at once when its owner ran on this host and that process is gone
- * (a killed shard restarted on the same node). An owner that finds a higher generation than its
- * own has lost the run (it was stalled longer than the timeout): it stops heart-beating and the
- * suite does not write its record. Hosts must have synchronised clocks (NTP); the timeout must
- * exceed any pause of a live process.
+ * older than the timeout, or at once when its owner ran on this host and that process is gone (a
+ * killed shard restarted on the same node). An owner that finds a higher generation than its own
+ * has lost the run (it was stalled longer than the timeout): it stops heart-beating and the suite
+ * does not write its record. Hosts must have synchronised clocks (NTP); the timeout must exceed any
+ * pause of a live process.
  */
 public final class RunClaims {
 
     /** The folder of the claims under the suite folder. */
     public static final String DIR = "claims";
+
     /** The default timeout after which a claim without heartbeat is taken again. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
 
@@ -66,8 +67,11 @@ public final class RunClaims {
      * @param shard the shard, e.g. {@code 2/4}
      * @param taken when the claim was taken (ISO-8601)
      */
-    public record Owner(@JsonProperty("host") String host, @JsonProperty("pid") long pid,
-            @JsonProperty("pid_start") long pidStart, @JsonProperty("shard") String shard,
+    public record Owner(
+            @JsonProperty("host") String host,
+            @JsonProperty("pid") long pid,
+            @JsonProperty("pid_start") long pidStart,
+            @JsonProperty("shard") String shard,
             @JsonProperty("taken") String taken) {
 
         @Override
@@ -160,15 +164,26 @@ public final class RunClaims {
         Path dir = Files.createDirectories(root.resolve(runId));
         int gen = s.generation() + 1;
         Path f = file(dir, gen);
-        Owner mine = new Owner(me.host(), me.pid(), me.pidStart(), me.shard(), Instant.now().toString());
-        try (OutputStream os = Files.newOutputStream(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            os.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(mine).getBytes(StandardCharsets.UTF_8));
+        Owner mine =
+                new Owner(me.host(), me.pid(), me.pidStart(), me.shard(), Instant.now().toString());
+        try (OutputStream os =
+                Files.newOutputStream(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            os.write(
+                    JSON.writerWithDefaultPrettyPrinter()
+                            .writeValueAsString(mine)
+                            .getBytes(StandardCharsets.UTF_8));
         } catch (FileAlreadyExistsException e) {
             return Optional.empty(); // another process took this generation first
         }
         if (s.generation() > 0) {
-            log.accept("claim: took over " + runId + " from " + (s.owner() == null ? "an unreadable claim" : s.owner())
-                    + " (generation " + gen + ")");
+            log.accept(
+                    "claim: took over "
+                            + runId
+                            + " from "
+                            + (s.owner() == null ? "an unreadable claim" : s.owner())
+                            + " (generation "
+                            + gen
+                            + ")");
         }
         return Optional.of(new Claim(f, gen, runId, s.owner()));
     }
@@ -187,11 +202,13 @@ public final class RunClaims {
             this.generation = generation;
             this.runId = runId;
             this.previous = previous;
-            this.beat = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "claim-heartbeat");
-                t.setDaemon(true);
-                return t;
-            });
+            this.beat =
+                    Executors.newSingleThreadScheduledExecutor(
+                            r -> {
+                                Thread t = new Thread(r, "claim-heartbeat");
+                                t.setDaemon(true);
+                                return t;
+                            });
             long period = Math.max(50, timeout.toMillis() / 4);
             beat.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
         }
@@ -200,8 +217,12 @@ public final class RunClaims {
             try {
                 if (highest(file.getParent()) != generation) {
                     lost = true;
-                    log.accept("claim: lost " + runId + " (another process took it after " + timeout
-                            + " without heartbeat); its result will not be recorded by this process");
+                    log.accept(
+                            "claim: lost "
+                                    + runId
+                                    + " (another process took it after "
+                                    + timeout
+                                    + " without heartbeat); its result will not be recorded by this process");
                     beat.shutdown();
                     return;
                 }

@@ -7,10 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds the run configs of a suite from its base training config. The one place that knows
- * the keys of crcd-train's config: {@code kind}, {@code seed}, {@code model.name},
- * {@code teacher.name}, {@code teacher.checkpoint}, {@code distill.method},
- * {@code distill.options}, {@code loss.ce_weight}.
+ * Builds the run configs of a suite from its base training config. The one place that knows the
+ * keys of crcd-train's config: {@code kind}, {@code seed}, {@code model.name}, {@code
+ * teacher.name}, {@code teacher.checkpoint}, {@code distill.method}, {@code distill.options},
+ * {@code loss.ce_weight}.
  */
 public final class RunConfigs {
 
@@ -35,8 +35,8 @@ public final class RunConfigs {
     }
 
     /**
-     * Returns the config of a student's distillation run: the base with {@code kind: distill},
-     * the student's model and seed, the teacher and its checkpoint, the method with its options
+     * Returns the config of a student's distillation run: the base with {@code kind: distill}, the
+     * student's model and seed, the teacher and its checkpoint, the method with its options
      * (replacing any options of the base) and the cross-entropy weight.
      *
      * @param base the base config (not modified)
@@ -47,7 +47,11 @@ public final class RunConfigs {
      * @return the config as YAML text
      */
     public static String studentYaml(
-            ObjectNode base, PairSpec pair, MethodSpec method, String teacherCheckpoint, long seed) {
+            ObjectNode base,
+            PairSpec pair,
+            MethodSpec method,
+            String teacherCheckpoint,
+            long seed) {
         ObjectNode c = base.deepCopy();
         c.put("kind", "distill");
         c.put("seed", seed);

@@ -1,8 +1,8 @@
 package ai.crcd.bench.suite;
 
 /**
- * Performs one training run of a suite. The production implementation is
- * {@link TrainingRunExecutor} (crcd-train's loop); tests may count or interrupt runs.
+ * Performs one training run of a suite. The production implementation is {@link
+ * TrainingRunExecutor} (crcd-train's loop); tests may count or interrupt runs.
  */
 @FunctionalInterface
 public interface RunExecutor {

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The outcome of one finished run of a suite (a teacher or a student), kept as
- * {@code record.json} in the run's folder. Its presence marks the run as finished.
+ * The outcome of one finished run of a suite (a teacher or a student), kept as {@code record.json}
+ * in the run's folder. Its presence marks the run as finished.
  *
  * @param pair the pair's name
  * @param role {@code "teacher"} or {@code "student"}
@@ -43,6 +43,7 @@ public record RunRecord(
 
     /** Role of a teacher's record. */
     public static final String ROLE_TEACHER = "teacher";
+
     /** Role of a student's record. */
     public static final String ROLE_STUDENT = "student";
 
@@ -61,8 +62,20 @@ public record RunRecord(
      * @return the copy
      */
     public RunRecord withPair(String otherPair) {
-        return new RunRecord(otherPair, role, label, method, model, seed, lastTop1, bestTop1,
-                lastTop5, bestEpoch, seconds, checkpoint, history);
+        return new RunRecord(
+                otherPair,
+                role,
+                label,
+                method,
+                model,
+                seed,
+                lastTop1,
+                bestTop1,
+                lastTop5,
+                bestEpoch,
+                seconds,
+                checkpoint,
+                history);
     }
 
     /**
@@ -72,7 +85,8 @@ public record RunRecord(
      * @throws IOException on a write error
      */
     public void write(Path file) throws IOException {
-        AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this));
+        AtomicFiles.writeString(
+                file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this));
     }
 
     /**

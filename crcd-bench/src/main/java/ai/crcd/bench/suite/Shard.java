@@ -2,9 +2,8 @@ package ai.crcd.bench.suite;
 
 /**
  * One shard of a suite, {@code K/N}: shard {@code K} (from 0) of {@code N} takes every run whose
- * position within its phase is {@code K} modulo {@code N}. The assignment depends only on the
- * suite file, so every process of a job array computes the same split without talking to the
- * others.
+ * position within its phase is {@code K} modulo {@code N}. The assignment depends only on the suite
+ * file, so every process of a job array computes the same split without talking to the others.
  *
  * @param index the shard's index K, {@code 0 <= K < N}
  * @param count the number of shards N, at least 1
@@ -17,8 +16,12 @@ public record Shard(int index, int count) {
     /** Checks the range. */
     public Shard {
         if (count < 1 || index < 0 || index >= count) {
-            throw new IllegalArgumentException("--shard: got " + index + "/" + count
-                    + ", allowed: K/N with N >= 1 and 0 <= K < N (e.g. 0/4 for the first of four shards)");
+            throw new IllegalArgumentException(
+                    "--shard: got "
+                            + index
+                            + "/"
+                            + count
+                            + ", allowed: K/N with N >= 1 and 0 <= K < N (e.g. 0/4 for the first of four shards)");
         }
     }
 
@@ -38,8 +41,10 @@ public record Shard(int index, int count) {
                 // reported below
             }
         }
-        throw new IllegalArgumentException("--shard: got '" + text
-                + "', allowed: K/N, e.g. 0/4 (a job array passes its task index, e.g. $SLURM_ARRAY_TASK_ID/4)");
+        throw new IllegalArgumentException(
+                "--shard: got '"
+                        + text
+                        + "', allowed: K/N, e.g. 0/4 (a job array passes its task index, e.g. $SLURM_ARRAY_TASK_ID/4)");
     }
 
     /**

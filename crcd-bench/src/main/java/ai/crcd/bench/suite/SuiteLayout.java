@@ -16,6 +16,7 @@ public final class SuiteLayout {
 
     /** The label of teacher rows. */
     public static final String TEACHER = "teacher";
+
     /** The name of a finished run's record, written atomically as its last act. */
     public static final String RECORD = "record.json";
 

@@ -6,8 +6,8 @@ import java.nio.file.Files;
 
 /**
  * {@code suite --list}: one line per run of a suite with its index, phase, position in the phase,
- * shard, state in the output folder (finished, claimed by a live process, stale claim, pending)
- * and folder. Reads the folder, writes nothing.
+ * shard, state in the output folder (finished, claimed by a live process, stale claim, pending) and
+ * folder. Reads the folder, writes nothing.
  */
 public final class SuiteListing {
 
@@ -28,7 +28,9 @@ public final class SuiteListing {
         SuitePlan plan = new SuitePlan(spec, layout);
         RunClaims claims = new RunClaims(out, RunClaims.DEFAULT_TIMEOUT, Shard.ALL, s -> {});
         int n = shard == null ? 1 : shard.count();
-        ps.printf("%-5s %-8s %-8s %-6s %-8s %s%n", "index", "phase", "position", "shard", "state", "run");
+        ps.printf(
+                "%-5s %-8s %-8s %-6s %-8s %s%n",
+                "index", "phase", "position", "shard", "state", "run");
         int finished = 0;
         for (SuitePlan.Run r : plan.runs()) {
             int owner = r.position() % n;
@@ -47,11 +49,20 @@ public final class SuiteListing {
                     state += " (" + st.owner().host() + " pid " + st.owner().pid() + ")";
                 }
             }
-            ps.printf("%-5d %-8s %-8d %-6s %-8s %s%n", r.index(), r.teacher() ? "teachers" : "students",
-                    r.position(), owner + "/" + n, state, r.id());
+            ps.printf(
+                    "%-5d %-8s %-8d %-6s %-8s %s%n",
+                    r.index(),
+                    r.teacher() ? "teachers" : "students",
+                    r.position(),
+                    owner + "/" + n,
+                    state,
+                    r.id());
         }
-        ps.printf("%d runs (%d teachers, %d students), %d finished%n", plan.runs().size(),
+        ps.printf(
+                "%d runs (%d teachers, %d students), %d finished%n",
+                plan.runs().size(),
                 plan.runs().stream().filter(SuitePlan.Run::teacher).count(),
-                plan.runs().stream().filter(r -> !r.teacher()).count(), finished);
+                plan.runs().stream().filter(r -> !r.teacher()).count(),
+                finished);
     }
 }

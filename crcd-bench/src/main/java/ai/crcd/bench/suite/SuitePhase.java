@@ -24,7 +24,8 @@ public enum SuitePhase {
                 return p;
             }
         }
-        throw new IllegalArgumentException("--phase: got '" + text + "', allowed: teachers, students or all");
+        throw new IllegalArgumentException(
+                "--phase: got '" + text + "', allowed: teachers, students or all");
     }
 
     /**

@@ -26,7 +26,14 @@ public final class SuitePlan {
      * @param dir the run's folder
      * @param id the run's folder relative to the suite folder, with {@code /} (claims use it)
      */
-    public record Run(int index, int position, String role, PairSpec pair, MethodSpec method, long seed, Path dir,
+    public record Run(
+            int index,
+            int position,
+            String role,
+            PairSpec pair,
+            MethodSpec method,
+            long seed,
+            Path dir,
             String id) {
 
         /**
@@ -63,23 +70,46 @@ public final class SuitePlan {
         for (PairSpec p : spec.pairList()) {
             TeacherSpec t = p.teacher();
             if (t.checkpoint() == null && seen.add(t.key())) {
-                all.add(run(all.size(), pos++, RunRecord.ROLE_TEACHER, p, null, t.seed(), layout.teacherDir(t),
-                        layout));
+                all.add(
+                        run(
+                                all.size(),
+                                pos++,
+                                RunRecord.ROLE_TEACHER,
+                                p,
+                                null,
+                                t.seed(),
+                                layout.teacherDir(t),
+                                layout));
             }
         }
         pos = 0;
         for (long seed : spec.seeds()) {
             for (PairSpec p : spec.pairList()) {
                 for (MethodSpec m : spec.methods()) {
-                    all.add(run(all.size(), pos++, RunRecord.ROLE_STUDENT, p, m, seed,
-                            layout.runDir(p.name(), m.label(), seed), layout));
+                    all.add(
+                            run(
+                                    all.size(),
+                                    pos++,
+                                    RunRecord.ROLE_STUDENT,
+                                    p,
+                                    m,
+                                    seed,
+                                    layout.runDir(p.name(), m.label(), seed),
+                                    layout));
                 }
             }
         }
         this.runs = List.copyOf(all);
     }
 
-    private static Run run(int index, int pos, String role, PairSpec p, MethodSpec m, long seed, Path dir,
+    private static Run run(
+            int index,
+            int pos,
+            String role,
+            PairSpec p,
+            MethodSpec m,
+            long seed,
+            Path dir,
             SuiteLayout layout) {
         String id = layout.out().relativize(dir).toString().replace('\\', '/');
         return new Run(index, pos, role, p, m, seed, dir, id);
@@ -102,7 +132,9 @@ public final class SuitePlan {
      * @return the runs
      */
     public List<Run> select(SuitePhase phase, Shard shard) {
-        return runs.stream().filter(r -> phase.includes(r.role()) && shard.owns(r.position())).toList();
+        return runs.stream()
+                .filter(r -> phase.includes(r.role()) && shard.owns(r.position()))
+                .toList();
     }
 
     /**
@@ -115,7 +147,9 @@ public final class SuitePlan {
         if (pair.teacher().checkpoint() != null) {
             return null;
         }
-        return runs.stream().filter(r -> r.teacher() && r.pair().teacher().key().equals(pair.teacher().key()))
-                .findFirst().orElseThrow();
+        return runs.stream()
+                .filter(r -> r.teacher() && r.pair().teacher().key().equals(pair.teacher().key()))
+                .findFirst()
+                .orElseThrow();
     }
 }

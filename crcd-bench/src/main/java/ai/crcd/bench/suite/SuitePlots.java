@@ -19,8 +19,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * The suite's PNG plots: {@code accuracy.png} (mean top-1 per method with sample-std error bars,
- * last and best epoch) and {@code curves.png} (test top-1 per epoch per method, mean over seeds).
- * A suite with several pairs gets one pair of plots per pair, named {@code accuracy-PAIR.png}.
+ * last and best epoch) and {@code curves.png} (test top-1 per epoch per method, mean over seeds). A
+ * suite with several pairs gets one pair of plots per pair, named {@code accuracy-PAIR.png}.
  */
 public final class SuitePlots {
 
@@ -34,7 +34,8 @@ public final class SuitePlots {
      * @param records the finished runs
      * @throws IOException on a write error
      */
-    public static void write(SuiteLayout layout, SuiteSpec spec, List<RunRecord> records) throws IOException {
+    public static void write(SuiteLayout layout, SuiteSpec spec, List<RunRecord> records)
+            throws IOException {
         List<PairSpec> pairs = spec.pairList();
         for (PairSpec p : pairs) {
             List<RunRecord> pr = records.stream().filter(r -> r.pair().equals(p.name())).toList();
@@ -49,8 +50,8 @@ public final class SuitePlots {
     }
 
     /**
-     * Builds the accuracy chart: one category per row (teacher first), bars of mean last and
-     * best top-1 with sample-std error bars.
+     * Builds the accuracy chart: one category per row (teacher first), bars of mean last and best
+     * top-1 with sample-std error bars.
      *
      * @param title the chart title
      * @param records the runs of one pair
@@ -72,10 +73,21 @@ public final class SuitePlots {
             lastErr.add(zeroIfNaN(Stats.sampleStd(l)));
             best.add(Stats.mean(b));
             bestErr.add(zeroIfNaN(Stats.sampleStd(b)));
-            min = Math.min(min, Math.min(Stats.mean(l) - lastErr.get(lastErr.size() - 1), Stats.mean(b)));
+            min =
+                    Math.min(
+                            min,
+                            Math.min(
+                                    Stats.mean(l) - lastErr.get(lastErr.size() - 1),
+                                    Stats.mean(b)));
         }
-        CategoryChart c = new CategoryChartBuilder().width(900).height(520).title(title)
-                .xAxisTitle("method").yAxisTitle("test top-1 (%), mean ± sample std over seeds").build();
+        CategoryChart c =
+                new CategoryChartBuilder()
+                        .width(900)
+                        .height(520)
+                        .title(title)
+                        .xAxisTitle("method")
+                        .yAxisTitle("test top-1 (%), mean ± sample std over seeds")
+                        .build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setYAxisMin(Math.max(0, Math.floor(min - 2)));
@@ -94,8 +106,14 @@ public final class SuitePlots {
      * @return the chart
      */
     public static XYChart curves(String title, List<RunRecord> records) {
-        XYChart c = new XYChartBuilder().width(900).height(520).title(title)
-                .xAxisTitle("epoch").yAxisTitle("test top-1 (%), mean over seeds").build();
+        XYChart c =
+                new XYChartBuilder()
+                        .width(900)
+                        .height(520)
+                        .title(title)
+                        .xAxisTitle("epoch")
+                        .yAxisTitle("test top-1 (%), mean over seeds")
+                        .build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         for (Map.Entry<String, List<RunRecord>> e : groupByLabel(records).entrySet()) {
             TreeMap<Integer, List<Double>> byEpoch = new TreeMap<>();
@@ -117,7 +135,8 @@ public final class SuitePlots {
     private static Map<String, List<RunRecord>> groupByLabel(List<RunRecord> records) {
         Map<String, List<RunRecord>> m = new LinkedHashMap<>();
         for (RunRecord r : records) {
-            String name = r.role().equals(RunRecord.ROLE_TEACHER) ? "teacher " + r.model() : r.label();
+            String name =
+                    r.role().equals(RunRecord.ROLE_TEACHER) ? "teacher " + r.model() : r.label();
             m.computeIfAbsent(name, k -> new ArrayList<>()).add(r);
         }
         return m;

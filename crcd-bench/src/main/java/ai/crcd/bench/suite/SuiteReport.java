@@ -13,8 +13,8 @@ import java.util.Optional;
 /**
  * The suite's Markdown table ({@code table.md}), computed from the rows of {@code results.csv}:
  * mean ± sample standard deviation of top-1 over seeds (last and best epoch) per method, teacher
- * and vanilla rows, gain over vanilla, and whether CRCD &gt; CRD &gt; KD holds relative to the
- * seed spread.
+ * and vanilla rows, gain over vanilla, and whether CRCD &gt; CRD &gt; KD holds relative to the seed
+ * spread.
  */
 public final class SuiteReport {
 
@@ -36,8 +36,18 @@ public final class SuiteReport {
      * @param bestEpochMean mean epoch of the best top-1
      * @param secondsMean mean wall time per run
      */
-    public record Row(String pair, String role, String label, String method, String model, int runs,
-            double lastMean, double lastStd, double bestMean, double bestStd, double bestEpochMean,
+    public record Row(
+            String pair,
+            String role,
+            String label,
+            String method,
+            String model,
+            int runs,
+            double lastMean,
+            double lastStd,
+            double bestMean,
+            double bestStd,
+            double bestEpochMean,
             double secondsMean) {}
 
     /**
@@ -49,16 +59,29 @@ public final class SuiteReport {
     public static List<Row> summarize(Csv results) {
         Map<String, List<Map<String, String>>> groups = new LinkedHashMap<>();
         for (Map<String, String> r : results.records()) {
-            groups.computeIfAbsent(r.get("pair") + "\u0000" + r.get("label"), k -> new ArrayList<>()).add(r);
+            groups.computeIfAbsent(
+                            r.get("pair") + "\u0000" + r.get("label"), k -> new ArrayList<>())
+                    .add(r);
         }
         List<Row> rows = new ArrayList<>();
         for (List<Map<String, String>> g : groups.values()) {
             Map<String, String> f = g.get(0);
             List<Double> last = column(g, "last_top1");
             List<Double> best = column(g, "best_top1");
-            rows.add(new Row(f.get("pair"), f.get("role"), f.get("label"), f.get("method"), f.get("model"),
-                    g.size(), Stats.mean(last), Stats.sampleStd(last), Stats.mean(best), Stats.sampleStd(best),
-                    Stats.mean(column(g, "best_epoch")), Stats.mean(column(g, "seconds"))));
+            rows.add(
+                    new Row(
+                            f.get("pair"),
+                            f.get("role"),
+                            f.get("label"),
+                            f.get("method"),
+                            f.get("model"),
+                            g.size(),
+                            Stats.mean(last),
+                            Stats.sampleStd(last),
+                            Stats.mean(best),
+                            Stats.sampleStd(best),
+                            Stats.mean(column(g, "best_epoch")),
+                            Stats.mean(column(g, "seconds"))));
         }
         return rows;
     }
@@ -84,24 +107,46 @@ public final class SuiteReport {
      * @param total the number of runs in the suite
      * @throws IOException on a read or write error
      */
-    public static void write(SuiteLayout layout, SuiteSpec spec, List<RunRecord> records, boolean complete,
-            int total) throws IOException {
+    public static void write(
+            SuiteLayout layout,
+            SuiteSpec spec,
+            List<RunRecord> records,
+            boolean complete,
+            int total)
+            throws IOException {
         Csv csv = Csv.read(layout.resultsCsv());
-        int done = (int) records.stream().filter(r -> r.role().equals(RunRecord.ROLE_STUDENT)).count();
+        int done =
+                (int) records.stream().filter(r -> r.role().equals(RunRecord.ROLE_STUDENT)).count();
         int students = spec.seeds().size() * spec.pairList().size() * spec.methods().size();
-        String status = complete
-                ? "complete: all " + total + " runs finished"
-                : "partial: " + done + " of " + students + " student runs finished, " + missing(records, total)
-                        + " of " + total + " runs missing; continue with --resume (or rerun the unfinished shards)";
+        String status =
+                complete
+                        ? "complete: all " + total + " runs finished"
+                        : "partial: "
+                                + done
+                                + " of "
+                                + students
+                                + " student runs finished, "
+                                + missing(records, total)
+                                + " of "
+                                + total
+                                + " runs missing; continue with --resume (or rerun the unfinished shards)";
         AtomicFiles.writeString(layout.tableMd(), markdown(spec, summarize(csv), status));
     }
 
     private static long missing(List<RunRecord> records, int total) {
         // a reused teacher ("given") is a row of the table but not a run of the suite; a teacher
         // shared by several pairs is one run with a row per pair
-        long students = records.stream().filter(r -> r.role().equals(RunRecord.ROLE_STUDENT)).count();
-        long teachers = records.stream().filter(r -> r.role().equals(RunRecord.ROLE_TEACHER)
-                && !"given".equals(r.method())).map(r -> r.model() + "-seed" + r.seed()).distinct().count();
+        long students =
+                records.stream().filter(r -> r.role().equals(RunRecord.ROLE_STUDENT)).count();
+        long teachers =
+                records.stream()
+                        .filter(
+                                r ->
+                                        r.role().equals(RunRecord.ROLE_TEACHER)
+                                                && !"given".equals(r.method()))
+                        .map(r -> r.model() + "-seed" + r.seed())
+                        .distinct()
+                        .count();
         return total - students - teachers;
     }
 
@@ -115,17 +160,31 @@ public final class SuiteReport {
      */
     public static String markdown(SuiteSpec spec, List<Row> rows, String status) {
         StringBuilder sb = new StringBuilder();
-        sb.append("Suite `").append(spec.name()).append("`: ").append(status).append(". Seeds ")
-                .append(spec.seeds()).append("; top-1 in %, mean ± sample std over seeds.\n");
+        sb.append("Suite `")
+                .append(spec.name())
+                .append("`: ")
+                .append(status)
+                .append(". Seeds ")
+                .append(spec.seeds())
+                .append("; top-1 in %, mean ± sample std over seeds.\n");
         for (PairSpec p : spec.pairList()) {
             List<Row> pr = rows.stream().filter(r -> r.pair().equals(p.name())).toList();
-            sb.append("\n#### ").append(p.teacher().model()).append(" → ").append(p.student()).append("\n\n");
-            sb.append("| row | method | runs | last top-1 | best top-1 | best epoch | gain over vanilla (last) "
-                    + "| gain over vanilla (best) | s per run |\n");
+            sb.append("\n#### ")
+                    .append(p.teacher().model())
+                    .append(" → ")
+                    .append(p.student())
+                    .append("\n\n");
+            sb.append(
+                    "| row | method | runs | last top-1 | best top-1 | best epoch | gain over vanilla (last) "
+                            + "| gain over vanilla (best) | s per run |\n");
             sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-            Optional<Row> vanilla = pr.stream()
-                    .filter(r -> r.role().equals(RunRecord.ROLE_STUDENT) && r.method().equals("vanilla"))
-                    .findFirst();
+            Optional<Row> vanilla =
+                    pr.stream()
+                            .filter(
+                                    r ->
+                                            r.role().equals(RunRecord.ROLE_STUDENT)
+                                                    && r.method().equals("vanilla"))
+                            .findFirst();
             for (Row r : pr) {
                 boolean teacher = r.role().equals(RunRecord.ROLE_TEACHER);
                 String name = teacher ? "teacher (" + r.model() + ")" : r.label();
@@ -135,12 +194,25 @@ public final class SuiteReport {
                     gainLast = signed(r.lastMean() - vanilla.get().lastMean());
                     gainBest = signed(r.bestMean() - vanilla.get().bestMean());
                 }
-                sb.append("| ").append(name).append(" | ").append(r.method()).append(" | ").append(r.runs())
-                        .append(" | ").append(pm(r.lastMean(), r.lastStd()))
-                        .append(" | ").append(pm(r.bestMean(), r.bestStd()))
-                        .append(" | ").append(fmt(r.bestEpochMean(), 1))
-                        .append(" | ").append(gainLast).append(" | ").append(gainBest)
-                        .append(" | ").append(fmt(r.secondsMean(), 0)).append(" |\n");
+                sb.append("| ")
+                        .append(name)
+                        .append(" | ")
+                        .append(r.method())
+                        .append(" | ")
+                        .append(r.runs())
+                        .append(" | ")
+                        .append(pm(r.lastMean(), r.lastStd()))
+                        .append(" | ")
+                        .append(pm(r.bestMean(), r.bestStd()))
+                        .append(" | ")
+                        .append(fmt(r.bestEpochMean(), 1))
+                        .append(" | ")
+                        .append(gainLast)
+                        .append(" | ")
+                        .append(gainBest)
+                        .append(" | ")
+                        .append(fmt(r.secondsMean(), 0))
+                        .append(" |\n");
             }
             sb.append('\n');
             verdicts(sb, pr, vanilla);
@@ -149,7 +221,8 @@ public final class SuiteReport {
     }
 
     private static void verdicts(StringBuilder sb, List<Row> pr, Optional<Row> vanilla) {
-        List<Row> students = pr.stream().filter(r -> r.role().equals(RunRecord.ROLE_STUDENT)).toList();
+        List<Row> students =
+                pr.stream().filter(r -> r.role().equals(RunRecord.ROLE_STUDENT)).toList();
         if (vanilla.isPresent()) {
             List<String> parts = new ArrayList<>();
             boolean all = true;
@@ -162,8 +235,11 @@ public final class SuiteReport {
                 parts.add(r.label() + " " + signed(d));
             }
             if (!parts.isEmpty()) {
-                sb.append("- Every distillation method beats the vanilla student on mean last-epoch top-1: ")
-                        .append(all ? "**yes**" : "**no**").append(" (").append(String.join(", ", parts))
+                sb.append(
+                                "- Every distillation method beats the vanilla student on mean last-epoch top-1: ")
+                        .append(all ? "**yes**" : "**no**")
+                        .append(" (")
+                        .append(String.join(", ", parts))
                         .append(" points).\n");
             }
         }
@@ -174,13 +250,24 @@ public final class SuiteReport {
         }
         Row kd = byMethod(students, "kd");
         if (crcd == null || crd == null || kd == null) {
-            sb.append("- CRCD > CRD > KD: not checked yet (no finished run of one of the methods crcd, crd/crd_kd, kd).\n");
+            sb.append(
+                    "- CRCD > CRD > KD: not checked yet (no finished run of one of the methods crcd, crd/crd_kd, kd).\n");
             return;
         }
         boolean holds = crcd.lastMean() > crd.lastMean() && crd.lastMean() > kd.lastMean();
-        sb.append("- ").append(crcd.label()).append(" > ").append(crd.label()).append(" > ").append(kd.label())
-                .append(" on mean last-epoch top-1: ").append(holds ? "**holds**" : "**does not hold**")
-                .append(". ").append(gap(crcd, crd)).append("; ").append(gap(crd, kd)).append(".\n");
+        sb.append("- ")
+                .append(crcd.label())
+                .append(" > ")
+                .append(crd.label())
+                .append(" > ")
+                .append(kd.label())
+                .append(" on mean last-epoch top-1: ")
+                .append(holds ? "**holds**" : "**does not hold**")
+                .append(". ")
+                .append(gap(crcd, crd))
+                .append("; ")
+                .append(gap(crd, kd))
+                .append(".\n");
     }
 
     private static String gap(Row a, Row b) {
@@ -190,7 +277,12 @@ public final class SuiteReport {
         if (Double.isNaN(spread) || spread == 0) {
             return s + " (seed spread not available)";
         }
-        return s + String.format(Locale.ROOT, " = %.1f× the seed spread (pooled sample std %.2f)", d / spread, spread);
+        return s
+                + String.format(
+                        Locale.ROOT,
+                        " = %.1f× the seed spread (pooled sample std %.2f)",
+                        d / spread,
+                        spread);
     }
 
     private static double sq(double x) {

@@ -15,20 +15,19 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Runs a suite: each distinct teacher once (or reuses its checkpoint), then every
- * seed x pair x method student run with the same budget, and writes the CSVs, the table and the
- * plots.
+ * Runs a suite: each distinct teacher once (or reuses its checkpoint), then every seed x pair x
+ * method student run with the same budget, and writes the CSVs, the table and the plots.
  *
  * <p>Resumable: a finished run is marked by its {@code record.json}, written atomically as the
- * run's last act. With resume on, finished runs are skipped, and a run folder without a record
- * (an interrupted run) is handed to the executor with {@code resume=true}.
+ * run's last act. With resume on, finished runs are skipped, and a run folder without a record (an
+ * interrupted run) is handed to the executor with {@code resume=true}.
  *
- * <p>Sharded ({@link Builder#optShard}, {@link Builder#optPhase}): the invocation performs only
- * its shard's runs of the phase (see {@link SuitePlan}, {@link Shard}), each under a claim
- * ({@link RunClaims}) so that no two processes perform the same run, writing records into the
- * shared folder exactly as an unsharded suite; a student whose teacher is missing waits for the
- * live process training it, or trains it under its claim. Sharded invocations write no CSVs or
- * table: {@link #report()} merges whatever is finished.
+ * <p>Sharded ({@link Builder#optShard}, {@link Builder#optPhase}): the invocation performs only its
+ * shard's runs of the phase (see {@link SuitePlan}, {@link Shard}), each under a claim ({@link
+ * RunClaims}) so that no two processes perform the same run, writing records into the shared folder
+ * exactly as an unsharded suite; a student whose teacher is missing waits for the live process
+ * training it, or trains it under its claim. Sharded invocations write no CSVs or table: {@link
+ * #report()} merges whatever is finished.
  */
 public final class SuiteRunner {
 
@@ -70,7 +69,8 @@ public final class SuiteRunner {
     }
 
     /** What one invocation did. */
-    public record Outcome(int executed, int skipped, int total, boolean complete, List<RunRecord> records) {}
+    public record Outcome(
+            int executed, int skipped, int total, boolean complete, List<RunRecord> records) {}
 
     /**
      * Runs the suite.
@@ -107,9 +107,18 @@ public final class SuiteRunner {
                     stopped = true;
                     break;
                 }
-                RunRequest req = new RunRequest(p.name(), RunRecord.ROLE_TEACHER, SuiteLayout.TEACHER,
-                        "train", t.model(), t.seed(), RunConfigs.teacherYaml(base, t),
-                        RunConfigs.overrides(spec, p, t.overrides()), dir, interrupted(dir));
+                RunRequest req =
+                        new RunRequest(
+                                p.name(),
+                                RunRecord.ROLE_TEACHER,
+                                SuiteLayout.TEACHER,
+                                "train",
+                                t.model(),
+                                t.seed(),
+                                RunConfigs.teacherYaml(base, t),
+                                RunConfigs.overrides(spec, p, t.overrides()),
+                                dir,
+                                interrupted(dir));
                 rec = execute(req);
                 executed++;
             } else {
@@ -117,7 +126,9 @@ public final class SuiteRunner {
             }
             if (rec.checkpoint() == null) {
                 throw new IllegalStateException(
-                        "teacher run " + dir + " finished without a checkpoint path in its record; cannot distil from it");
+                        "teacher run "
+                                + dir
+                                + " finished without a checkpoint path in its record; cannot distil from it");
             }
             checkpoints.put(t.key(), rec.checkpoint());
         }
@@ -139,15 +150,24 @@ public final class SuiteRunner {
         if (plots) {
             SuitePlots.write(layout, spec, records);
         }
-        log.accept(String.format("suite %s: %d run(s) executed, %d already finished, %d of %d done%s",
-                spec.name(), executed, skipped, executed + skipped, total,
-                complete ? "" : " (stopped early; run again with --resume)"));
+        log.accept(
+                String.format(
+                        "suite %s: %d run(s) executed, %d already finished, %d of %d done%s",
+                        spec.name(),
+                        executed,
+                        skipped,
+                        executed + skipped,
+                        total,
+                        complete ? "" : " (stopped early; run again with --resume)"));
         return new Outcome(executed, skipped, total, complete, records);
     }
 
-    /** Runs the student runs not yet finished; returns {executed so far, skipped, stopped (0/1)}. */
-    private int[] runStudents(ObjectNode base, List<PairSpec> pairs, Map<String, String> checkpoints,
-            int executed) throws Exception {
+    /**
+     * Runs the student runs not yet finished; returns {executed so far, skipped, stopped (0/1)}.
+     */
+    private int[] runStudents(
+            ObjectNode base, List<PairSpec> pairs, Map<String, String> checkpoints, int executed)
+            throws Exception {
         int skipped = 0;
         for (long seed : spec.seeds()) {
             for (PairSpec p : pairs) {
@@ -161,9 +181,18 @@ public final class SuiteRunner {
                         return new int[] {executed, skipped, 1};
                     }
                     String ckpt = checkpoints.get(p.teacher().key());
-                    RunRequest req = new RunRequest(p.name(), RunRecord.ROLE_STUDENT, m.label(), m.method(),
-                            p.student(), seed, RunConfigs.studentYaml(base, p, m, ckpt, seed),
-                            RunConfigs.overrides(spec, p, m.overrides()), dir, interrupted(dir));
+                    RunRequest req =
+                            new RunRequest(
+                                    p.name(),
+                                    RunRecord.ROLE_STUDENT,
+                                    m.label(),
+                                    m.method(),
+                                    p.student(),
+                                    seed,
+                                    RunConfigs.studentYaml(base, p, m, ckpt, seed),
+                                    RunConfigs.overrides(spec, p, m.overrides()),
+                                    dir,
+                                    interrupted(dir));
                     execute(req);
                     executed++;
                     writeCsvs(pairs);
@@ -174,8 +203,8 @@ public final class SuiteRunner {
     }
 
     /**
-     * Merges every finished run of the suite folder into results.csv, per_epoch.csv, table.md
-     * and the plots, whatever process wrote them.
+     * Merges every finished run of the suite folder into results.csv, per_epoch.csv, table.md and
+     * the plots, whatever process wrote them.
      *
      * @return no executed runs; the finished ones as skipped; complete when none is missing
      * @throws IOException if the folder holds no (or another) suite, or on a write error
@@ -183,8 +212,12 @@ public final class SuiteRunner {
     public Outcome report() throws IOException {
         Path json = layout.suiteJson();
         if (!Files.isRegularFile(json)) {
-            throw new IllegalArgumentException("--report: " + layout.out() + " holds no started suite (no "
-                    + json.getFileName() + "); run the suite (or its shards) into it first");
+            throw new IllegalArgumentException(
+                    "--report: "
+                            + layout.out()
+                            + " holds no started suite (no "
+                            + json.getFileName()
+                            + "); run the suite (or its shards) into it first");
         }
         checkSameSuite(json);
         List<PairSpec> pairs = spec.pairList();
@@ -201,10 +234,21 @@ public final class SuiteRunner {
         if (plots) {
             SuitePlots.write(layout, spec, records);
         }
-        log.accept(String.format("report %s: %d of %d runs finished, %d missing%s", spec.name(),
-                total - missing.size(), total, missing.size(), missing.isEmpty() ? ""
-                        : " (" + String.join(", ", missing.subList(0, Math.min(10, missing.size())))
-                                + (missing.size() > 10 ? ", ..." : "") + ")"));
+        log.accept(
+                String.format(
+                        "report %s: %d of %d runs finished, %d missing%s",
+                        spec.name(),
+                        total - missing.size(),
+                        total,
+                        missing.size(),
+                        missing.isEmpty()
+                                ? ""
+                                : " ("
+                                        + String.join(
+                                                ", ",
+                                                missing.subList(0, Math.min(10, missing.size())))
+                                        + (missing.size() > 10 ? ", ..." : "")
+                                        + ")"));
         return new Outcome(0, total - missing.size(), total, missing.isEmpty(), records);
     }
 
@@ -256,21 +300,37 @@ public final class SuiteRunner {
                     }
                 }
             }
-            log.accept(String.format("suite %s shard %s (%s): %d run(s) executed, %d already finished, %d held by"
-                    + " another live process, of %d in this shard%s; merge with --report", spec.name(), me,
-                    phase.name().toLowerCase(java.util.Locale.ROOT), executed, skipped, busy, mine.size(),
-                    stopped ? " (stopped early; run again)" : ""));
+            log.accept(
+                    String.format(
+                            "suite %s shard %s (%s): %d run(s) executed, %d already finished, %d held by"
+                                    + " another live process, of %d in this shard%s; merge with --report",
+                            spec.name(),
+                            me,
+                            phase.name().toLowerCase(java.util.Locale.ROOT),
+                            executed,
+                            skipped,
+                            busy,
+                            mine.size(),
+                            stopped ? " (stopped early; run again)" : ""));
             return new Outcome(executed, skipped, mine.size(), !stopped, List.of());
         }
 
-        /** Performs a run under its claim; returns its record, or null when another process holds it. */
+        /**
+         * Performs a run under its claim; returns its record, or null when another process holds
+         * it.
+         */
         private RunRecord perform(SuitePlan.Run r) throws Exception {
             String ckpt = r.teacher() ? null : teacherCheckpoint(r.pair());
             java.util.Optional<RunClaims.Claim> c = claims.tryClaim(r.id());
             if (c.isEmpty()) {
                 RunClaims.State st = claims.state(r.id());
-                log.accept(r.index() + ":" + r.id() + " is held by " + (st.owner() == null ? "another process"
-                        : st.owner()) + "; left to it");
+                log.accept(
+                        r.index()
+                                + ":"
+                                + r.id()
+                                + " is held by "
+                                + (st.owner() == null ? "another process" : st.owner())
+                                + "; left to it");
                 busy++;
                 return null;
             }
@@ -281,17 +341,33 @@ public final class SuiteRunner {
                     return done;
                 }
                 releaseForeignLock(r, claim.previous());
-                RunRequest req = r.teacher()
-                        ? new RunRequest(r.pair().name(), RunRecord.ROLE_TEACHER, SuiteLayout.TEACHER, "train",
-                                r.pair().teacher().model(), r.seed(),
-                                RunConfigs.teacherYaml(base, r.pair().teacher()),
-                                RunConfigs.overrides(spec, r.pair(), r.pair().teacher().overrides()), r.dir(),
-                                interrupted(r.dir()))
-                        : new RunRequest(r.pair().name(), RunRecord.ROLE_STUDENT, r.label(), r.method().method(),
-                                r.pair().student(), r.seed(),
-                                RunConfigs.studentYaml(base, r.pair(), r.method(), ckpt, r.seed()),
-                                RunConfigs.overrides(spec, r.pair(), r.method().overrides()), r.dir(),
-                                interrupted(r.dir()));
+                RunRequest req =
+                        r.teacher()
+                                ? new RunRequest(
+                                        r.pair().name(),
+                                        RunRecord.ROLE_TEACHER,
+                                        SuiteLayout.TEACHER,
+                                        "train",
+                                        r.pair().teacher().model(),
+                                        r.seed(),
+                                        RunConfigs.teacherYaml(base, r.pair().teacher()),
+                                        RunConfigs.overrides(
+                                                spec, r.pair(), r.pair().teacher().overrides()),
+                                        r.dir(),
+                                        interrupted(r.dir()))
+                                : new RunRequest(
+                                        r.pair().name(),
+                                        RunRecord.ROLE_STUDENT,
+                                        r.label(),
+                                        r.method().method(),
+                                        r.pair().student(),
+                                        r.seed(),
+                                        RunConfigs.studentYaml(
+                                                base, r.pair(), r.method(), ckpt, r.seed()),
+                                        RunConfigs.overrides(
+                                                spec, r.pair(), r.method().overrides()),
+                                        r.dir(),
+                                        interrupted(r.dir()));
                 RunRecord rec = execute(req, claim);
                 executed++;
                 return rec;
@@ -299,15 +375,18 @@ public final class SuiteRunner {
         }
 
         /**
-         * Deletes the run lock (crcd-train's {@link RunLock}) left in the run's folder by the
-         * owner of the stale claim just replaced when that owner ran on another host: the run
-         * lock cannot check a process on another host and would refuse the folder, while the
-         * claim's missing heartbeat already shows that the owner is gone. A lock of anyone else
-         * is left alone (the run then fails with the lock's message).
+         * Deletes the run lock (crcd-train's {@link RunLock}) left in the run's folder by the owner
+         * of the stale claim just replaced when that owner ran on another host: the run lock cannot
+         * check a process on another host and would refuse the folder, while the claim's missing
+         * heartbeat already shows that the owner is gone. A lock of anyone else is left alone (the
+         * run then fails with the lock's message).
          */
-        private void releaseForeignLock(SuitePlan.Run r, RunClaims.Owner previous) throws IOException {
+        private void releaseForeignLock(SuitePlan.Run r, RunClaims.Owner previous)
+                throws IOException {
             Path lock = r.dir().resolve(RunLock.FILE);
-            if (previous == null || previous.host().equals(RunClaims.hostName()) || !Files.isRegularFile(lock)) {
+            if (previous == null
+                    || previous.host().equals(RunClaims.hostName())
+                    || !Files.isRegularFile(lock)) {
                 return;
             }
             java.util.Properties p = new java.util.Properties();
@@ -317,12 +396,23 @@ public final class SuiteRunner {
             if (previous.host().equals(p.getProperty("host"))
                     && Long.toString(previous.pid()).equals(p.getProperty("pid"))) {
                 Files.deleteIfExists(lock);
-                log.accept("claim: removed " + lock + " of " + previous.host() + " pid " + previous.pid()
-                        + " (its claim had no heartbeat for " + claimTimeout + ")");
+                log.accept(
+                        "claim: removed "
+                                + lock
+                                + " of "
+                                + previous.host()
+                                + " pid "
+                                + previous.pid()
+                                + " (its claim had no heartbeat for "
+                                + claimTimeout
+                                + ")");
             }
         }
 
-        /** The checkpoint of a pair's teacher: given, finished, awaited from a live process, or trained here. */
+        /**
+         * The checkpoint of a pair's teacher: given, finished, awaited from a live process, or
+         * trained here.
+         */
         private String teacherCheckpoint(PairSpec pair) throws Exception {
             SuitePlan.Run t = plan.teacherOf(pair);
             if (t == null) {
@@ -336,15 +426,20 @@ public final class SuiteRunner {
                     if (!st.live()) {
                         rec = perform(t);
                     } else if (!told) {
-                        log.accept("waiting for teacher " + t.id() + ", held by "
-                                + (st.owner() == null ? "another process" : st.owner()));
+                        log.accept(
+                                "waiting for teacher "
+                                        + t.id()
+                                        + ", held by "
+                                        + (st.owner() == null ? "another process" : st.owner()));
                         told = true;
                     }
                 }
                 if (rec != null) {
                     if (rec.checkpoint() == null) {
-                        throw new IllegalStateException("teacher run " + t.dir()
-                                + " finished without a checkpoint path in its record; cannot distil from it");
+                        throw new IllegalStateException(
+                                "teacher run "
+                                        + t.dir()
+                                        + " finished without a checkpoint path in its record; cannot distil from it");
                     }
                     return rec.checkpoint();
                 }
@@ -359,21 +454,32 @@ public final class SuiteRunner {
         if (Files.exists(json)) {
             checkSameSuite(json);
         } else {
-            AtomicFiles.writeString(json, spec.canonicalJson()); // shards racing here write the same text
+            AtomicFiles.writeString(
+                    json, spec.canonicalJson()); // shards racing here write the same text
         }
     }
 
     private void checkSameSuite(Path json) throws IOException {
         if (!Files.readString(json).equals(spec.canonicalJson())) {
             throw new IllegalArgumentException(
-                    "suite '" + spec.name() + "' differs from the one started in " + layout.out()
-                            + " (see " + json + "); restore the suite file or choose another --out");
+                    "suite '"
+                            + spec.name()
+                            + "' differs from the one started in "
+                            + layout.out()
+                            + " (see "
+                            + json
+                            + "); restore the suite file or choose another --out");
         }
     }
 
     private int countTotal(List<PairSpec> pairs) {
-        long teachers = pairs.stream().map(PairSpec::teacher).filter(t -> t.checkpoint() == null)
-                .map(TeacherSpec::key).distinct().count();
+        long teachers =
+                pairs.stream()
+                        .map(PairSpec::teacher)
+                        .filter(t -> t.checkpoint() == null)
+                        .map(TeacherSpec::key)
+                        .distinct()
+                        .count();
         return (int) teachers + spec.seeds().size() * pairs.size() * spec.methods().size();
     }
 
@@ -382,18 +488,35 @@ public final class SuiteRunner {
     }
 
     private RunRecord execute(RunRequest req, RunClaims.Claim claim) throws Exception {
-        log.accept(String.format("%s %s %s seed %d -> %s%s", req.pair(), req.role(), req.label(),
-                req.seed(), req.runDir(), req.resume() ? " (resuming)" : ""));
+        log.accept(
+                String.format(
+                        "%s %s %s seed %d -> %s%s",
+                        req.pair(),
+                        req.role(),
+                        req.label(),
+                        req.seed(),
+                        req.runDir(),
+                        req.resume() ? " (resuming)" : ""));
         Files.createDirectories(req.runDir());
         RunRecord rec = executor.execute(req);
         if (claim != null && claim.lost()) {
-            throw new IllegalStateException("run " + req.runDir() + " was taken over by another process while this"
-                    + " one ran (stalled longer than the claim timeout); its result is not recorded here");
+            throw new IllegalStateException(
+                    "run "
+                            + req.runDir()
+                            + " was taken over by another process while this"
+                            + " one ran (stalled longer than the claim timeout); its result is not recorded here");
         }
         rec.write(req.runDir().resolve(SuiteLayout.RECORD));
-        log.accept(String.format("%s %s seed %d: last top-1 %.2f, best %.2f (epoch %d), %.0f s",
-                req.pair(), req.label(), req.seed(), rec.lastTop1(), rec.bestTop1(), rec.bestEpoch(),
-                rec.seconds()));
+        log.accept(
+                String.format(
+                        "%s %s seed %d: last top-1 %.2f, best %.2f (epoch %d), %.0f s",
+                        req.pair(),
+                        req.label(),
+                        req.seed(),
+                        rec.lastTop1(),
+                        rec.bestTop1(),
+                        rec.bestEpoch(),
+                        rec.seconds()));
         return rec;
     }
 
@@ -417,7 +540,9 @@ public final class SuiteRunner {
         if (Files.exists(json)) {
             if (!resume) {
                 throw new IllegalArgumentException(
-                        "output folder " + layout.out() + " already holds a suite; pass --resume to continue it,"
+                        "output folder "
+                                + layout.out()
+                                + " already holds a suite; pass --resume to continue it,"
                                 + " or choose another --out");
             }
             checkSameSuite(json);
@@ -436,9 +561,21 @@ public final class SuiteRunner {
                 records.add(t.withPair(p.name()));
             } else if (ts.checkpoint() != null && ts.top1() != null) {
                 // a reused teacher: its known accuracy, as given in the suite
-                records.add(new RunRecord(p.name(), RunRecord.ROLE_TEACHER, SuiteLayout.TEACHER, "given",
-                        ts.model(), ts.seed(), ts.top1(), ts.top1(), Double.NaN, 0, 0, ts.checkpoint(),
-                        List.of()));
+                records.add(
+                        new RunRecord(
+                                p.name(),
+                                RunRecord.ROLE_TEACHER,
+                                SuiteLayout.TEACHER,
+                                "given",
+                                ts.model(),
+                                ts.seed(),
+                                ts.top1(),
+                                ts.top1(),
+                                Double.NaN,
+                                0,
+                                0,
+                                ts.checkpoint(),
+                                List.of()));
             }
         }
         for (PairSpec p : pairs) {
@@ -474,8 +611,8 @@ public final class SuiteRunner {
         Builder() {}
 
         /**
-         * Performs only this shard's runs, each under a claim, into the shared output folder
-         * (which may already hold the suite: shards always continue it).
+         * Performs only this shard's runs, each under a claim, into the shared output folder (which
+         * may already hold the suite: shards always continue it).
          *
          * @param shard the shard, or {@code null} for the classic unsharded run
          * @return this builder
@@ -506,8 +643,11 @@ public final class SuiteRunner {
          */
         public Builder optClaimTimeout(Duration timeout, Duration poll) {
             if (timeout.isNegative() || timeout.isZero() || poll.isNegative() || poll.isZero()) {
-                throw new IllegalArgumentException("claim timeout and poll interval must be > 0, got " + timeout
-                        + " and " + poll);
+                throw new IllegalArgumentException(
+                        "claim timeout and poll interval must be > 0, got "
+                                + timeout
+                                + " and "
+                                + poll);
             }
             this.claimTimeout = timeout;
             this.poll = poll;
@@ -561,8 +701,8 @@ public final class SuiteRunner {
         }
 
         /**
-         * Stops after this many runs have been executed in this invocation (the rest is left
-         * for a later {@code --resume}).
+         * Stops after this many runs have been executed in this invocation (the rest is left for a
+         * later {@code --resume}).
          *
          * @param maxRuns the limit, at least 0
          * @return this builder
@@ -604,7 +744,8 @@ public final class SuiteRunner {
          */
         public SuiteRunner build() {
             if (spec == null || out == null || executor == null) {
-                throw new IllegalStateException("SuiteRunner needs a suite, an output folder and an executor");
+                throw new IllegalStateException(
+                        "SuiteRunner needs a suite, an output folder and an executor");
             }
             return new SuiteRunner(this);
         }

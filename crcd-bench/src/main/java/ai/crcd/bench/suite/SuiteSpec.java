@@ -19,8 +19,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * A benchmark suite as written in a YAML file under {@code configs/bench/}: a base training
- * config, one or more teacher/student pairs, the methods to compare and the seeds.
+ * A benchmark suite as written in a YAML file under {@code configs/bench/}: a base training config,
+ * one or more teacher/student pairs, the methods to compare and the seeds.
  *
  * <pre>
  * name: fashion-mnist-quick
@@ -80,7 +80,9 @@ public record SuiteSpec(
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(
-                    "suite file " + file + " does not exist; pass an existing file, e.g. configs/bench/fashion-mnist-quick.yaml");
+                    "suite file "
+                            + file
+                            + " does not exist; pass an existing file, e.g. configs/bench/fashion-mnist-quick.yaml");
         }
         return parse(text, file.toString());
     }
@@ -99,8 +101,14 @@ public record SuiteSpec(
             spec = YAML.readValue(yaml, SuiteSpec.class);
         } catch (UnrecognizedPropertyException e) {
             throw new IllegalArgumentException(
-                    source + ": unknown key '" + e.getPropertyName() + "' at " + location(e)
-                            + "; allowed here: " + e.getKnownPropertyIds(), e);
+                    source
+                            + ": unknown key '"
+                            + e.getPropertyName()
+                            + "' at "
+                            + location(e)
+                            + "; allowed here: "
+                            + e.getKnownPropertyIds(),
+                    e);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(
                     source + ": " + e.getOriginalMessage() + " at " + location(e), e);
@@ -114,7 +122,8 @@ public record SuiteSpec(
 
     private static String location(JsonProcessingException e) {
         String where = e.getLocation() == null ? "?" : "line " + e.getLocation().getLineNr();
-        if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
+        if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m
+                && !m.getPath().isEmpty()) {
             StringBuilder sb = new StringBuilder();
             for (var ref : m.getPath()) {
                 if (ref.getFieldName() != null) {
@@ -135,7 +144,9 @@ public record SuiteSpec(
         }
         if (!(base.isTextual() || base.isObject())) {
             throw new IllegalArgumentException(
-                    source + ": base must be a path to a training config or an inline mapping, got " + base);
+                    source
+                            + ": base must be a path to a training config or an inline mapping, got "
+                            + base);
         }
         boolean single = teacher != null || student != null;
         if (single && pairs != null) {
@@ -144,14 +155,17 @@ public record SuiteSpec(
         }
         if (single && (teacher == null || student == null)) {
             throw new IllegalArgumentException(
-                    source + ": the single-pair form needs both 'teacher: {model: ...}' and 'student: <model>'");
+                    source
+                            + ": the single-pair form needs both 'teacher: {model: ...}' and 'student: <model>'");
         }
         if (!single && (pairs == null || pairs.isEmpty())) {
             throw new IllegalArgumentException(
-                    source + ": no pair; add 'teacher: {model: ...}' and 'student: <model>', or a 'pairs' list");
+                    source
+                            + ": no pair; add 'teacher: {model: ...}' and 'student: <model>', or a 'pairs' list");
         }
         if (seeds.isEmpty()) {
-            throw new IllegalArgumentException(source + ": seeds is empty; list at least one, e.g. [1, 2, 3]");
+            throw new IllegalArgumentException(
+                    source + ": seeds is empty; list at least one, e.g. [1, 2, 3]");
         }
         if (new HashSet<>(seeds).size() != seeds.size()) {
             throw new IllegalArgumentException(source + ": seeds " + seeds + " repeat a value");
@@ -163,28 +177,42 @@ public record SuiteSpec(
         for (MethodSpec m : methods) {
             if (!SAFE.matcher(m.label()).matches()) {
                 throw new IllegalArgumentException(
-                        source + ": method label '" + m.label() + "' may only hold letters, digits and _ . + -");
+                        source
+                                + ": method label '"
+                                + m.label()
+                                + "' may only hold letters, digits and _ . + -");
             }
             if (m.label().equalsIgnoreCase(SuiteLayout.TEACHER)) {
                 throw new IllegalArgumentException(
-                        source + ": method label 'teacher' is reserved for the teacher row; rename it");
+                        source
+                                + ": method label 'teacher' is reserved for the teacher row; rename it");
             }
             if (!labels.add(m.label())) {
-                throw new IllegalArgumentException(source + ": method label '" + m.label() + "' appears twice");
+                throw new IllegalArgumentException(
+                        source + ": method label '" + m.label() + "' appears twice");
             }
             if (!(m.ceWeight() >= 0)) {
                 throw new IllegalArgumentException(
-                        source + ": method " + m.label() + ": ce_weight " + m.ceWeight() + " must be >= 0");
+                        source
+                                + ": method "
+                                + m.label()
+                                + ": ce_weight "
+                                + m.ceWeight()
+                                + " must be >= 0");
             }
         }
         Set<String> names = new HashSet<>();
         for (PairSpec p : pairList()) {
             if (!SAFE.matcher(p.name()).matches()) {
                 throw new IllegalArgumentException(
-                        source + ": pair name '" + p.name() + "' may only hold letters, digits and _ . + -");
+                        source
+                                + ": pair name '"
+                                + p.name()
+                                + "' may only hold letters, digits and _ . + -");
             }
             if (!names.add(p.name())) {
-                throw new IllegalArgumentException(source + ": pair '" + p.name() + "' appears twice");
+                throw new IllegalArgumentException(
+                        source + ": pair '" + p.name() + "' appears twice");
             }
         }
     }
@@ -225,13 +253,20 @@ public record SuiteSpec(
                 JsonNode n = YAML.readTree(t.toFile());
                 if (!(n instanceof ObjectNode o)) {
                     throw new IllegalArgumentException(
-                            "base config " + t + " is not a YAML mapping; it must be a training config");
+                            "base config "
+                                    + t
+                                    + " is not a YAML mapping; it must be a training config");
                 }
                 return o;
             }
         }
         throw new IllegalArgumentException(
-                "suite '" + name + "': base config '" + base.asText() + "' not found (tried " + tried
+                "suite '"
+                        + name
+                        + "': base config '"
+                        + base.asText()
+                        + "' not found (tried "
+                        + tried
                         + "); give a path relative to the suite file or an inline mapping");
     }
 

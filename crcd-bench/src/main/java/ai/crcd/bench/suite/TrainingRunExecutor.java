@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs a suite's runs with crcd-train's {@link TrainingRun}: the config is bound and validated
- * by {@link ConfigLoader}, an interrupted run continues from its checkpoint.
+ * Runs a suite's runs with crcd-train's {@link TrainingRun}: the config is bound and validated by
+ * {@link ConfigLoader}, an interrupted run continues from its checkpoint.
  */
 public final class TrainingRunExecutor implements RunExecutor {
 
@@ -24,9 +24,9 @@ public final class TrainingRunExecutor implements RunExecutor {
     }
 
     /**
-     * Runs every run on one device, whatever the suite's base says (a process of a job array on
-     * its own GPU). The device is not part of the suite's identity: shards on different devices
-     * share one suite folder.
+     * Runs every run on one device, whatever the suite's base says (a process of a job array on its
+     * own GPU). The device is not part of the suite's identity: shards on different devices share
+     * one suite folder.
      *
      * @param device a crcd-train device name ({@code cpu}, {@code gpu1}, {@code gpu-local}, ...),
      *     or {@code null} for the config's
@@ -48,11 +48,24 @@ public final class TrainingRunExecutor implements RunExecutor {
         for (EpochMetrics m : res.history()) {
             Map<String, Double> losses = new LinkedHashMap<>(m.trainTerms());
             losses.put("total", m.trainLoss());
-            history.add(new EpochRow(m.epoch(), m.lr(), losses, m.testTop1(), m.testTop5(), m.seconds()));
+            history.add(
+                    new EpochRow(
+                            m.epoch(), m.lr(), losses, m.testTop1(), m.testTop5(), m.seconds()));
             seconds += m.seconds();
         }
-        return new RunRecord(r.pair(), r.role(), r.label(), r.method(), r.model(), r.seed(), res.lastTop1(),
-                res.bestTop1(), res.lastTop5(), res.bestEpoch(), seconds,
-                r.runDir().resolve(TrainingRun.MODEL_FILE).toAbsolutePath().toString(), history);
+        return new RunRecord(
+                r.pair(),
+                r.role(),
+                r.label(),
+                r.method(),
+                r.model(),
+                r.seed(),
+                res.lastTop1(),
+                res.bestTop1(),
+                res.lastTop5(),
+                res.bestEpoch(),
+                seconds,
+                r.runDir().resolve(TrainingRun.MODEL_FILE).toAbsolutePath().toString(),
+                history);
     }
 }

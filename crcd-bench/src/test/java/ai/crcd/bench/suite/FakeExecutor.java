@@ -30,11 +30,25 @@ final class FakeExecutor implements RunExecutor {
         }
         requests.add(r);
         double last = top1(base, r.label(), r.seed());
-        List<EpochRow> h = List.of(
-                new EpochRow(1, 0.1, Map.of("ce", 2.0), last - 10, last - 5, 1.0),
-                new EpochRow(2, 0.01, Map.of("ce", 1.0, "kd", 0.5), last, last + 5, 1.0));
-        return new RunRecord(r.pair(), r.role(), r.label(), r.method(), r.model(), r.seed(), last, last, last + 5,
-                2, 2.0, r.role().equals(RunRecord.ROLE_TEACHER) ? r.runDir().resolve("model.params").toString() : null,
+        List<EpochRow> h =
+                List.of(
+                        new EpochRow(1, 0.1, Map.of("ce", 2.0), last - 10, last - 5, 1.0),
+                        new EpochRow(2, 0.01, Map.of("ce", 1.0, "kd", 0.5), last, last + 5, 1.0));
+        return new RunRecord(
+                r.pair(),
+                r.role(),
+                r.label(),
+                r.method(),
+                r.model(),
+                r.seed(),
+                last,
+                last,
+                last + 5,
+                2,
+                2.0,
+                r.role().equals(RunRecord.ROLE_TEACHER)
+                        ? r.runDir().resolve("model.params").toString()
+                        : null,
                 h);
     }
 }

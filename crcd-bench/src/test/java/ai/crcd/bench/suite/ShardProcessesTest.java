@@ -20,10 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cluster simulation of issue 18: the tiny suite {@code configs/bench/tiny-cluster.yaml}
- * (resnet8 teacher and students on synthetic 8x8 images, vanilla and KD x 2 seeds, 3 epochs) run
- * by four {@code suite --shard K/4} JVMs started at once (teachers phase, then students phase)
- * into one folder, one shard killed with SIGKILL after its run's first epoch and restarted; the merged {@code --report} equals the report of
- * the same suite run unsharded in another JVM, all columns but the wall times.
+ * (resnet8 teacher and students on synthetic 8x8 images, vanilla and KD x 2 seeds, 3 epochs) run by
+ * four {@code suite --shard K/4} JVMs started at once (teachers phase, then students phase) into
+ * one folder, one shard killed with SIGKILL after its run's first epoch and restarted; the merged
+ * {@code --report} equals the report of the same suite run unsharded in another JVM, all columns
+ * but the wall times.
  */
 class ShardProcessesTest {
 
@@ -33,19 +34,37 @@ class ShardProcessesTest {
     @TempDir Path tmp;
 
     private Process start(String name, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));
-        for (String p : List.of("ai.djl.offline", "DJL_CACHE_DIR", "ENGINE_CACHE_DIR", "ai.djl.default_engine",
-                "java.awt.headless")) {
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx384m",
+                                "-XX:+UseSerialGC",
+                                "-XX:TieredStopAtLevel=1",
+                                "-Dai.djl.pytorch.num_threads=1",
+                                "-Dai.djl.pytorch.num_interop_threads=1"));
+        for (String p :
+                List.of(
+                        "ai.djl.offline",
+                        "DJL_CACHE_DIR",
+                        "ENGINE_CACHE_DIR",
+                        "ai.djl.default_engine",
+                        "java.awt.headless")) {
             if (System.getProperty(p) != null) {
                 cmd.add("-D" + p + "=" + System.getProperty(p));
             }
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SuiteMain.class.getName(), "suite"));
+        cmd.addAll(
+                List.of(
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        SuiteMain.class.getName(),
+                        "suite"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve(name + ".log").toFile());
+        ProcessBuilder pb =
+                new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .redirectOutput(tmp.resolve(name + ".log").toFile());
         pb.environment().put("OMP_NUM_THREADS", "1");
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         return pb.start();
@@ -62,8 +81,18 @@ class ShardProcessesTest {
     }
 
     private String[] shard(Path suite, Path out, int k, String phase) {
-        return new String[] {"--suite", suite.toString(), "--out", out.toString(), "--shard", k + "/4", "--phase",
-            phase, "--claim-timeout", "60"};
+        return new String[] {
+            "--suite",
+            suite.toString(),
+            "--out",
+            out.toString(),
+            "--shard",
+            k + "/4",
+            "--phase",
+            phase,
+            "--claim-timeout",
+            "60"
+        };
     }
 
     @Test
@@ -82,7 +111,8 @@ class ShardProcessesTest {
         }
         assertTrue(Files.isRegularFile(out.resolve("teachers/resnet8-seed3/record.json")));
 
-        // students: positions 0..3 = seed 1 vanilla, seed 1 KD, seed 2 vanilla, seed 2 KD -> shards 0..3
+        // students: positions 0..3 = seed 1 vanilla, seed 1 KD, seed 2 vanilla, seed 2 KD -> shards
+        // 0..3
         List<Process> students = new ArrayList<>();
         for (int k = 0; k < 4; k++) {
             students.add(start("students" + k, shard(suite, out, k, "students")));
@@ -90,15 +120,23 @@ class ShardProcessesTest {
         Path victim = out.resolve("runs/resnet8_resnet8/KD/seed1");
         Process killed = students.get(1);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!Files.exists(victim.resolve("checkpoint.ckpt")) && killed.isAlive() && System.nanoTime() < deadline) {
+        while (!Files.exists(victim.resolve("checkpoint.ckpt"))
+                && killed.isAlive()
+                && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
-        assertTrue(killed.isAlive(), "shard 1 ended before its first epoch was saved:\n" + log("students1"));
+        assertTrue(
+                killed.isAlive(),
+                "shard 1 ended before its first epoch was saved:\n" + log("students1"));
         killed.destroyForcibly().waitFor();
-        assertFalse(Files.exists(victim.resolve(SuiteLayout.RECORD)),
+        assertFalse(
+                Files.exists(victim.resolve(SuiteLayout.RECORD)),
                 "shard 1 finished its run before the kill; the test needs a longer run");
-        Path claim1 = out.resolve(RunClaims.DIR).resolve("runs/resnet8_resnet8/KD/seed1/claim-1.json");
-        assertTrue(Files.readString(claim1).contains("\"pid\" : " + killed.pid()), Files.readString(claim1));
+        Path claim1 =
+                out.resolve(RunClaims.DIR).resolve("runs/resnet8_resnet8/KD/seed1/claim-1.json");
+        assertTrue(
+                Files.readString(claim1).contains("\"pid\" : " + killed.pid()),
+                Files.readString(claim1));
 
         Process restarted = start("students1-again", shard(suite, out, 1, "students"));
         await("students1-again", restarted);
@@ -110,23 +148,35 @@ class ShardProcessesTest {
         // the dead shard's claim was retaken (by the restarted shard, or by a shard that finished
         // first) and the run continued from its epoch checkpoint
         assertTrue(Files.isRegularFile(claim1.resolveSibling("claim-2.json")));
-        String logs = log("students0") + log("students1-again") + log("students2") + log("students3");
+        String logs =
+                log("students0") + log("students1-again") + log("students2") + log("students3");
         assertTrue(logs.contains("KD seed 1 -> " + victim + " (resuming)"), logs);
         assertEquals(3, RunRecord.read(victim.resolve(SuiteLayout.RECORD)).history().size());
 
         List<String> said = new ArrayList<>();
-        SuiteRunner.Outcome merged = SuiteRunner.builder().setSuite(SuiteSpec.load(suite), suite.getParent()).setOut(out)
-                .setExecutor(r -> {
-                    throw new AssertionError("--report must not train");
-                }).optLog(said::add).build().report();
+        SuiteRunner.Outcome merged =
+                SuiteRunner.builder()
+                        .setSuite(SuiteSpec.load(suite), suite.getParent())
+                        .setOut(out)
+                        .setExecutor(
+                                r -> {
+                                    throw new AssertionError("--report must not train");
+                                })
+                        .optLog(said::add)
+                        .build()
+                        .report();
         assertTrue(merged.complete(), said.toString());
         assertEquals("report tiny-cluster: 5 of 5 runs finished, 0 missing", said.get(0));
 
-        assertEquals(withoutTimes(Csv.read(whole.resolve("results.csv")), whole),
+        assertEquals(
+                withoutTimes(Csv.read(whole.resolve("results.csv")), whole),
                 withoutTimes(Csv.read(out.resolve("results.csv")), out));
-        assertEquals(withoutTimes(Csv.read(whole.resolve("per_epoch.csv")), whole),
+        assertEquals(
+                withoutTimes(Csv.read(whole.resolve("per_epoch.csv")), whole),
                 withoutTimes(Csv.read(out.resolve("per_epoch.csv")), out));
-        assertEquals(Csv.read(whole.resolve("per_epoch.csv")).header(), Csv.read(out.resolve("per_epoch.csv")).header());
+        assertEquals(
+                Csv.read(whole.resolve("per_epoch.csv")).header(),
+                Csv.read(out.resolve("per_epoch.csv")).header());
         assertEquals(5, Csv.read(out.resolve("results.csv")).rows().size());
         assertEquals(tableWithoutTimes(whole), tableWithoutTimes(out));
         assertTrue(Files.isRegularFile(out.resolve("accuracy.png")));
@@ -147,7 +197,11 @@ class ShardProcessesTest {
     /** table.md without its last column (seconds per run). */
     private static String tableWithoutTimes(Path dir) throws IOException {
         return Files.readAllLines(dir.resolve("table.md")).stream()
-                .map(l -> l.startsWith("|") ? l.substring(0, l.lastIndexOf('|', l.length() - 2) + 1) : l)
+                .map(
+                        l ->
+                                l.startsWith("|")
+                                        ? l.substring(0, l.lastIndexOf('|', l.length() - 2) + 1)
+                                        : l)
                 .collect(Collectors.joining("\n"));
     }
 }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The table's statistics against values computed here from the same CSV numbers. */
 class SuiteReportTest {
 
-    static final String SUITE = """
+    static final String SUITE =
+            """
             name: stats
             base: {kind: distill}
             teacher: {model: resnet56}
@@ -28,8 +29,12 @@ class SuiteReportTest {
             """;
 
     // last / best top-1 per method and seed
-    static final double[][] LAST = {{69.1, 68.7, 69.6}, {70.9, 71.3, 70.2}, {71.5, 71.9, 71.1}, {73.0, 72.6, 73.8}};
-    static final double[][] BEST = {{69.5, 69.0, 70.0}, {71.2, 71.4, 70.9}, {71.8, 72.3, 71.6}, {73.3, 73.0, 74.1}};
+    static final double[][] LAST = {
+        {69.1, 68.7, 69.6}, {70.9, 71.3, 70.2}, {71.5, 71.9, 71.1}, {73.0, 72.6, 73.8}
+    };
+    static final double[][] BEST = {
+        {69.5, 69.0, 70.0}, {71.2, 71.4, 70.9}, {71.8, 72.3, 71.6}, {73.3, 73.0, 74.1}
+    };
     static final String[] LABELS = {"vanilla", "KD", "CRD+KD", "CRCD"};
     static final String[] METHODS = {"vanilla", "kd", "crd_kd", "crcd"};
 
@@ -47,12 +52,38 @@ class SuiteReportTest {
 
     private Csv csv() throws Exception {
         List<RunRecord> recs = new ArrayList<>();
-        recs.add(new RunRecord("resnet56_resnet20", "teacher", "teacher", "train", "resnet56", 0, 73.25, 73.5,
-                93.0, 230, 100, "t.params", List.of()));
+        recs.add(
+                new RunRecord(
+                        "resnet56_resnet20",
+                        "teacher",
+                        "teacher",
+                        "train",
+                        "resnet56",
+                        0,
+                        73.25,
+                        73.5,
+                        93.0,
+                        230,
+                        100,
+                        "t.params",
+                        List.of()));
         for (int m = 0; m < 4; m++) {
             for (int s = 0; s < 3; s++) {
-                recs.add(new RunRecord("resnet56_resnet20", "student", LABELS[m], METHODS[m], "resnet20", s + 1,
-                        LAST[m][s], BEST[m][s], 90, 200 + s, 10 * (s + 1), null, List.of()));
+                recs.add(
+                        new RunRecord(
+                                "resnet56_resnet20",
+                                "student",
+                                LABELS[m],
+                                METHODS[m],
+                                "resnet20",
+                                s + 1,
+                                LAST[m][s],
+                                BEST[m][s],
+                                90,
+                                200 + s,
+                                10 * (s + 1),
+                                null,
+                                List.of()));
             }
         }
         Path f = tmp.resolve("results.csv");
@@ -84,17 +115,33 @@ class SuiteReportTest {
     void markdownShowsRowsGainsAndOrdering() throws Exception {
         SuiteSpec spec = SuiteSpec.parse(SUITE, "stats.yaml");
         String md = SuiteReport.markdown(spec, SuiteReport.summarize(csv()), "complete");
-        String kdRow = String.format(Locale.ROOT, "| KD | kd | 3 | %.2f ± %.2f | %.2f ± %.2f | 201.0 | %+.2f | %+.2f | 20 |",
-                mean(LAST[1]), std(LAST[1]), mean(BEST[1]), std(BEST[1]),
-                mean(LAST[1]) - mean(LAST[0]), mean(BEST[1]) - mean(BEST[0]));
+        String kdRow =
+                String.format(
+                        Locale.ROOT,
+                        "| KD | kd | 3 | %.2f ± %.2f | %.2f ± %.2f | 201.0 | %+.2f | %+.2f | 20 |",
+                        mean(LAST[1]),
+                        std(LAST[1]),
+                        mean(BEST[1]),
+                        std(BEST[1]),
+                        mean(LAST[1]) - mean(LAST[0]),
+                        mean(BEST[1]) - mean(BEST[0]));
         assertTrue(md.contains(kdRow), md + "\nexpected: " + kdRow);
-        assertTrue(md.contains("| teacher (resnet56) | train | 1 | 73.25 | 73.50 | 230.0 |  |  | 100 |"), md);
+        assertTrue(
+                md.contains(
+                        "| teacher (resnet56) | train | 1 | 73.25 | 73.50 | 230.0 |  |  | 100 |"),
+                md);
         assertTrue(md.contains("**yes**"), md);
         assertTrue(md.contains("CRCD > CRD+KD > KD on mean last-epoch top-1: **holds**"), md);
         double d = mean(LAST[3]) - mean(LAST[2]);
         double spread = Math.sqrt((std(LAST[3]) * std(LAST[3]) + std(LAST[2]) * std(LAST[2])) / 2);
-        assertTrue(md.contains(String.format(Locale.ROOT, "CRCD − CRD+KD = %+.2f points = %.1f× the seed spread",
-                d, d / spread)), md);
+        assertTrue(
+                md.contains(
+                        String.format(
+                                Locale.ROOT,
+                                "CRCD − CRD+KD = %+.2f points = %.1f× the seed spread",
+                                d,
+                                d / spread)),
+                md);
     }
 
     @Test
@@ -102,8 +149,21 @@ class SuiteReportTest {
         SuiteSpec spec = SuiteSpec.parse(SUITE, "stats.yaml");
         List<SuiteReport.Row> rows = new ArrayList<>(SuiteReport.summarize(csv()));
         SuiteReport.Row crcd = rows.get(4);
-        rows.set(4, new SuiteReport.Row(crcd.pair(), crcd.role(), crcd.label(), crcd.method(), crcd.model(), 3,
-                60.0, 1.0, 61.0, 1.0, 1, 1));
+        rows.set(
+                4,
+                new SuiteReport.Row(
+                        crcd.pair(),
+                        crcd.role(),
+                        crcd.label(),
+                        crcd.method(),
+                        crcd.model(),
+                        3,
+                        60.0,
+                        1.0,
+                        61.0,
+                        1.0,
+                        1,
+                        1));
         String md = SuiteReport.markdown(spec, rows, "complete");
         assertTrue(md.contains("**does not hold**"), md);
         assertTrue(md.contains("**no** ("), md);

@@ -13,23 +13,30 @@ import org.junit.jupiter.api.Test;
 class SuiteSpecTest {
 
     private static String msg(String yaml) {
-        return assertThrows(IllegalArgumentException.class, () -> SuiteSpec.parse(yaml, "s.yaml")).getMessage();
+        return assertThrows(IllegalArgumentException.class, () -> SuiteSpec.parse(yaml, "s.yaml"))
+                .getMessage();
     }
 
     @Test
     void badSuitesNameTheProblem() {
-        String ok = "name: a\nbase: x.yaml\nteacher: {model: resnet20}\nstudent: resnet8\nseeds: [1]\n"
-                + "methods: [{label: v, method: vanilla}]\n";
+        String ok =
+                "name: a\nbase: x.yaml\nteacher: {model: resnet20}\nstudent: resnet8\nseeds: [1]\n"
+                        + "methods: [{label: v, method: vanilla}]\n";
         SuiteSpec.parse(ok, "s.yaml");
         assertTrue(msg(ok + "epochs: 3\n").contains("unknown key 'epochs'"));
         assertTrue(msg(ok.replace("seeds: [1]", "seeds: []")).contains("seeds is empty"));
-        assertTrue(msg(ok.replace("[{label: v, method: vanilla}]",
-                "[{label: v, method: vanilla}, {label: v, method: kd}]")).contains("'v' appears twice"));
+        assertTrue(
+                msg(ok.replace(
+                                "[{label: v, method: vanilla}]",
+                                "[{label: v, method: vanilla}, {label: v, method: kd}]"))
+                        .contains("'v' appears twice"));
         assertTrue(msg(ok.replace("student: resnet8\n", "")).contains("needs both"));
         assertTrue(msg(ok.replace("label: v,", "label: 'a b',")).contains("may only hold"));
         assertTrue(msg(ok.replace("seeds: [1]", "seeds: [x]")).contains("s.yaml"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SuiteSpec.parse(ok, "s.yaml").baseTree(Path.of("/nonexistent")));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> SuiteSpec.parse(ok, "s.yaml").baseTree(Path.of("/nonexistent")));
         assertTrue(e.getMessage().contains("base config 'x.yaml' not found"), e.getMessage());
     }
 
@@ -37,16 +44,27 @@ class SuiteSpecTest {
     void shippedSuitesParseAndResolveTheirBase() throws Exception {
         Path dir = Path.of("..", "configs", "bench");
         try (Stream<Path> files = Files.walk(dir)) {
-            long n = files.filter(f -> f.toString().endsWith(".yaml") && !f.getFileName().toString().startsWith("base"))
-                    .peek(f -> {
-                        try {
-                            SuiteSpec s = SuiteSpec.load(f);
-                            s.baseTree(f.getParent());
-                        } catch (Exception ex) {
-                            throw new AssertionError(f + ": " + ex.getMessage(), ex);
-                        }
-                    }).count();
-            assertEquals(4, n,
+            long n =
+                    files.filter(
+                                    f ->
+                                            f.toString().endsWith(".yaml")
+                                                    && !f.getFileName()
+                                                            .toString()
+                                                            .startsWith("base"))
+                            .peek(
+                                    f -> {
+                                        try {
+                                            SuiteSpec s = SuiteSpec.load(f);
+                                            s.baseTree(f.getParent());
+                                        } catch (Exception ex) {
+                                            throw new AssertionError(
+                                                    f + ": " + ex.getMessage(), ex);
+                                        }
+                                    })
+                            .count();
+            assertEquals(
+                    4,
+                    n,
                     "configs/bench should hold fashion-mnist-quick.yaml, cifar100-table5.yaml,"
                             + " tiny-cluster.yaml and imagenet-table6.yaml");
         }
@@ -62,9 +80,10 @@ class SuiteSpecTest {
         assertEquals("resnet34", pair.teacher().model());
         assertEquals("resnet18", pair.student());
         for (MethodSpec m : s.methods()) {
-            var cfg = ai.crcd.train.config.ConfigLoader.fromString(
-                    RunConfigs.studentYaml(base, pair, m, pair.teacher().checkpoint(), 1),
-                    RunConfigs.overrides(s, pair, m.overrides()));
+            var cfg =
+                    ai.crcd.train.config.ConfigLoader.fromString(
+                            RunConfigs.studentYaml(base, pair, m, pair.teacher().checkpoint(), 1),
+                            RunConfigs.overrides(s, pair, m.overrides()));
             assertEquals("imagenet-folder", cfg.data.name);
             assertEquals(256, cfg.data.batchSize);
             assertEquals(java.util.List.of(30, 60, 90), cfg.optim.milestones);

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SuiteTrainingTest {
 
-    static final String SUITE = """
+    static final String SUITE =
+            """
             name: tiny-synthetic
             base:
               device: cpu
@@ -56,8 +57,14 @@ class SuiteTrainingTest {
     }
 
     private SuiteRunner runner(Counting ex, boolean resume, int maxRuns) {
-        return SuiteRunner.builder().setSuite(SuiteSpec.parse(SUITE, "tiny.yaml"), null).setOut(tmp)
-                .setExecutor(ex).optResume(resume).optMaxRuns(maxRuns).optLog(s -> {}).build();
+        return SuiteRunner.builder()
+                .setSuite(SuiteSpec.parse(SUITE, "tiny.yaml"), null)
+                .setOut(tmp)
+                .setExecutor(ex)
+                .optResume(resume)
+                .optMaxRuns(maxRuns)
+                .optLog(s -> {})
+                .build();
     }
 
     @Test
@@ -68,17 +75,35 @@ class SuiteTrainingTest {
         assertEquals(List.of("teacher/3", "vanilla/1"), first.runs);
         assertTrue(Files.isRegularFile(tmp.resolve("teachers/resnet8-seed3/model.params")));
 
-        // a run killed after its first epoch: train CRD+KD seed 1 for one epoch only into its folder
+        // a run killed after its first epoch: train CRD+KD seed 1 for one epoch only into its
+        // folder
         // (a method with state, so the resume must restore the memory banks too)
         Path killed = tmp.resolve("runs/resnet8_resnet8/CRD+KD/seed1");
-        RunRequest probe = new RunRequest("resnet8_resnet8", "student", "CRD+KD", "crd_kd", "resnet8", 1,
-                RunConfigs.studentYaml(SuiteSpec.parse(SUITE, "t").baseTree(null),
-                        SuiteSpec.parse(SUITE, "t").pairList().get(0),
-                        SuiteSpec.parse(SUITE, "t").methods().get(1),
-                        tmp.resolve("teachers/resnet8-seed3/model.params").toString(), 1),
-                List.of("optim.epochs=1"), killed, false);
-        double epoch1 = TrainingRun.execute(ConfigLoader.fromString(probe.configYaml(), probe.overrides()), killed,
-                false).history().get(0).testTop1();
+        RunRequest probe =
+                new RunRequest(
+                        "resnet8_resnet8",
+                        "student",
+                        "CRD+KD",
+                        "crd_kd",
+                        "resnet8",
+                        1,
+                        RunConfigs.studentYaml(
+                                SuiteSpec.parse(SUITE, "t").baseTree(null),
+                                SuiteSpec.parse(SUITE, "t").pairList().get(0),
+                                SuiteSpec.parse(SUITE, "t").methods().get(1),
+                                tmp.resolve("teachers/resnet8-seed3/model.params").toString(),
+                                1),
+                        List.of("optim.epochs=1"),
+                        killed,
+                        false);
+        double epoch1 =
+                TrainingRun.execute(
+                                ConfigLoader.fromString(probe.configYaml(), probe.overrides()),
+                                killed,
+                                false)
+                        .history()
+                        .get(0)
+                        .testTop1();
         assertFalse(Files.exists(killed.resolve(SuiteLayout.RECORD)));
 
         Counting second = new Counting();
@@ -87,11 +112,16 @@ class SuiteTrainingTest {
         assertEquals(List.of("CRD+KD/1/resumed", "vanilla/2", "CRD+KD/2"), second.runs);
         RunRecord crd1 = RunRecord.read(killed.resolve(SuiteLayout.RECORD));
         assertEquals(2, crd1.history().size());
-        assertEquals(epoch1, crd1.history().get(0).top1(), 1e-9, "epoch 1 must come from the interrupted run");
+        assertEquals(
+                epoch1,
+                crd1.history().get(0).top1(),
+                1e-9,
+                "epoch 1 must come from the interrupted run");
 
         Csv results = Csv.read(tmp.resolve("results.csv"));
         assertEquals(SuiteCsv.RESULTS_HEADER, results.header());
-        assertEquals(List.of("teacher", "vanilla", "vanilla", "CRD+KD", "CRD+KD"),
+        assertEquals(
+                List.of("teacher", "vanilla", "vanilla", "CRD+KD", "CRD+KD"),
                 results.records().stream().map(r -> r.get("label")).toList());
         for (Map<String, String> r : results.records()) {
             double last = Double.parseDouble(r.get("last_top1"));
@@ -101,7 +131,8 @@ class SuiteTrainingTest {
         }
         Csv perEpoch = Csv.read(tmp.resolve("per_epoch.csv"));
         assertEquals(10, perEpoch.rows().size());
-        assertTrue(perEpoch.header().contains("loss_ce") && perEpoch.header().contains("loss_crd"),
+        assertTrue(
+                perEpoch.header().contains("loss_ce") && perEpoch.header().contains("loss_crd"),
                 perEpoch.header().toString());
 
         String table = Files.readString(tmp.resolve("table.md"));

@@ -33,8 +33,8 @@ import java.util.Set;
  * student representations. Variants: {@code crcd} (both elements), {@code frcd} (feature only),
  * {@code grcd} (gradient only).
  *
- * <p>Loss terms returned by {@link #losses(DistillBatch)}, each already weighted: {@code kd}
- * (when alpha &gt; 0), {@code rc_feature}, {@code rc_gradient}. The gradient element needs both
+ * <p>Loss terms returned by {@link #losses(DistillBatch)}, each already weighted: {@code kd} (when
+ * alpha &gt; 0), {@code rc_feature}, {@code rc_gradient}. The gradient element needs both
  * classifier weights in the batch ({@link DistillBatch.Builder#optHeadWeights}).
  *
  * <p>See {@code docs/crcd.md} for the math as implemented and every choice the paper leaves open.
@@ -114,8 +114,13 @@ public final class CrcdDistiller implements Distiller {
         int i = elements.indexOf(element);
         if (i < 0 || queues.isEmpty()) {
             throw new IllegalStateException(
-                    "no buffer for " + element + " (elements " + elements + ", initialised: "
-                            + !queues.isEmpty() + ")");
+                    "no buffer for "
+                            + element
+                            + " (elements "
+                            + elements
+                            + ", initialised: "
+                            + !queues.isEmpty()
+                            + ")");
         }
         return queues.get(i);
     }
@@ -148,7 +153,8 @@ public final class CrcdDistiller implements Distiller {
             long seed = setup.seed() * 31 + e.ordinal();
             queues.add(
                     cfg.buffer == RepresentationQueue.Policy.QUEUE
-                            ? RepresentationQueue.queue(manager, cfg.negatives, ds, setup.dataType())
+                            ? RepresentationQueue.queue(
+                                    manager, cfg.negatives, ds, setup.dataType())
                             : RepresentationQueue.random(
                                     manager,
                                     cfg.negatives,
@@ -195,7 +201,8 @@ public final class CrcdDistiller implements Distiller {
             inputs.add(
                     loss.type().usesNegatives()
                             ? queues.get(e).negatives(step)
-                            : step.zeros(new Shape(0, reps[1].getShape().get(1)),
+                            : step.zeros(
+                                    new Shape(0, reps[1].getShape().get(1)),
                                     reps[1].getDataType()));
             studentReps.add(reps[1].stopGradient());
         }
@@ -211,7 +218,8 @@ public final class CrcdDistiller implements Distiller {
         for (int e = 0; e < elements.size(); e++) {
             NDArray rc = loss.compute(out.get(3 * e), out.get(3 * e + 1), out.get(3 * e + 2));
             double beta = elements.get(e) == Element.FEATURE ? cfg.betaFeature : cfg.betaGradient;
-            terms.put("rc_" + elements.get(e).name().toLowerCase(Locale.ROOT), Scalars.mul(rc, beta));
+            terms.put(
+                    "rc_" + elements.get(e).name().toLowerCase(Locale.ROOT), Scalars.mul(rc, beta));
         }
         if (batch.training()) {
             cachedBatch = batch;
@@ -226,7 +234,8 @@ public final class CrcdDistiller implements Distiller {
         FeatureOutput s = batch.student();
         if (element == Element.FEATURE) {
             return new NDArray[] {
-                FeatureElement.compute(t.pooled().stopGradient()), FeatureElement.compute(s.pooled())
+                FeatureElement.compute(t.pooled().stopGradient()),
+                FeatureElement.compute(s.pooled())
             };
         }
         if (batch.teacherHeadWeight() == null || batch.studentHeadWeight() == null) {
@@ -252,8 +261,8 @@ public final class CrcdDistiller implements Distiller {
     }
 
     /**
-     * Pushes the batch's student representations (as computed in {@link #losses}) into the
-     * buffers. Does nothing for an evaluation batch.
+     * Pushes the batch's student representations (as computed in {@link #losses}) into the buffers.
+     * Does nothing for an evaluation batch.
      *
      * @param batch the batch just optimised
      */
@@ -320,10 +329,10 @@ public final class CrcdDistiller implements Distiller {
 
     /**
      * Estimates one training step's extra memory, per element (float32 unless the setup says
-     * otherwise): the buffer N x Ds; the hidden relations kept for the backward pass, B x (B + N)
-     * x (R + 1) for M^{T,S} and B x B x (R + 1) for M^T (x2 with their gradient, x2 more without
-     * folding, where the output map and the critic keep their own copies); the critic outputs B
-     * x (2B + N) x C (x4: product, normalised, gradients); the scores B x B x N (x10: the loss's
+     * otherwise): the buffer N x Ds; the hidden relations kept for the backward pass, B x (B + N) x
+     * (R + 1) for M^{T,S} and B x B x (R + 1) for M^T (x2 with their gradient, x2 more without
+     * folding, where the output map and the critic keep their own copies); the critic outputs B x
+     * (2B + N) x C (x4: product, normalised, gradients); the scores B x B x N (x10: the loss's
      * element-wise chain and gradients).
      *
      * @param setup the dims Dt, Ds
@@ -628,7 +637,9 @@ public final class CrcdDistiller implements Distiller {
             b.optTau(o.getPositiveDouble("tau", 0.05));
             b.optNegatives(o.getInt("negatives", 500, 1));
             b.optRelationDim(o.getInt("relation_dim", 256, 1));
-            b.optCritic(CriticHead.Type.of(o.getChoice("critic", "linear", "identity", "linear", "mlp")));
+            b.optCritic(
+                    CriticHead.Type.of(
+                            o.getChoice("critic", "linear", "identity", "linear", "mlp")));
             b.optCriticDim(o.getInt("critic_dim", 128, 1));
             b.optLoss(
                     RelationContrastiveLoss.Type.of(
@@ -636,7 +647,8 @@ public final class CrcdDistiller implements Distiller {
             b.optMargin(o.getDouble("margin", 0.4, 0));
             b.optNegativeWeight(o.getDouble("negative_weight", 1.0, 0));
             b.optBuffer(
-                    RepresentationQueue.Policy.of(o.getChoice("buffer", "queue", "queue", "random")));
+                    RepresentationQueue.Policy.of(
+                            o.getChoice("buffer", "queue", "queue", "random")));
             b.optKdTemperature(o.getPositiveDouble("kd_temperature", 4.0));
             b.optFoldCritic(o.getBoolean("fold_critic", true));
             o.checkNoUnknownKeys();

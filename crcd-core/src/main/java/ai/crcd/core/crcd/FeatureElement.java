@@ -4,8 +4,8 @@ import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
- * The feature element of CRCD (Sec. 3.2, Eq. 12): the l2-normalised pooled backbone output, and
- * the row-wise l2 normalisation shared by the other CRCD classes.
+ * The feature element of CRCD (Sec. 3.2, Eq. 12): the l2-normalised pooled backbone output, and the
+ * row-wise l2 normalisation shared by the other CRCD classes.
  */
 public final class FeatureElement {
 

@@ -9,8 +9,8 @@ import ai.djl.ndarray.types.DataType;
  * batch-mean cross-entropy with respect to the pooled feature {@code f} (the input of the final
  * linear classifier {@code z = f W^T + b}).
  *
- * <p>For a linear head the gradient has the closed form {@code g_n = (softmax(z_n) - onehot(y_n))
- * W / B}. It is built from ordinary differentiable ops, so the result stays differentiable in the
+ * <p>For a linear head the gradient has the closed form {@code g_n = (softmax(z_n) - onehot(y_n)) W
+ * / B}. It is built from ordinary differentiable ops, so the result stays differentiable in the
  * student's parameters (through {@code z} and {@code W}), exactly like PyTorch's {@code
  * autograd.grad(..., create_graph=True)}, which DJL does not expose.
  */
@@ -44,7 +44,8 @@ public final class GradientElement {
         }
         NDArray probs = logits.softmax(-1); // (B, C)
         NDArray oneHot =
-                labels.reshape(batch).toType(DataType.INT64, false)
+                labels.reshape(batch)
+                        .toType(DataType.INT64, false)
                         .oneHot((int) classes, logits.getDataType()); // (B, C)
         return Scalars.div(probs.sub(oneHot).matMul(classifierWeight), batch); // (B, D)
     }

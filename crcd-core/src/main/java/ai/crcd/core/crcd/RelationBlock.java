@@ -47,8 +47,8 @@ public class RelationBlock extends AbstractBlock {
      * Creates the block.
      *
      * @param anchorDim Da, dimension of the anchor representation (the teacher's)
-     * @param sampleDim Db, dimension of the sample representation (teacher's for M^T, student's
-     *     for M^{T,S})
+     * @param sampleDim Db, dimension of the sample representation (teacher's for M^T, student's for
+     *     M^{T,S})
      * @param relationDim R, dimension of the hidden layer and of the relation (256 in the paper)
      */
     public RelationBlock(int anchorDim, int sampleDim, int relationDim) {
@@ -195,7 +195,8 @@ public class RelationBlock extends AbstractBlock {
      * @param training whether training
      * @return (P, Q, R)
      */
-    public NDArray relations(ParameterStore ps, NDArray anchors, NDArray samples, boolean training) {
+    public NDArray relations(
+            ParameterStore ps, NDArray anchors, NDArray samples, boolean training) {
         NDArray h =
                 hidden(
                         projectAnchors(ps, anchors, training),
@@ -234,9 +235,7 @@ public class RelationBlock extends AbstractBlock {
      */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {
-            new Shape(inputShapes[0].get(0), inputShapes[1].get(0), relationDim)
-        };
+        return new Shape[] {new Shape(inputShapes[0].get(0), inputShapes[1].get(0), relationDim)};
     }
 
     /**

@@ -4,8 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -15,9 +15,9 @@ import ai.djl.util.PairList;
 
 /**
  * Everything trainable that one CRCD element (feature or gradient) needs: the relation networks
- * {@code M^T} and {@code M^{T,S}} and the critic heads {@code h1}, {@code h2}. It turns the
- * teacher and student representations of a batch and the buffer's negatives into the critic
- * embeddings of the anchor, positive and negative relations (Sec. 3.3):
+ * {@code M^T} and {@code M^{T,S}} and the critic heads {@code h1}, {@code h2}. It turns the teacher
+ * and student representations of a batch and the buffer's negatives into the critic embeddings of
+ * the anchor, positive and negative relations (Sec. 3.3):
  *
  * <pre>
  * u_ij   = h1(M^T(t_i, t_j))        all B*B pairs               (B, B, C)
@@ -25,11 +25,11 @@ import ai.djl.util.PairList;
  * v-_ik  = h2(M^{T,S}(t_i, q_k))    B*N, shared by every j      (B, N, C)
  * </pre>
  *
- * <p>The student samples and the negatives go through {@code M^{T,S}} in one pass (the sample
- * side is the concatenation [s; q]), and when both {@code h} and the relation output map are
- * linear and folding is on, {@code h(M(.)) = normalise(relu(..) (W V) + (c V + e))}: the two
- * matrices are multiplied once per step (R x R x C) instead of applying two maps to all
- * B*(B+N) hidden relations. Folding changes no value, only the cost.
+ * <p>The student samples and the negatives go through {@code M^{T,S}} in one pass (the sample side
+ * is the concatenation [s; q]), and when both {@code h} and the relation output map are linear and
+ * folding is on, {@code h(M(.)) = normalise(relu(..) (W V) + (c V + e))}: the two matrices are
+ * multiplied once per step (R x R x C) instead of applying two maps to all B*(B+N) hidden
+ * relations. Folding changes no value, only the cost.
  */
 public class RelationContrastBlock extends AbstractBlock {
 
@@ -57,10 +57,13 @@ public class RelationContrastBlock extends AbstractBlock {
             int criticDim,
             boolean foldCritic) {
         teacherRelation =
-                addChildBlock("teacher_relation", new RelationBlock(teacherDim, teacherDim, relationDim));
+                addChildBlock(
+                        "teacher_relation", new RelationBlock(teacherDim, teacherDim, relationDim));
         crossRelation =
-                addChildBlock("cross_relation", new RelationBlock(teacherDim, studentDim, relationDim));
-        teacherCritic = addChildBlock("teacher_critic", new CriticHead(critic, relationDim, criticDim));
+                addChildBlock(
+                        "cross_relation", new RelationBlock(teacherDim, studentDim, relationDim));
+        teacherCritic =
+                addChildBlock("teacher_critic", new CriticHead(critic, relationDim, criticDim));
         crossCritic = addChildBlock("cross_critic", new CriticHead(critic, relationDim, criticDim));
         this.fold = foldCritic;
     }
@@ -114,8 +117,8 @@ public class RelationContrastBlock extends AbstractBlock {
      * Forward pass.
      *
      * @param ps the parameter store
-     * @param inputs [teacher (B, Dt) no gradient, student (B, Ds), negatives (N, Ds) no gradient;
-     *     N may be 0]
+     * @param inputs [teacher (B, Dt) no gradient, student (B, Ds), negatives (N, Ds) no gradient; N
+     *     may be 0]
      * @param training whether training
      * @param params unused
      * @return [u (B, B, C), v+ (B, B, C), v- (B, N, C)], unit vectors
@@ -145,8 +148,7 @@ public class RelationContrastBlock extends AbstractBlock {
                         teacherRelation.projectSamples(ps, teacher, training)); // (B, B, R)
         NDArray u = head(ps, hiddenT, teacherRelation, teacherCritic, training); // (B, B, C)
 
-        NDArray samples =
-                numNeg == 0 ? student : student.concat(negatives, 0); // (B + N, Ds)
+        NDArray samples = numNeg == 0 ? student : student.concat(negatives, 0); // (B + N, Ds)
         NDArray hiddenC =
                 RelationBlock.hidden(
                         crossRelation.projectAnchors(ps, teacher, training),
@@ -210,10 +212,10 @@ public class RelationContrastBlock extends AbstractBlock {
 
     /**
      * Computes {@code normalise(relu(A_p - S_q) (W V) + (c V + e))} for all pairs with as few
-     * passes over the (P, Q, R) hidden relations as DJL allows: {@code A} gets a column of ones
-     * and {@code -S} a column of zeros, so the hidden relations carry a constant 1 and the bias
-     * {@code c V + e} is the last row of the folded weight (one 2-D GEMM, no bias pass over (P*Q,
-     * C)); S is negated on its small side so that the backward of the pairwise difference needs no
+     * passes over the (P, Q, R) hidden relations as DJL allows: {@code A} gets a column of ones and
+     * {@code -S} a column of zeros, so the hidden relations carry a constant 1 and the bias {@code
+     * c V + e} is the last row of the folded weight (one 2-D GEMM, no bias pass over (P*Q, C)); S
+     * is negated on its small side so that the backward of the pairwise difference needs no
      * negation of the large gradient; the samples are processed in chunks of at most {@link
      * #CHUNK_ELEMENTS} hidden values, the outputs concatenated.
      *
@@ -246,9 +248,11 @@ public class RelationContrastBlock extends AbstractBlock {
         long q = samples.getShape().get(0);
         long r = anchors.getShape().get(1);
         NDArray weight = foldedWeight(ps, relation, critic, dev, step, training); // (R + 1, C)
-        NDArray a1 = anchors.concat(step.ones(new Shape(p, 1), anchors.getDataType()), 1); // (P, R+1)
+        NDArray a1 =
+                anchors.concat(step.ones(new Shape(p, 1), anchors.getDataType()), 1); // (P, R+1)
         NDArray s1 =
-                samples.neg().concat(step.zeros(new Shape(q, 1), samples.getDataType()), 1); // (Q, R+1)
+                samples.neg()
+                        .concat(step.zeros(new Shape(q, 1), samples.getDataType()), 1); // (Q, R+1)
         long cdim = weight.getShape().get(1);
         long chunk = Math.max(1, chunkElements / (p * (r + 1))); // samples per chunk
         if (q <= chunk) {
@@ -283,8 +287,8 @@ public class RelationContrastBlock extends AbstractBlock {
     }
 
     /**
-     * The relation's output map folded into the linear critic: rows 0..R-1 are {@code W V}, row R is
-     * {@code c V + e} (so {@code h2(W x + c) = [x, 1] . weight} before normalisation).
+     * The relation's output map folded into the linear critic: rows 0..R-1 are {@code W V}, row R
+     * is {@code c V + e} (so {@code h2(W x + c) = [x, 1] . weight} before normalisation).
      *
      * @return (R + 1, C), in the step's manager
      */

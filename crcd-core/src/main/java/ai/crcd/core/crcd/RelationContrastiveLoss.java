@@ -8,8 +8,8 @@ import ai.djl.nn.Activation;
 import java.util.Locale;
 
 /**
- * The relation contrastive loss of CRCD (Eq. 9, Tab. 3) and the ablation losses of Tab. 3/4, on
- * the critic embeddings of anchor u, positive v+ and negatives v- (unit vectors). With the scores
+ * The relation contrastive loss of CRCD (Eq. 9, Tab. 3) and the ablation losses of Tab. 3/4, on the
+ * critic embeddings of anchor u, positive v+ and negatives v- (unit vectors). With the scores
  * {@code s+ = u.v+} and {@code s-_k = u.v-_k} (clamped to at most 1), per anchor/positive pair:
  *
  * <pre>
@@ -23,10 +23,10 @@ import java.util.Locale;
  * averaged over the B*B pairs. {@code w} is {@code negativeWeight} (1 by default: the plain sum
  * over the N negatives, which is Eq. 7's {@code N E[.]}; Tab. 3's extra factor N is not applied).
  * {@code log(1 - h)} is evaluated as {@code log(-expm1(x))} through {@code -expm1(x) = 2t/(1+t)},
- * {@code t = tanh(-x/2)}, which is accurate for x near 0, and clamped so that {@code 1 - h >=
- * 1e-7} (finite loss and gradient when a negative equals the anchor). With no negatives (empty
- * buffer at the first step) the negative terms are zero: RC reduces to its positive term, NCE and
- * TRIPLET to 0, LOGISTIC to its positive term.
+ * {@code t = tanh(-x/2)}, which is accurate for x near 0, and clamped so that {@code 1 - h >= 1e-7}
+ * (finite loss and gradient when a negative equals the anchor). With no negatives (empty buffer at
+ * the first step) the negative terms are zero: RC reduces to its positive term, NCE and TRIPLET to
+ * 0, LOGISTIC to its positive term.
  */
 public final class RelationContrastiveLoss {
 
@@ -152,8 +152,7 @@ public final class RelationContrastiveLoss {
                     NDArray ln = Scalars.div(sNeg.sub(1.0), tau); // (B, M, N)
                     NDArray all = NDArrays.concat(new NDList(lp.expandDims(2), ln), 2);
                     NDArray max = all.max(new int[] {2}, true).stopGradient(); // (B, M, 1)
-                    NDArray lse =
-                            all.sub(max).exp().sum(new int[] {2}).log().add(max.squeeze(2));
+                    NDArray lse = all.sub(max).exp().sum(new int[] {2}).log().add(max.squeeze(2));
                     return lse.sub(lp).mean();
                 }
             case TRIPLET:

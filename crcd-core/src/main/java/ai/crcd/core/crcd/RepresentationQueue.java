@@ -18,11 +18,11 @@ import java.util.SplittableRandom;
  *   <li>{@link Policy#QUEUE} (the paper's choice): the N most recent student representations, FIFO;
  *       after each step the current batch replaces the oldest entries. Memory O(N d).
  *   <li>{@link Policy#RANDOM} (the Fig. 4 ablation): a per-sample memory keyed by sample index,
- *       written with the batch's current representations after each step; each step reads N
- *       entries drawn uniformly without replacement among the samples written so far. Memory
- *       O(n_data d), as any per-sample memory. The generator of the d-th draw is derived from
- *       (seed, d) and d is part of {@link #state()}, so a buffer restored from a checkpoint draws
- *       exactly what the uninterrupted one would.
+ *       written with the batch's current representations after each step; each step reads N entries
+ *       drawn uniformly without replacement among the samples written so far. Memory O(n_data d),
+ *       as any per-sample memory. The generator of the d-th draw is derived from (seed, d) and d is
+ *       part of {@link #state()}, so a buffer restored from a checkpoint draws exactly what the
+ *       uninterrupted one would.
  * </ul>
  *
  * <p>Warm-up: until N entries exist, {@link #negatives(NDManager)} returns only the filled entries
@@ -91,7 +91,12 @@ public final class RepresentationQueue implements AutoCloseable {
      * @return the buffer
      */
     public static RepresentationQueue random(
-            NDManager manager, int capacity, int dim, long datasetSize, long seed, DataType dataType) {
+            NDManager manager,
+            int capacity,
+            int dim,
+            long datasetSize,
+            long seed,
+            DataType dataType) {
         if (datasetSize <= 0) {
             throw new IllegalArgumentException(
                     "buffer 'random' needs the training set size (a per-sample memory): set it with"

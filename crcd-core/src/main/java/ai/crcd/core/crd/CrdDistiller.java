@@ -7,8 +7,8 @@ import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.LossTerms;
-import ai.crcd.core.kd.KdLoss;
 import ai.crcd.core.Scalars;
+import ai.crcd.core.kd.KdLoss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -36,9 +36,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>{@code memory: queue} replaces the banks by FIFO queues of the K most recent embeddings
- * ({@link MemoryQueue}; a documented deviation). Evaluation batches ({@code training() ==
- * false}) get no CRD term, as RepDistiller's validation: the memory is indexed by training
- * samples.
+ * ({@link MemoryQueue}; a documented deviation). Evaluation batches ({@code training() == false})
+ * get no CRD term, as RepDistiller's validation: the memory is indexed by training samples.
  */
 public final class CrdDistiller implements Distiller {
 
@@ -154,9 +153,9 @@ public final class CrdDistiller implements Distiller {
 
     /**
      * Estimates one training step's extra memory: the two memories (banks n_data x F each, or
-     * queues K x F each), and per side the gathered contrast rows B x (K + 1) x F (x2: kept for
-     * the backward pass with their gradient), the contrast indices B x (K + 1) (int64, on the
-     * host and the device) and the scores B x (K + 1) (x6: the NCE loss's element-wise chain).
+     * queues K x F each), and per side the gathered contrast rows B x (K + 1) x F (x2: kept for the
+     * backward pass with their gradient), the contrast indices B x (K + 1) (int64, on the host and
+     * the device) and the scores B x (K + 1) (x6: the NCE loss's element-wise chain).
      *
      * @param setup the data set size (for the banks)
      * @param batchSize B
@@ -196,7 +195,9 @@ public final class CrdDistiller implements Distiller {
         LossTerms terms = new LossTerms();
         if (alpha > 0) {
             // weighted inside KdLoss, in the logits' type (a cast here would cut the graph)
-            terms.put("kd", KdLoss.compute(s.logits(), t.logits().stopGradient(), kdTemperature, alpha));
+            terms.put(
+                    "kd",
+                    KdLoss.compute(s.logits(), t.logits().stopGradient(), kdTemperature, alpha));
         }
         if (!batch.training()) {
             return terms;
@@ -253,10 +254,9 @@ public final class CrdDistiller implements Distiller {
      * {@inheritDoc}
      *
      * <p>Layout: the memory's arrays ({@code crd.memory_student}, {@code crd.memory_teacher},
-     * {@code crd.sampler_state} for the bank; {@code crd.queue_student}, {@code
-     * crd.queue_teacher}, {@code crd.queue_pointer} for the queue), then {@code crd.z} (2)
-     * float64 [Z_student, Z_teacher], -1 while unset. The arrays are fresh copies owned by the
-     * caller.
+     * {@code crd.sampler_state} for the bank; {@code crd.queue_student}, {@code crd.queue_teacher},
+     * {@code crd.queue_pointer} for the queue), then {@code crd.z} (2) float64 [Z_student,
+     * Z_teacher], -1 while unset. The arrays are fresh copies owned by the caller.
      */
     @Override
     public NDList state() {
@@ -487,9 +487,9 @@ public final class CrdDistiller implements Distiller {
     }
 
     /**
-     * Factory for {@code crd} (beta 0.8, no KD) and {@code crd_kd} (alpha 1 with KD temperature
-     * 4, beta 0.8). Options: alpha, beta, feat_dim, nce_k, nce_t, nce_momentum, kd_temperature,
-     * memory ({@code bank} | {@code queue}).
+     * Factory for {@code crd} (beta 0.8, no KD) and {@code crd_kd} (alpha 1 with KD temperature 4,
+     * beta 0.8). Options: alpha, beta, feat_dim, nce_k, nce_t, nce_momentum, kd_temperature, memory
+     * ({@code bank} | {@code queue}).
      */
     public static final class Factory implements DistillerFactory {
 
@@ -515,7 +515,10 @@ public final class CrdDistiller implements Distiller {
             double m = options.getDouble("nce_momentum", 0.5, 0);
             if (m > 1) {
                 throw new IllegalArgumentException(
-                        options.path() + ".nce_momentum: got '" + m + "', allowed: a number in [0, 1]");
+                        options.path()
+                                + ".nce_momentum: got '"
+                                + m
+                                + "', allowed: a number in [0, 1]");
             }
             b.optMomentum(m);
             b.optKdTemperature(options.getPositiveDouble("kd_temperature", 4));

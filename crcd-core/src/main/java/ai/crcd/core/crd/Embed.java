@@ -13,8 +13,8 @@ import ai.djl.util.PairList;
 
 /**
  * CRD's embedding head: {@code Linear(d, featDim)} followed by l2 normalisation of each row, as
- * RepDistiller's {@code Embed}. Input (B, d) (a higher-rank input is flattened to (B, -1));
- * output (B, featDim) with unit rows.
+ * RepDistiller's {@code Embed}. Input (B, d) (a higher-rank input is flattened to (B, -1)); output
+ * (B, featDim) with unit rows.
  */
 public final class Embed extends AbstractBlock {
 
@@ -40,8 +40,8 @@ public final class Embed extends AbstractBlock {
     }
 
     /**
-     * Normalises every row to unit l2 norm, as RepDistiller's {@code Normalize}; shares
-     * {@link FeatureElement#l2Normalize}, whose 1e-12 floor only matters for an all-zero row.
+     * Normalises every row to unit l2 norm, as RepDistiller's {@code Normalize}; shares {@link
+     * FeatureElement#l2Normalize}, whose 1e-12 floor only matters for an all-zero row.
      *
      * @param x (N, F)
      * @return (N, F) with unit rows

@@ -11,14 +11,15 @@ import ai.djl.ndarray.types.Shape;
 /**
  * RepDistiller's per-sample memory: two banks (student, teacher) of n_data x F float32, uniform
  * init in +-1/sqrt(F/3), updated after each step as {@code mem[idx] = normalise(m mem[idx] + (1 -
- * m) v)}. The contrast set of a sample is itself (position 0) and K samples of other classes from
- * a {@link NegativeSampler}.
+ * m) v)}. The contrast set of a sample is itself (position 0) and K samples of other classes from a
+ * {@link NegativeSampler}.
  *
  * <p>Scoring picks the lighter of two exact ways. When 3 n_data &lt;= (K + 1) F (CIFAR: 150k &lt;=
  * 2.1M) it computes all scores {@code v . mem^T} (B, n_data) with one matmul and gathers the (B, K
- * + 1) it needs (about three (B, n_data) arrays per side with the backward pass: 38 MB for CIFAR-100
- * and B = 64). Otherwise (e.g. ImageNet) it gathers the (B, K + 1, F) memory rows as RepDistiller
- * does (537 MB per side for B = 64) and uses a batched matmul. Both give the same numbers.
+ * + 1) it needs (about three (B, n_data) arrays per side with the backward pass: 38 MB for
+ * CIFAR-100 and B = 64). Otherwise (e.g. ImageNet) it gathers the (B, K + 1, F) memory rows as
+ * RepDistiller does (537 MB per side for B = 64) and uses a batched matmul. Both give the same
+ * numbers.
  */
 final class MemoryBank implements ContrastMemory {
 
@@ -112,7 +113,8 @@ final class MemoryBank implements ContrastMemory {
         long f = v.getShape().get(1);
         if (dense) {
             NDArray memT = mem.get(step, ALL).transpose(); // (F, n_data), views owned by step
-            return Scalars.div(v.matMul(memT).gather(contrast, 1), tau); // (B, n_data) -> (B, K + 1)
+            return Scalars.div(
+                    v.matMul(memT).gather(contrast, 1), tau); // (B, n_data) -> (B, K + 1)
         }
         NDArray rows = mem.get(step, new NDIndex("{}", contrast.reshape(-1))); // (B(K+1), F)
         NDArray dots =
@@ -132,7 +134,9 @@ final class MemoryBank implements ContrastMemory {
 
     private void update(NDArray mem, NDArray v, NDIndex at) {
         NDArray old = mem.get(v.getManager(), at); // (B, F)
-        mem.set(at, Embed.l2Normalise(old.mul((float) momentum).add(v.mul((float) (1 - momentum)))));
+        mem.set(
+                at,
+                Embed.l2Normalise(old.mul((float) momentum).add(v.mul((float) (1 - momentum)))));
     }
 
     /** {@inheritDoc} */

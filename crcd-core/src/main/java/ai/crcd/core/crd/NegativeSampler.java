@@ -6,11 +6,11 @@ import java.util.List;
 /**
  * Draws CRD's contrast indices as RepDistiller's {@code CIFAR100InstanceSample} in mode {@code
  * 'exact'}: for a sample of class c, position 0 is the sample itself and positions 1..K are K
- * samples drawn uniformly from all training samples of the other classes, without replacement
- * (with replacement for a class whose negatives number fewer than K, as the reference does).
+ * samples drawn uniformly from all training samples of the other classes, without replacement (with
+ * replacement for a class whose negatives number fewer than K, as the reference does).
  *
- * <p>Cost: the training set is sorted by class once ({@code n_data} ints); the "not my class"
- * table of class c is that order with c's block skipped, so it needs no copy. A draw is a partial
+ * <p>Cost: the training set is sorted by class once ({@code n_data} ints); the "not my class" table
+ * of class c is that order with c's block skipped, so it needs no copy. A draw is a partial
  * Fisher-Yates shuffle of K positions of that virtual table, undone afterwards: a tight primitive
  * loop of O(K) per sample (O(B*K) per step), no work proportional to {@code n_data}. The generator
  * is a {@link SeededRandom} whose state is saved in checkpoints.

@@ -1,8 +1,8 @@
 package ai.crcd.core.crd;
 
 /**
- * A small seeded generator (SplitMix64) whose whole state is one {@code long}, so that a
- * checkpoint can store it and a resumed run draws exactly the same numbers. Not thread-safe.
+ * A small seeded generator (SplitMix64) whose whole state is one {@code long}, so that a checkpoint
+ * can store it and a resumed run draws exactly the same numbers. Not thread-safe.
  */
 final class SeededRandom {
 

@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.initializer.Initializer;
 
 /**
- * Uniform initialiser U(-bound, bound) drawn from a {@link SeededRandom}, so that the
- * distiller's parameters depend on {@code DistillSetup.seed()} only. With {@code bound =
- * 1/sqrt(fan_in)} it is PyTorch's default for {@code nn.Linear} (weight and bias).
+ * Uniform initialiser U(-bound, bound) drawn from a {@link SeededRandom}, so that the distiller's
+ * parameters depend on {@code DistillSetup.seed()} only. With {@code bound = 1/sqrt(fan_in)} it is
+ * PyTorch's default for {@code nn.Linear} (weight and bias).
  */
 final class SeededUniformInitializer implements Initializer {
 

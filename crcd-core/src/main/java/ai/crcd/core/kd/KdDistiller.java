@@ -11,8 +11,8 @@ import ai.djl.nn.Block;
 import java.util.List;
 
 /**
- * Hinton knowledge distillation: one term {@code kd = alpha * KL(softmax(t/T) || softmax(s/T))
- * T^2} (batch mean), see {@link KdLoss}. No trainable auxiliary parameters, no buffers.
+ * Hinton knowledge distillation: one term {@code kd = alpha * KL(softmax(t/T) || softmax(s/T)) T^2}
+ * (batch mean), see {@link KdLoss}. No trainable auxiliary parameters, no buffers.
  */
 public final class KdDistiller implements Distiller {
 
@@ -78,10 +78,10 @@ public final class KdDistiller implements Distiller {
                 .put(
                         "kd",
                         KdLoss.compute(
-                                        batch.student().logits(),
-                                        batch.teacher().logits().stopGradient(),
-                                        temperature,
-                                        alpha));
+                                batch.student().logits(),
+                                batch.teacher().logits().stopGradient(),
+                                temperature,
+                                alpha));
     }
 
     /** Factory for {@code kd}; option keys {@code alpha} (1.0), {@code temperature} (4.0). */

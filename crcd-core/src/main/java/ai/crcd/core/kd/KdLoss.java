@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * Hinton's knowledge-distillation loss, as RepDistiller computes it and as CRCD's objective (Eq.
- * 16-17) uses it: {@code KL(softmax(t/T) || softmax(s/T)) * T^2}, summed over classes and
- * averaged over the batch. Shared by every method that adds a KD term.
+ * 16-17) uses it: {@code KL(softmax(t/T) || softmax(s/T)) * T^2}, summed over classes and averaged
+ * over the batch. Shared by every method that adds a KD term.
  */
 public final class KdLoss {
 
@@ -20,7 +20,8 @@ public final class KdLoss {
      * @param temperature T &gt; 0 (4 in the CIFAR runs)
      * @return a scalar
      */
-    public static NDArray compute(NDArray studentLogits, NDArray teacherLogits, double temperature) {
+    public static NDArray compute(
+            NDArray studentLogits, NDArray teacherLogits, double temperature) {
         return compute(studentLogits, teacherLogits, temperature, 1.0);
     }
 
@@ -41,6 +42,7 @@ public final class KdLoss {
         NDArray pt = logPt.exp(); // (B, C)
         // sum_c pt (log pt - log ps), then mean over the batch, times T^2. The factor is applied
         // before the sum: a 0-d array times a Java double is promoted to float64 by PyTorch.
-        return Scalars.mul(pt.mul(logPt.sub(logPs)), weight * temperature * temperature / batch).sum();
+        return Scalars.mul(pt.mul(logPt.sub(logPs)), weight * temperature * temperature / batch)
+                .sum();
     }
 }

@@ -23,10 +23,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The one training step of crcd: teacher forward in inference mode (frozen, through its own
- * {@link ParameterStore}, {@code training=false}, no gradient), student forward, {@code ce_weight
- * * CE} plus the distiller's weighted terms (each cast to float32), backward, an optimiser update
- * of every trained parameter of the student and the distiller's auxiliary block, then {@link
+ * The one training step of crcd: teacher forward in inference mode (frozen, through its own {@link
+ * ParameterStore}, {@code training=false}, no gradient), student forward, {@code ce_weight * CE}
+ * plus the distiller's weighted terms (each cast to float32), backward, an optimiser update of
+ * every trained parameter of the student and the distiller's auxiliary block, then {@link
  * Distiller#afterStep(DistillBatch)}.
  *
  * <p>Used by crcd-train's run loop, crcd-bench's step benchmark, GPU smoke and loader benchmark
@@ -120,8 +120,8 @@ public final class DistillStep {
     }
 
     /**
-     * Counts the samples whose true class has the strictly largest logit (a tie or a NaN logit
-     * in the row is a miss, as crcd-train's {@code TopKHits}).
+     * Counts the samples whose true class has the strictly largest logit (a tie or a NaN logit in
+     * the row is a miss, as crcd-train's {@code TopKHits}).
      *
      * @param logits (B, C) detached
      * @param labels (B) int64
@@ -168,8 +168,7 @@ public final class DistillStep {
      * gradient collector to train.
      *
      * @param student the student's output (with gradient)
-     * @param teacher the teacher's output from {@link #teacherForward}, or {@code null} for CE
-     *     only
+     * @param teacher the teacher's output from {@link #teacherForward}, or {@code null} for CE only
      * @param labels (B) int64 labels
      * @param indices (B) int64 sample indices, or {@code null}
      * @return the terms, their (T) float32 stack, the batch for {@link #afterStep}
@@ -403,7 +402,8 @@ public final class DistillStep {
                 throw new IllegalStateException("DistillStep: teacher and distiller go together");
             }
             if (!(ceWeight >= 0) || Double.isInfinite(ceWeight)) {
-                throw new IllegalArgumentException("ce weight: got " + ceWeight + ", allowed: >= 0");
+                throw new IllegalArgumentException(
+                        "ce weight: got " + ceWeight + ", allowed: >= 0");
             }
             if (teacher != null) {
                 teacher.freezeParameters(true);

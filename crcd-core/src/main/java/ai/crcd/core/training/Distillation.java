@@ -59,8 +59,8 @@ public final class Distillation {
     }
 
     /**
-     * Returns the block to train ({@code model.setBlock}): student and auxiliary block; the
-     * frozen teacher runs inside its forward pass.
+     * Returns the block to train ({@code model.setBlock}): student and auxiliary block; the frozen
+     * teacher runs inside its forward pass.
      *
      * @return the block
      */

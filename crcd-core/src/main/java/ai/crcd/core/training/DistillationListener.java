@@ -5,12 +5,12 @@ import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListenerAdapter;
 
 /**
- * The DJL {@code TrainingListener} that runs the distiller's after-step update (CRCD's queue,
- * CRD's memory bank) after every training batch of {@code EasyTrain}.
+ * The DJL {@code TrainingListener} that runs the distiller's after-step update (CRCD's queue, CRD's
+ * memory bank) after every training batch of {@code EasyTrain}.
  *
  * <p>DJL notifies {@code onTrainingBatch} after backward and before {@code trainer.step()}; the
- * update reads only the batch's detached features, computed before the optimiser step, so the
- * order does not change what is stored.
+ * update reads only the batch's detached features, computed before the optimiser step, so the order
+ * does not change what is stored.
  */
 public final class DistillationListener extends TrainingListenerAdapter {
 

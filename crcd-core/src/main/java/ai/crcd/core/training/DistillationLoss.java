@@ -12,13 +12,13 @@ import ai.djl.training.loss.Loss;
  * terms, computed by the one {@link DistillStep}.
  *
  * <p>Labels: {@code [labels (B), sample indices (B)]} (the indices are needed by methods with
- * per-sample memories such as CRD; e.g. {@code ArrayDataset.builder().optLabels(labels,
- * indices)}); predictions: the output of {@link DistillationBlock}. On predictions without the
- * teacher part (validation) the loss is {@code ce_weight * CE}.
+ * per-sample memories such as CRD; e.g. {@code ArrayDataset.builder().optLabels(labels, indices)});
+ * predictions: the output of {@link DistillationBlock}. On predictions without the teacher part
+ * (validation) the loss is {@code ce_weight * CE}.
  *
  * <p>DJL evaluates a training batch's loss twice (once for backward, once more in the evaluator
- * listener, with the same {@code NDList}s); the second call returns the first result, so
- * stochastic methods (CRD sampling) are not run twice. The last training batch is kept for {@link
+ * listener, with the same {@code NDList}s); the second call returns the first result, so stochastic
+ * methods (CRD sampling) are not run twice. The last training batch is kept for {@link
  * DistillationListener}, which calls the distiller's after-step update.
  */
 public final class DistillationLoss extends Loss {

@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import java.util.List;
 
 /**
- * What one {@link DistillStep#train} produced, still on the device (nothing is copied to the
- * host): the weighted loss terms and the count of top-1 hits on the batch. A skipped step carries
- * the host values of its terms instead.
+ * What one {@link DistillStep#train} produced, still on the device (nothing is copied to the host):
+ * the weighted loss terms and the count of top-1 hits on the batch. A skipped step carries the host
+ * values of its terms instead.
  */
 public final class StepResult {
 

@@ -91,7 +91,11 @@ class CrcdDistillerTest {
 
     private static CrcdDistiller.Builder small() {
         // tau = 0.5 keeps every term in a range where float64 finite differences are clean
-        return CrcdDistiller.builder().optNegatives(N).optRelationDim(6).optCriticDim(3).optTau(0.5);
+        return CrcdDistiller.builder()
+                .optNegatives(N)
+                .optRelationDim(6)
+                .optCriticDim(3)
+                .optTau(0.5);
     }
 
     /** Fills the buffers with one step of other student representations. */
@@ -129,7 +133,8 @@ class CrcdDistillerTest {
             f.sW.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 LossTerms terms = d.losses(f.batch(f.sPooled, ps));
-                assertEquals(List.of("kd", "rc_feature", "rc_gradient"),
+                assertEquals(
+                        List.of("kd", "rc_feature", "rc_gradient"),
                         List.copyOf(terms.asMap().keySet()));
                 gc.backward(terms.total());
             }
@@ -143,8 +148,9 @@ class CrcdDistillerTest {
             }
             // 2 elements x (2 relation nets x 5 + 2 linear critics x 2)
             assertEquals(28, checked);
-            assertTrue(d.auxiliaryBlock().getParameters().keys().stream()
-                    .anyMatch(k -> k.contains("teacher_relation")));
+            assertTrue(
+                    d.auxiliaryBlock().getParameters().keys().stream()
+                            .anyMatch(k -> k.contains("teacher_relation")));
             for (NDArray t : new NDArray[] {f.tPooled, f.tLogits, f.tW}) {
                 assertEquals(0.0, absSum(t.getGradient()), 0.0, "teacher got gradient");
             }
@@ -221,21 +227,44 @@ class CrcdDistillerTest {
 
     @Test
     void variantsOptionsAndErrors() {
-        assertTrue(Distillers.registry().keySet().containsAll(List.of("crcd", "frcd", "grcd", "kd")));
-        Distiller frcd = Distillers.create("frcd",
-                new DistillerOptions("distill.options", Map.of("negatives", 7, "critic", "mlp")));
+        assertTrue(
+                Distillers.registry().keySet().containsAll(List.of("crcd", "frcd", "grcd", "kd")));
+        Distiller frcd =
+                Distillers.create(
+                        "frcd",
+                        new DistillerOptions(
+                                "distill.options", Map.of("negatives", 7, "critic", "mlp")));
         assertEquals("frcd", frcd.name());
-        assertEquals(List.of(CrcdDistiller.Element.GRADIENT),
+        assertEquals(
+                List.of(CrcdDistiller.Element.GRADIENT),
                 ((CrcdDistiller) Distillers.create("grcd", DistillerOptions.empty())).elements());
-        var unknown = assertThrows(IllegalArgumentException.class, () -> Distillers.create("crcd",
-                new DistillerOptions("distill.options", Map.of("temperature", 0.1))));
+        var unknown =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                Distillers.create(
+                                        "crcd",
+                                        new DistillerOptions(
+                                                "distill.options", Map.of("temperature", 0.1))));
         assertTrue(unknown.getMessage().contains("temperature"), unknown.getMessage());
         assertTrue(unknown.getMessage().contains("tau"), unknown.getMessage());
-        var noBetaG = assertThrows(IllegalArgumentException.class, () -> Distillers.create("frcd",
-                new DistillerOptions("distill.options", Map.of("beta_gradient", 0.5))));
+        var noBetaG =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                Distillers.create(
+                                        "frcd",
+                                        new DistillerOptions(
+                                                "distill.options", Map.of("beta_gradient", 0.5))));
         assertTrue(noBetaG.getMessage().contains("beta_gradient"));
-        var badLoss = assertThrows(IllegalArgumentException.class, () -> Distillers.create("crcd",
-                new DistillerOptions("distill.options", Map.of("loss", "infonce"))));
+        var badLoss =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                Distillers.create(
+                                        "crcd",
+                                        new DistillerOptions(
+                                                "distill.options", Map.of("loss", "infonce"))));
         assertTrue(badLoss.getMessage().contains("nce"), badLoss.getMessage());
 
         try (NDManager m = NDManager.newBaseManager()) {
@@ -244,26 +273,40 @@ class CrcdDistillerTest {
             // frcd: no head weights needed; its terms
             CrcdDistiller fr = small().optElements(CrcdDistiller.Element.FEATURE).build();
             fr.initialize(m, setup());
-            DistillBatch noHeads = DistillBatch.builder()
-                    .setTeacher(FeatureOutput.of(f.tLogits, f.tPooled, null, List.of(), List.of()))
-                    .setStudent(FeatureOutput.of(f.sPooled.matMul(f.sW.transpose()), f.sPooled,
-                            null, List.of(), List.of()))
-                    .setLabels(f.labels).setIndices(f.indices).setParameterStore(ps).build();
-            assertEquals(List.of("kd", "rc_feature"),
-                    List.copyOf(fr.losses(noHeads).asMap().keySet()));
+            DistillBatch noHeads =
+                    DistillBatch.builder()
+                            .setTeacher(
+                                    FeatureOutput.of(
+                                            f.tLogits, f.tPooled, null, List.of(), List.of()))
+                            .setStudent(
+                                    FeatureOutput.of(
+                                            f.sPooled.matMul(f.sW.transpose()),
+                                            f.sPooled,
+                                            null,
+                                            List.of(),
+                                            List.of()))
+                            .setLabels(f.labels)
+                            .setIndices(f.indices)
+                            .setParameterStore(ps)
+                            .build();
+            assertEquals(
+                    List.of("kd", "rc_feature"), List.copyOf(fr.losses(noHeads).asMap().keySet()));
             CrcdDistiller gr = small().optElements(CrcdDistiller.Element.GRADIENT).build();
             gr.initialize(m, setup());
             var e = assertThrows(IllegalArgumentException.class, () -> gr.losses(noHeads));
             assertTrue(e.getMessage().contains("optHeadWeights"), e.getMessage());
             // alpha = 0 drops the KD term; every loss type and the random buffer run
             for (RelationContrastiveLoss.Type t : RelationContrastiveLoss.Type.values()) {
-                CrcdDistiller d = small().optAlpha(0).optLoss(t)
-                        .optBuffer(RepresentationQueue.Policy.RANDOM).build();
+                CrcdDistiller d =
+                        small().optAlpha(0)
+                                .optLoss(t)
+                                .optBuffer(RepresentationQueue.Policy.RANDOM)
+                                .build();
                 d.initialize(m, setup());
                 warm(d, f, ps);
                 LossTerms terms = d.losses(f.batch(f.sPooled, ps));
-                assertEquals(List.of("rc_feature", "rc_gradient"),
-                        List.copyOf(terms.asMap().keySet()));
+                assertEquals(
+                        List.of("rc_feature", "rc_gradient"), List.copyOf(terms.asMap().keySet()));
                 assertTrue(Double.isFinite(total(terms)), t.toString());
             }
         }

@@ -20,14 +20,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The whole CRCD loss of {@link CrcdDistiller#losses} against a plain-Java double computation
- * written from the paper's formulas (Eq. 9-17, Sec. 3.3; docs/crcd.md), with fixed weights set
- * into every block: B = 3 samples, N = 2 buffered negatives, tiny R and C, for the identity,
- * linear (folded and unfolded) and MLP critics and with the gradient element normalised or not.
+ * written from the paper's formulas (Eq. 9-17, Sec. 3.3; docs/crcd.md), with fixed weights set into
+ * every block: B = 3 samples, N = 2 buffered negatives, tiny R and C, for the identity, linear
+ * (folded and unfolded) and MLP critics and with the gradient element normalised or not.
  *
  * <p>Every weight is different (h1 differs from h2, M^T from M^{T,S}, the feature element's block
- * from the gradient element's), the dims differ (Dt = 4, Ds = 3, R = 5, C = 2, K = 3 classes), so
- * a transposed v+ (pairing u_ij with v+_ji), one critic used on both sides, swapped relation
- * networks or a wrong element change the value.
+ * from the gradient element's), the dims differ (Dt = 4, Ds = 3, R = 5, C = 2, K = 3 classes), so a
+ * transposed v+ (pairing u_ij with v+_ji), one critic used on both sides, swapped relation networks
+ * or a wrong element change the value.
  */
 class CrcdWholeLossTest {
 

@@ -67,9 +67,15 @@ class FoldedHeadChunkTest {
                 if (chunk < 0) {
                     out = critic.apply(ps, rel.relations(ps, anchors, x, true), true);
                 } else {
-                    out = RelationContrastBlock.foldedHead(ps, rel, critic,
-                            rel.projectAnchors(ps, anchors, true),
-                            rel.projectSamples(ps, x, true), true, chunk);
+                    out =
+                            RelationContrastBlock.foldedHead(
+                                    ps,
+                                    rel,
+                                    critic,
+                                    rel.projectAnchors(ps, anchors, true),
+                                    rel.projectSamples(ps, x, true),
+                                    true,
+                                    chunk);
                 }
                 assertEquals(new Shape(P, Q, C), out.getShape());
                 gc.backward(out.mul(weights).sum());

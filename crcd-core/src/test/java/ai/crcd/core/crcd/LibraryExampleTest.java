@@ -3,13 +3,13 @@ package ai.crcd.core.crcd;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.StudentWithAuxiliary;
 import ai.crcd.core.DistillSetup;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
 import ai.crcd.core.FeatureOutput;
+import ai.crcd.core.StudentWithAuxiliary;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -50,16 +50,17 @@ class LibraryExampleTest {
 
     /** A student in the FeatureOutput layout: pooled = backbone(x), logits = classifier(pooled). */
     static final class TinyStudent extends AbstractBlock implements DistillableNetwork {
-        private final Linear backbone = addChildBlock("backbone",
-                Linear.builder().setUnits(DS).optBias(false).build());
-        private final Linear classifier = addChildBlock("classifier",
-                Linear.builder().setUnits(CLASSES).build());
+        private final Linear backbone =
+                addChildBlock("backbone", Linear.builder().setUnits(DS).optBias(false).build());
+        private final Linear classifier =
+                addChildBlock("classifier", Linear.builder().setUnits(CLASSES).build());
 
         @Override
         protected NDList forwardInternal(
                 ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
             NDArray pooled = backbone.forward(ps, in, training).singletonOrThrow();
-            NDArray logits = classifier.forward(ps, new NDList(pooled), training).singletonOrThrow();
+            NDArray logits =
+                    classifier.forward(ps, new NDList(pooled), training).singletonOrThrow();
             return FeatureOutput.of(logits, pooled, null, List.of(), List.of()).toNDList();
         }
 
@@ -108,14 +109,22 @@ class LibraryExampleTest {
             double before = relationCorrelation(student, x, tPooled);
 
             // ---- the example of docs/crcd.md ----
-            Distiller crcd = Distillers.create("crcd",
-                    new DistillerOptions("distill.options", Map.of("negatives", 16)));
-            crcd.initialize(manager, DistillSetup.builder()
-                    .setFeatureDims(DT, DS).setNumClasses(CLASSES).build());
-            model.setBlock(new StudentWithAuxiliary(student, crcd.auxiliaryBlock())); // one optimiser
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f))
-                            .optMomentum(0.9f).build());
+            Distiller crcd =
+                    Distillers.create(
+                            "crcd",
+                            new DistillerOptions("distill.options", Map.of("negatives", 16)));
+            crcd.initialize(
+                    manager,
+                    DistillSetup.builder().setFeatureDims(DT, DS).setNumClasses(CLASSES).build());
+            model.setBlock(
+                    new StudentWithAuxiliary(student, crcd.auxiliaryBlock())); // one optimiser
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                            .optOptimizer(
+                                    Optimizer.sgd()
+                                            .setLearningRateTracker(Tracker.fixed(0.05f))
+                                            .optMomentum(0.9f)
+                                            .build());
             List<Double> losses = new ArrayList<>();
             ParameterStore ps = new ParameterStore(manager, false); // single device
             try (Trainer trainer = model.newTrainer(config)) {
@@ -123,23 +132,38 @@ class LibraryExampleTest {
                 for (int step = 0; step < 160; step++) {
                     try (NDManager stepManager = manager.newSubManager()) {
                         int from = (step % (SAMPLES / BATCH)) * BATCH;
-                        NDArray idx = stepManager.arange(from, from + BATCH).toType(DataType.INT64, false);
+                        NDArray idx =
+                                stepManager
+                                        .arange(from, from + BATCH)
+                                        .toType(DataType.INT64, false);
                         NDArray xb = x.get(idx);
                         xb.attach(stepManager);
-                        FeatureOutput t = FeatureOutput.of(tLogits.get(idx), tPooled.get(idx),
-                                null, List.of(), List.of()); // the teacher's forward, no gradient
+                        FeatureOutput t =
+                                FeatureOutput.of(
+                                        tLogits.get(idx),
+                                        tPooled.get(idx),
+                                        null,
+                                        List.of(),
+                                        List.of()); // the teacher's forward, no gradient
                         NDArray y = labels.get(idx);
                         DistillBatch batch;
                         try (GradientCollector gc = trainer.newGradientCollector()) {
-                            FeatureOutput s = FeatureOutput.fromNDList(
-                                    trainer.forward(new NDList(xb)));
-                            batch = DistillBatch.builder().setTeacher(t).setStudent(s)
-                                    .setLabels(y).setIndices(idx)
-                                    .optHeadWeights(tW, student.classifierWeight().getArray())
-                                    .setParameterStore(ps).build();
-                            NDArray loss = Loss.softmaxCrossEntropyLoss()
-                                    .evaluate(new NDList(y), new NDList(s.logits()))
-                                    .add(crcd.losses(batch).total());
+                            FeatureOutput s =
+                                    FeatureOutput.fromNDList(trainer.forward(new NDList(xb)));
+                            batch =
+                                    DistillBatch.builder()
+                                            .setTeacher(t)
+                                            .setStudent(s)
+                                            .setLabels(y)
+                                            .setIndices(idx)
+                                            .optHeadWeights(
+                                                    tW, student.classifierWeight().getArray())
+                                            .setParameterStore(ps)
+                                            .build();
+                            NDArray loss =
+                                    Loss.softmaxCrossEntropyLoss()
+                                            .evaluate(new NDList(y), new NDList(s.logits()))
+                                            .add(crcd.losses(batch).total());
                             gc.backward(loss);
                             losses.add((double) loss.getFloat());
                         }
@@ -151,7 +175,8 @@ class LibraryExampleTest {
             // ---- end of the example ----
 
             for (int i = 0; i < losses.size(); i++) {
-                assertTrue(Double.isFinite(losses.get(i)), "loss at step " + i + ": " + losses.get(i));
+                assertTrue(
+                        Double.isFinite(losses.get(i)), "loss at step " + i + ": " + losses.get(i));
             }
             double early = mean(losses.subList(4, 24)); // queue full after 2 steps
             double late = mean(losses.subList(losses.size() - 20, losses.size()));
@@ -162,7 +187,8 @@ class LibraryExampleTest {
             // 0.37 here; DJL's former Xavier init with zero biases gave 0.66): the biases of the
             // relation output map and critic start as large as their signal, so u and v start
             // nearly parallel for every pair. Only the direction is asserted.
-            assertTrue(after > before,
+            assertTrue(
+                    after > before,
                     "relation structure moved away from the teacher: " + before + " -> " + after);
             crcd.close();
         }

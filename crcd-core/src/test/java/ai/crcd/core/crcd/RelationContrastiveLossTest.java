@@ -106,8 +106,10 @@ class RelationContrastiveLossTest {
             // the negative weight scales the negative sum of RC only
             RelationContrastiveLoss rc3 =
                     new RelationContrastiveLoss(RelationContrastiveLoss.Type.RC, TAU, 0.4, 3.0);
-            assertEquals(expected(RelationContrastiveLoss.Type.RC, 0.4, 3.0),
-                    rc3.compute(nu, np, nn).getFloat(), 1e-4);
+            assertEquals(
+                    expected(RelationContrastiveLoss.Type.RC, 0.4, 3.0),
+                    rc3.compute(nu, np, nn).getFloat(),
+                    1e-4);
         }
     }
 
@@ -143,8 +145,8 @@ class RelationContrastiveLossTest {
                     exp += (1 - Ref.dot(u[i][j], vp[i][j])) / TAU;
                 }
             }
-            assertEquals(exp / (B * B), rc.compute(Ref.nd(m, u), Ref.nd(m, vp), empty).getFloat(),
-                    1e-5);
+            assertEquals(
+                    exp / (B * B), rc.compute(Ref.nd(m, u), Ref.nd(m, vp), empty).getFloat(), 1e-5);
             RelationContrastiveLoss nce =
                     new RelationContrastiveLoss(RelationContrastiveLoss.Type.NCE, TAU, 0.4, 1.0);
             assertEquals(0, nce.compute(Ref.nd(m, u), Ref.nd(m, vp), empty).getFloat(), 1e-7);
@@ -160,7 +162,8 @@ class RelationContrastiveLossTest {
             for (RelationContrastiveLoss.Type t : RelationContrastiveLoss.Type.values()) {
                 RelationContrastiveLoss loss = new RelationContrastiveLoss(t, 0.05, 0.4, 1.0);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray same = Scalars.mul(nu, 1.0000001); // scores slightly above 1 by rounding
+                    NDArray same =
+                            Scalars.mul(nu, 1.0000001); // scores slightly above 1 by rounding
                     NDArray neg = same.get(":, 0:1, :").repeat(1, N); // (B, N, C) = u_i0
                     NDArray l = loss.compute(nu, same, neg);
                     gc.backward(l);

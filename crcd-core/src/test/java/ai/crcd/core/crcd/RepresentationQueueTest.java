@@ -96,7 +96,8 @@ class RepresentationQueueTest {
                 NDArray neg = q.negatives(m);
                 long[] sampled = q.lastSampledIndices();
                 assertEquals(3, sampled.length);
-                assertEquals(3, new HashSet<>(java.util.Arrays.stream(sampled).boxed().toList()).size());
+                assertEquals(
+                        3, new HashSet<>(java.util.Arrays.stream(sampled).boxed().toList()).size());
                 float[] col = firstColumn(neg);
                 for (int k = 0; k < 3; k++) {
                     assertTrue(Set.of(2L, 5L, 7L, 9L).contains(sampled[k]));
@@ -105,7 +106,8 @@ class RepresentationQueueTest {
                 }
             }
             assertEquals(Set.of(2L, 5L, 7L, 9L), allSampled);
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> q.update(m.zeros(new Shape(1, 2)), m.create(new long[] {10})));
         }
     }
@@ -162,8 +164,8 @@ class RepresentationQueueTest {
             for (int step = 6; step < 16; step++) {
                 float[] a = firstColumn(full.negatives(m));
                 float[] b = firstColumn(resumed.negatives(m));
-                assertArrayEquals(full.lastSampledIndices(), resumed.lastSampledIndices(),
-                        "step " + step);
+                assertArrayEquals(
+                        full.lastSampledIndices(), resumed.lastSampledIndices(), "step " + step);
                 assertArrayEquals(a, b, "step " + step);
                 long i = 24 + (step - 6) % 10;
                 write(m, full, i);

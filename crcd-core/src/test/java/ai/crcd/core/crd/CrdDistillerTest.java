@@ -81,9 +81,12 @@ class CrdDistillerTest {
             return batch(m, training, m.create(fs), m.create(ft));
         }
 
-        DistillBatch batch(NDManager m, boolean training, NDArray studentPooled, NDArray teacherPooled) {
-            FeatureOutput s = FeatureOutput.of(m.create(ls), studentPooled, null, List.of(), List.of());
-            FeatureOutput t = FeatureOutput.of(m.create(lt), teacherPooled, null, List.of(), List.of());
+        DistillBatch batch(
+                NDManager m, boolean training, NDArray studentPooled, NDArray teacherPooled) {
+            FeatureOutput s =
+                    FeatureOutput.of(m.create(ls), studentPooled, null, List.of(), List.of());
+            FeatureOutput t =
+                    FeatureOutput.of(m.create(lt), teacherPooled, null, List.of(), List.of());
             return DistillBatch.builder()
                     .setStudent(s)
                     .setTeacher(t)
@@ -111,7 +114,8 @@ class CrdDistillerTest {
                 return p.getValue().getArray().toFloatArray();
             }
         }
-        throw new AssertionError("no parameter " + side + " " + kind + " in " + block.getParameters().keys());
+        throw new AssertionError(
+                "no parameter " + side + " " + kind + " in " + block.getParameters().keys());
     }
 
     /** normalise(W f + b) in double, W (F, d) row-major. */
@@ -209,7 +213,10 @@ class CrdDistillerTest {
                                 0.8
                                         * (NceLossTest.plainNce(logitsS, zs, N)
                                                 + NceLossTest.plainNce(logitsT, zt, N));
-                        assertEquals(expected, terms.asMap().get("crd").getFloat(), 1e-4 * Math.abs(expected) + 1e-5);
+                        assertEquals(
+                                expected,
+                                terms.asMap().get("crd").getFloat(),
+                                1e-4 * Math.abs(expected) + 1e-5);
                         d.afterStep(batch);
                     }
                 }
@@ -245,13 +252,20 @@ class CrdDistillerTest {
                         }
                         double[] expected = new double[F];
                         for (int o = 0; o < F; o++) {
-                            expected[o] = b < 0 ? old[row * F + o] : 0.5 * old[row * F + o] + 0.5 * v[side][b][o];
+                            expected[o] =
+                                    b < 0
+                                            ? old[row * F + o]
+                                            : 0.5 * old[row * F + o] + 0.5 * v[side][b][o];
                         }
                         if (b >= 0) {
                             expected = normalise(expected);
                         }
                         for (int o = 0; o < F; o++) {
-                            assertEquals(expected[o], now[row * F + o], 1e-5, "side " + side + " row " + row);
+                            assertEquals(
+                                    expected[o],
+                                    now[row * F + o],
+                                    1e-5,
+                                    "side " + side + " row " + row);
                         }
                     }
                 }
@@ -339,7 +353,9 @@ class CrdDistillerTest {
                     gc.backward(d.losses(batch).total());
                 }
                 float[] grad = fs.getGradient().toFloatArray();
-                assertTrue(maxAbs(fs.getGradient()) > 0.05, "gradient too small to test: " + maxAbs(fs.getGradient()));
+                assertTrue(
+                        maxAbs(fs.getGradient()) > 0.05,
+                        "gradient too small to test: " + maxAbs(fs.getGradient()));
                 long[] contrast = ((MemoryBank) d.memory()).lastContrast();
                 double[][] f = new double[3][DS];
                 for (int b = 0; b < 3; b++) {
@@ -357,7 +373,11 @@ class CrdDistillerTest {
                         double down = studentSide(d, f, memT, contrast);
                         f[b][j] = keep;
                         double fd = (up - down) / (2 * h);
-                        assertEquals(fd, grad[b * DS + j], 2e-3 * Math.max(1, Math.abs(fd)), "d/dfs[" + b + "][" + j + "]");
+                        assertEquals(
+                                fd,
+                                grad[b * DS + j],
+                                2e-3 * Math.max(1, Math.abs(fd)),
+                                "d/dfs[" + b + "][" + j + "]");
                     }
                 }
             }
@@ -365,7 +385,8 @@ class CrdDistillerTest {
     }
 
     /** beta * student-side NCE in double (the teacher side does not depend on the student). */
-    private static double studentSide(CrdDistiller d, double[][] fs, float[] memT, long[] contrast) {
+    private static double studentSide(
+            CrdDistiller d, double[][] fs, float[] memT, long[] contrast) {
         double[][] vs = plainEmbed(d.auxiliaryBlock(), "embed_s", fs);
         return 0.8 * NceLossTest.plainNce(plainLogits(memT, vs, contrast, 3), d.zStudent(), N);
     }
@@ -400,7 +421,9 @@ class CrdDistillerTest {
                 assertEquals(la, lb, 0f);
             }
             IllegalArgumentException e =
-                    assertThrows(IllegalArgumentException.class, () -> b.loadState(new NDList(saved.get(0))));
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> b.loadState(new NDList(saved.get(0))));
             assertTrue(e.getMessage().contains("expected 4 state arrays"));
             saved.close();
         }
@@ -420,7 +443,8 @@ class CrdDistillerTest {
                         base.cap(); // any array attached to base from now on throws
                         for (int i = 0; i < 3; i++) {
                             DistillBatch batch = new Step(i, 1, 2, 3).batch(m, true);
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            try (GradientCollector gc =
+                                    Engine.getInstance().newGradientCollector()) {
                                 gc.backward(d.losses(batch).total());
                             }
                             d.afterStep(batch);
@@ -442,7 +466,8 @@ class CrdDistillerTest {
                 d.afterStep(eval);
                 assertEquals(-1, d.zStudent());
                 DistillBatch other = new Step(2, 0, 1).batch(m, true);
-                IllegalStateException e = assertThrows(IllegalStateException.class, () -> d.afterStep(other));
+                IllegalStateException e =
+                        assertThrows(IllegalStateException.class, () -> d.afterStep(other));
                 assertTrue(e.getMessage().contains("must follow losses"));
             }
         }
@@ -453,7 +478,13 @@ class CrdDistillerTest {
         int k = 5;
         try (NDManager base = NDManager.newBaseManager();
                 CrdDistiller d = crd(k, CrdDistiller.Memory.QUEUE)) {
-            d.initialize(base, DistillSetup.builder().setFeatureDims(DT, DS).setNumClasses(C).optSeed(4).build());
+            d.initialize(
+                    base,
+                    DistillSetup.builder()
+                            .setFeatureDims(DT, DS)
+                            .setNumClasses(C)
+                            .optSeed(4)
+                            .build());
             assertEquals(2L * k * F * 4, d.memoryBytes());
             NDList init = d.state();
             float[] initS = init.get(0).toFloatArray();
@@ -492,9 +523,11 @@ class CrdDistillerTest {
                 assertEquals(pointer, st.get(2).toLongArray()[0]);
                 for (int r = 0; r < k; r++) {
                     for (int o = 0; o < F; o++) {
-                        assertEquals(expectedS[r][o], qs[r * F + o], 1e-5, "student queue row " + r);
+                        assertEquals(
+                                expectedS[r][o], qs[r * F + o], 1e-5, "student queue row " + r);
                         if (expectedT[r] != null) {
-                            assertEquals(expectedT[r][o], qt[r * F + o], 1e-5, "teacher queue row " + r);
+                            assertEquals(
+                                    expectedT[r][o], qt[r * F + o], 1e-5, "teacher queue row " + r);
                         }
                     }
                 }
@@ -504,7 +537,8 @@ class CrdDistillerTest {
     }
 
     /** Queue loss: positive = the other side's current embedding, negatives = the queue rows. */
-    private static void checkQueueLoss(CrdDistiller d, Step step, float loss, float[] queueS, int k) {
+    private static void checkQueueLoss(
+            CrdDistiller d, Step step, float loss, float[] queueS, int k) {
         NDList st = d.state();
         float[] queueT = st.get(1).toFloatArray();
         st.close();
@@ -549,29 +583,62 @@ class CrdDistillerTest {
                         "crd",
                         new DistillerOptions(
                                 "distill.options",
-                                Map.of("memory", "queue", "nce_k", 64, "feat_dim", 16, "nce_t", 0.1,
-                                        "nce_momentum", 0.9, "alpha", 0.5, "beta", 1.0, "kd_temperature", 2)));
+                                Map.of(
+                                        "memory",
+                                        "queue",
+                                        "nce_k",
+                                        64,
+                                        "feat_dim",
+                                        16,
+                                        "nce_t",
+                                        0.1,
+                                        "nce_momentum",
+                                        0.9,
+                                        "alpha",
+                                        0.5,
+                                        "beta",
+                                        1.0,
+                                        "kd_temperature",
+                                        2)));
         assertNotNull(q);
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> Distillers.create("crd", new DistillerOptions("distill.options", Map.of("nce_kk", 5))));
+                        () ->
+                                Distillers.create(
+                                        "crd",
+                                        new DistillerOptions(
+                                                "distill.options", Map.of("nce_kk", 5))));
         assertTrue(e.getMessage().contains("nce_kk"));
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> Distillers.create("crd", new DistillerOptions("distill.options", Map.of("memory", "ring"))));
+                        () ->
+                                Distillers.create(
+                                        "crd",
+                                        new DistillerOptions(
+                                                "distill.options", Map.of("memory", "ring"))));
         assertTrue(e.getMessage().contains("memory") && e.getMessage().contains("queue"));
         e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> Distillers.create("crd", new DistillerOptions("distill.options", Map.of("nce_momentum", 1.5))));
+                        () ->
+                                Distillers.create(
+                                        "crd",
+                                        new DistillerOptions(
+                                                "distill.options", Map.of("nce_momentum", 1.5))));
         assertTrue(e.getMessage().contains("nce_momentum"));
         try (NDManager base = NDManager.newBaseManager()) {
             e =
                     assertThrows(
                             IllegalArgumentException.class,
-                            () -> crd.initialize(base, DistillSetup.builder().setFeatureDims(DT, DS).setNumClasses(C).build()));
+                            () ->
+                                    crd.initialize(
+                                            base,
+                                            DistillSetup.builder()
+                                                    .setFeatureDims(DT, DS)
+                                                    .setNumClasses(C)
+                                                    .build()));
             assertTrue(e.getMessage().contains("labels") && e.getMessage().contains("queue"));
         }
     }

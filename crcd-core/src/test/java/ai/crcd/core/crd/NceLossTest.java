@@ -49,7 +49,10 @@ class NceLossTest {
             double expected = plainNce(logits, z, nData);
             assertEquals(expected, NceLoss.compute(l, z, nData).getFloat(), 1e-5);
             // another Z (as on a later batch) gives the formula with that Z
-            assertEquals(plainNce(logits, 7.25, nData), NceLoss.compute(l, 7.25, nData).getFloat(), 1e-5);
+            assertEquals(
+                    plainNce(logits, 7.25, nData),
+                    NceLoss.compute(l, 7.25, nData).getFloat(),
+                    1e-5);
         }
     }
 

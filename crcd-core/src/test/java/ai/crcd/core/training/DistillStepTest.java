@@ -33,8 +33,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The one training step against an independent computation: a two-layer linear student's SGD
- * update from the closed-form gradient of {@code ce_weight * CE + w * mean(pooled^2)} in double
+ * The one training step against an independent computation: a two-layer linear student's SGD update
+ * from the closed-form gradient of {@code ce_weight * CE + w * mean(pooled^2)} in double
  * arithmetic; the after-step update gets the step's batch; a skipped step changes nothing.
  */
 class DistillStepTest {
@@ -140,12 +140,15 @@ class DistillStepTest {
                             .optTeacher(teacher, distiller)
                             .optCeWeight(CE_WEIGHT)
                             .optOptimizer(
-                                    Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LR)).build())
+                                    Optimizer.sgd()
+                                            .setLearningRateTracker(Tracker.fixed(LR))
+                                            .build())
                             .build();
             float[] teacherW = teacher.w1();
             double[][] w1 = matrix(student.w1(), D, IN);
             double[][] w2 = matrix(student.classifierWeight().getArray().toFloatArray(), C, D);
-            double[] b2 = toDouble(student.head.getParameters().get("bias").getArray().toFloatArray());
+            double[] b2 =
+                    toDouble(student.head.getParameters().get("bias").getArray().toFloatArray());
             try (NDManager sm = root.newSubManager()) {
                 NDArray x = sm.randomNormal(new Shape(B, IN)); // (B, IN)
                 NDArray y = sm.create(new long[] {0, 1, 2, 2, 1, 0}); // (B)
@@ -178,12 +181,24 @@ class DistillStepTest {
             NDArray logits =
                     m.create(
                             new float[] {
-                                3, 1, 2, // hit
-                                1, 5, 5, // tie with another class: miss
-                                0, 0, 1, // label 0 not the largest: miss
-                                Float.NaN, 0, 0, // NaN truth: miss
-                                0, 0, 7, // hit
-                                Float.NaN, 0, 9 // NaN elsewhere in the row: miss
+                                3,
+                                1,
+                                2, // hit
+                                1,
+                                5,
+                                5, // tie with another class: miss
+                                0,
+                                0,
+                                1, // label 0 not the largest: miss
+                                Float.NaN,
+                                0,
+                                0, // NaN truth: miss
+                                0,
+                                0,
+                                7, // hit
+                                Float.NaN,
+                                0,
+                                9 // NaN elsewhere in the row: miss
                             },
                             new Shape(6, 3));
             NDArray labels = m.create(new long[] {0, 1, 0, 0, 2, 2});
@@ -205,7 +220,9 @@ class DistillStepTest {
                             .setManager(root)
                             .optTeacher(teacher, distiller)
                             .optOptimizer(
-                                    Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LR)).build())
+                                    Optimizer.sgd()
+                                            .setLearningRateTracker(Tracker.fixed(LR))
+                                            .build())
                             .optSkipNonFinite(true)
                             .build();
             float[] before = student.w1();

@@ -1,9 +1,9 @@
 package ai.crcd.train.config;
 
 /**
- * A bad run configuration. The message is one line naming the key, the value and what is
- * allowed, e.g. {@code optim.lr: got '-0.1', allowed: a number > 0}; the command line prints it
- * as it is and exits with status 2.
+ * A bad run configuration. The message is one line naming the key, the value and what is allowed,
+ * e.g. {@code optim.lr: got '-0.1', allowed: a number > 0}; the command line prints it as it is and
+ * exits with status 2.
  */
 public class ConfigException extends RuntimeException {
 

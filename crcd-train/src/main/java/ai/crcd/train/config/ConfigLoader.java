@@ -158,8 +158,8 @@ public final class ConfigLoader {
     }
 
     /**
-     * Applies one override {@code a.b.c=value}; the value is read as YAML ({@code 0.01},
-     * {@code [1, 2]}, {@code true}, {@code null}, text).
+     * Applies one override {@code a.b.c=value}; the value is read as YAML ({@code 0.01}, {@code [1,
+     * 2]}, {@code true}, {@code null}, text).
      */
     private static void applyOverride(ObjectNode root, String override) {
         int eq = override.indexOf('=');
@@ -203,8 +203,7 @@ public final class ConfigLoader {
     }
 
     /** YAML's spellings of NaN and infinity, which Jackson does not read as numbers. */
-    private static final Pattern NON_FINITE =
-            Pattern.compile("[-+]?\\.(nan|NaN|NAN|inf|Inf|INF)");
+    private static final Pattern NON_FINITE = Pattern.compile("[-+]?\\.(nan|NaN|NAN|inf|Inf|INF)");
 
     /**
      * One line for a YAML text that cannot be read: {@code file:line:col: what is wrong}.
@@ -233,16 +232,25 @@ public final class ConfigLoader {
             Matcher d = Pattern.compile("Duplicate field '([^']*)'").matcher(what);
             String name = d.find() ? d.group(1) : "?";
             String full = key.isEmpty() ? name : key;
-            return where + ": duplicate key '" + full + "' (each key may appear once per section;"
+            return where
+                    + ": duplicate key '"
+                    + full
+                    + "' (each key may appear once per section;"
                     + " remove one of them)";
         }
-        Matcher nan = Pattern.compile("Malformed numeric value '([^']*)'").matcher(
-                String.valueOf(what));
+        Matcher nan =
+                Pattern.compile("Malformed numeric value '([^']*)'").matcher(String.valueOf(what));
         if (nan.find() && NON_FINITE.matcher(nan.group(1).trim()).matches()) {
-            return where + ": " + (key.isEmpty() ? "value" : key) + ": got '" + nan.group(1)
+            return where
+                    + ": "
+                    + (key.isEmpty() ? "value" : key)
+                    + ": got '"
+                    + nan.group(1)
                     + "', allowed: a finite number";
         }
-        return where + ": not valid YAML (" + String.valueOf(what).replaceAll("\\s+", " ").trim()
+        return where
+                + ": not valid YAML ("
+                + String.valueOf(what).replaceAll("\\s+", " ").trim()
                 + ")";
     }
 
@@ -308,7 +316,6 @@ public final class ConfigLoader {
         }
         return key + ": " + e.getOriginalMessage();
     }
-
 
     private static String typeName(Class<?> t) {
         if (t == null) {

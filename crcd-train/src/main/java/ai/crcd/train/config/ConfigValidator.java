@@ -33,8 +33,8 @@ public final class ConfigValidator {
     }
 
     /**
-     * Validates values and names and creates the run's distiller: the method's options are
-     * parsed and checked once, by its factory, here.
+     * Validates values and names and creates the run's distiller: the method's options are parsed
+     * and checked once, by its factory, here.
      *
      * @param cfg the config
      * @param catalog the known models and data sets
@@ -59,7 +59,8 @@ public final class ConfigValidator {
                     g.nanSkipLimit,
                     "a fraction of an epoch's steps in [0, 1), e.g. 0.1");
         }
-        if (!(g.divergenceFactor == 0 || (g.divergenceFactor > 1 && Double.isFinite(g.divergenceFactor)))) {
+        if (!(g.divergenceFactor == 0
+                || (g.divergenceFactor > 1 && Double.isFinite(g.divergenceFactor)))) {
             throw ConfigException.bad(
                     "guard.divergence_factor",
                     g.divergenceFactor,
@@ -68,7 +69,9 @@ public final class ConfigValidator {
         atLeast("guard.reference_steps", g.referenceSteps, 1);
         if (!(g.maxLoss >= 0 && Double.isFinite(g.maxLoss))) {
             throw ConfigException.bad(
-                    "guard.max_loss", g.maxLoss, "a number > 0 (e.g. 1e6), or 0 to turn the check off");
+                    "guard.max_loss",
+                    g.maxLoss,
+                    "a number > 0 (e.g. 1e6), or 0 to turn the check off");
         }
         section("data", cfg.data);
         section("model", cfg.model);
@@ -142,7 +145,8 @@ public final class ConfigValidator {
 
         RunConfig.Optim o = cfg.optim;
         if (o.lr != null && !(o.lr > 0 && Double.isFinite(o.lr))) {
-            throw ConfigException.bad("optim.lr", o.lr, "a number > 0, or null for the recipe default");
+            throw ConfigException.bad(
+                    "optim.lr", o.lr, "a number > 0, or null for the recipe default");
         }
         if (!(o.momentum >= 0 && o.momentum < 1)) {
             throw ConfigException.bad("optim.momentum", o.momentum, "a number in [0, 1)");
@@ -224,7 +228,9 @@ public final class ConfigValidator {
         }
         if (cfg.data.root != null && !Files.isDirectory(Path.of(cfg.data.root))) {
             throw ConfigException.bad(
-                    "data.root", cfg.data.root, "an existing folder with the data set files, or null");
+                    "data.root",
+                    cfg.data.root,
+                    "an existing folder with the data set files, or null");
         }
     }
 

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One run, bound from YAML (see {@code docs/config.md}). Keys are snake_case in YAML and the
- * fields below in Java; every field has the CIFAR-100 recipe default. Fields are public so that
- * code (the benchmark module) can build or change a config; {@link ConfigLoader} validates it.
+ * One run, bound from YAML (see {@code docs/config.md}). Keys are snake_case in YAML and the fields
+ * below in Java; every field has the CIFAR-100 recipe default. Fields are public so that code (the
+ * benchmark module) can build or change a config; {@link ConfigLoader} validates it.
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public class RunConfig {
@@ -63,13 +63,16 @@ public class RunConfig {
          * skipped; more stops the run (an epoch that skips all of its steps always does).
          */
         public double nanSkipLimit = 0.1;
+
         /**
          * A step whose total loss exceeds this many times the reference loss (the first epoch's
          * mean, at least 1) stops the run; 0 = off.
          */
         public double divergenceFactor = 100;
+
         /** During the first epoch, the reference is the mean of its first this many steps. */
         public int referenceSteps = 20;
+
         /** A step whose total loss exceeds this stops the run whatever the reference; 0 = off. */
         public double maxLoss = 1e6;
     }
@@ -78,30 +81,39 @@ public class RunConfig {
     public static class Data {
         /** Data set name, e.g. {@code fashion-mnist}, {@code cifar100}, {@code synthetic}. */
         public String name = "cifar100";
+
         /** Folder of the data set files; {@code null} = the data set's default location. */
         public String root;
+
         /**
          * Which images the run is evaluated on: {@code folder} (the data set's test split;
          * image-folder: {@code <root>/test/}), {@code holdout:F} (a fraction F of every training
-         * class, chosen by the seed) or {@code train} (the training images, asked for
-         * explicitly). See {@code docs/data.md}.
+         * class, chosen by the seed) or {@code train} (the training images, asked for explicitly).
+         * See {@code docs/data.md}.
          */
         public String testSplit = "folder";
+
         /**
-         * The data set's own options, e.g. image-folder {@code {size: 32, channels: 1}}, checked
-         * by {@code ai.crcd.train.data.DataOptions}.
+         * The data set's own options, e.g. image-folder {@code {size: 32, channels: 1}}, checked by
+         * {@code ai.crcd.train.data.DataOptions}.
          */
         public Map<String, Object> options = new LinkedHashMap<>();
+
         /** Keep this many training images per class (0 = all). */
         public int subsetPerClass = 0;
+
         /** Keep this many test images per class (0 = all). */
         public int testSubsetPerClass = 0;
+
         /** Random crop and flip on training batches. */
         public boolean augment = true;
+
         /** Training batch size. */
         public int batchSize = 64;
+
         /** Evaluation batch size. */
         public int testBatchSize = 256;
+
         /** Shape of the generated data for {@code name: synthetic}. */
         public Synthetic synthetic = new Synthetic();
     }
@@ -110,12 +122,16 @@ public class RunConfig {
     public static class Synthetic {
         /** Training images. */
         public int trainSize = 256;
+
         /** Test images. */
         public int testSize = 128;
+
         /** Classes. */
         public int classes = 10;
+
         /** Channels. */
         public int channels = 3;
+
         /** Height and width. */
         public int size = 32;
     }
@@ -124,6 +140,7 @@ public class RunConfig {
     public static class Network {
         /** Architecture name, one of {@code Models.names()}. */
         public String name = "resnet20";
+
         /** Class count; {@code null} = the data set's. */
         public Integer numClasses;
     }
@@ -136,16 +153,23 @@ public class RunConfig {
 
     /** SGD with momentum and an epoch-milestone schedule (PyTorch semantics). */
     public static class Optim {
-        /** Initial learning rate; {@code null} = recipe (0.01 for MobileNet/ShuffleNet, else 0.05). */
+        /**
+         * Initial learning rate; {@code null} = recipe (0.01 for MobileNet/ShuffleNet, else 0.05).
+         */
         public Double lr;
+
         /** Momentum. */
         public double momentum = 0.9;
+
         /** L2 weight decay (5e-4 as RepDistiller; the CRCD paper states 1e-4). */
         public double weightDecay = 5e-4;
+
         /** Epochs. */
         public int epochs = 240;
+
         /** Epochs (counted from 0) at whose start lr is multiplied by {@link #gamma}. */
         public List<Integer> milestones = new ArrayList<>(List.of(150, 180, 210));
+
         /** Factor applied at each milestone. */
         public double gamma = 0.1;
     }
@@ -160,6 +184,7 @@ public class RunConfig {
     public static class Distill {
         /** Method name registered with {@code ai.crcd.core.Distillers}. */
         public String method = "vanilla";
+
         /** The method's options (weights, temperatures, sizes), checked by the method. */
         public Map<String, Object> options = new LinkedHashMap<>();
     }
@@ -168,8 +193,10 @@ public class RunConfig {
     public static class Output {
         /** Run folder. */
         public String dir = "runs/run";
+
         /** Training steps between loss syncs (one host copy per interval). */
         public int logInterval = 50;
+
         /** Seconds between progress lines (0 = every log interval). */
         public double progressSeconds = 2.0;
 

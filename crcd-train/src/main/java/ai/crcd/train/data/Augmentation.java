@@ -3,12 +3,12 @@ package ai.crcd.train.data;
 import java.util.SplittableRandom;
 
 /**
- * Training augmentation on uint8 CHW images: a random crop of the original size out of the
- * image padded by {@code padding} zero pixels on every side, then a horizontal flip with
- * probability 1/2 (when enabled), then per-channel normalisation. This is the CIFAR recipe
- * (torchvision {@code RandomCrop(32, padding=4)}, {@code RandomHorizontalFlip()}, {@code
- * Normalize}); padding is applied before normalisation, so padded pixels come out as {@code
- * -mean[c] / std[c]}. {@link #none()} is evaluation: normalisation only.
+ * Training augmentation on uint8 CHW images: a random crop of the original size out of the image
+ * padded by {@code padding} zero pixels on every side, then a horizontal flip with probability 1/2
+ * (when enabled), then per-channel normalisation. This is the CIFAR recipe (torchvision {@code
+ * RandomCrop(32, padding=4)}, {@code RandomHorizontalFlip()}, {@code Normalize}); padding is
+ * applied before normalisation, so padded pixels come out as {@code -mean[c] / std[c]}. {@link
+ * #none()} is evaluation: normalisation only.
  *
  * <p>Instances are immutable and thread-safe; randomness comes from the caller's generator, one
  * {@link #draw(SplittableRandom)} per sample, so a seeded generator gives identical output.
@@ -49,10 +49,10 @@ public final class Augmentation {
     }
 
     /**
-     * Returns the standard training augmentation for a data set: crop with 4 px padding for
-     * images of 32 px or more, 2 px below (28x28 Fashion-MNIST/MNIST: 4 px would move strokes
-     * out of the frame relatively more); horizontal flip except for MNIST (digits are not
-     * mirror-symmetric; clothing is, nearly).
+     * Returns the standard training augmentation for a data set: crop with 4 px padding for images
+     * of 32 px or more, 2 px below (28x28 Fashion-MNIST/MNIST: 4 px would move strokes out of the
+     * frame relatively more); horizontal flip except for MNIST (digits are not mirror-symmetric;
+     * clothing is, nearly).
      *
      * @param set the data set
      * @return the augmentation
@@ -106,9 +106,9 @@ public final class Augmentation {
     }
 
     /**
-     * Writes one augmented, normalised image: {@code out[c][y][x] = norm(padded[c][y + offsetY][
-     * x' + offsetX])} with {@code x' = W-1-x} when flipped, else {@code x}, where {@code padded}
-     * is the image with {@code padding} zeros on every side.
+     * Writes one augmented, normalised image: {@code out[c][y][x] = norm(padded[c][y + offsetY][ x'
+     * + offsetX])} with {@code x' = W-1-x} when flipped, else {@code x}, where {@code padded} is
+     * the image with {@code padding} zeros on every side.
      *
      * @param set the data set
      * @param sample the sample index

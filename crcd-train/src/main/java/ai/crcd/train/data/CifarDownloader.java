@@ -25,13 +25,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the CIFAR binary files under a root folder, downloading the official archive when they
- * are missing and the machine is online: the archive is fetched over https into {@code
+ * Finds the CIFAR binary files under a root folder, downloading the official archive when they are
+ * missing and the machine is online: the archive is fetched over https into {@code
  * root/<archive>.part}, its MD5 compared with the published value, and only the expected {@code
- * .bin} members are unpacked into {@code root/<folder>/} (no other path of the archive is
- * written; all or none of them). A failed try leaves no file behind: no {@code .part}, no
- * archive, no partly unpacked member. Offline ({@code ai.djl.offline=true} or {@code DJL_OFFLINE=true}), or when any step
- * fails, one {@link DataSetException} says where the files were expected and how to get them.
+ * .bin} members are unpacked into {@code root/<folder>/} (no other path of the archive is written;
+ * all or none of them). A failed try leaves no file behind: no {@code .part}, no archive, no partly
+ * unpacked member. Offline ({@code ai.djl.offline=true} or {@code DJL_OFFLINE=true}), or when any
+ * step fails, one {@link DataSetException} says where the files were expected and how to get them.
  */
 final class CifarDownloader {
 
@@ -50,7 +50,11 @@ final class CifarDownloader {
      */
     static Path locate(CifarFormat format, Path root, boolean train, boolean download) {
         return locate(
-                format, root, train, download, Utils.isOfflineMode(),
+                format,
+                root,
+                train,
+                download,
+                Utils.isOfflineMode(),
                 new Source(format.url(), format.md5()));
     }
 
@@ -80,19 +84,38 @@ final class CifarDownloader {
             }
         }
         Path dir = root.resolve(format.folder());
-        String missing = "the " + format.id() + " binary files " + format.files(train)
-                + " were expected in " + dir + " (or directly in " + root + ")";
-        String fix = "; get them with 'scripts/download-cifar.sh " + format.id() + " " + root
-                + "' on a machine with internet (or download " + source.url()
-                + ", check MD5 " + source.md5() + " and unpack it into " + root
-                + "), or point the data root at the folder holding them";
+        String missing =
+                "the "
+                        + format.id()
+                        + " binary files "
+                        + format.files(train)
+                        + " were expected in "
+                        + dir
+                        + " (or directly in "
+                        + root
+                        + ")";
+        String fix =
+                "; get them with 'scripts/download-cifar.sh "
+                        + format.id()
+                        + " "
+                        + root
+                        + "' on a machine with internet (or download "
+                        + source.url()
+                        + ", check MD5 "
+                        + source.md5()
+                        + " and unpack it into "
+                        + root
+                        + "), or point the data root at the folder holding them";
         if (!download) {
             throw new DataSetException(dir, missing + " and downloading is switched off" + fix);
         }
         if (offline) {
             throw new DataSetException(
-                    dir, missing + " and DJL is in offline mode (ai.djl.offline / DJL_OFFLINE), "
-                            + "so they were not downloaded" + fix);
+                    dir,
+                    missing
+                            + " and DJL is in offline mode (ai.djl.offline / DJL_OFFLINE), "
+                            + "so they were not downloaded"
+                            + fix);
         }
         Path archive = root.resolve(format.archiveName());
         try {
@@ -124,8 +147,8 @@ final class CifarDownloader {
     }
 
     /**
-     * Downloads {@code url} to {@code target} through {@code target.part}, checking the MD5 on
-     * the fly; on any failure the {@code .part} file is removed.
+     * Downloads {@code url} to {@code target} through {@code target.part}, checking the MD5 on the
+     * fly; on any failure the {@code .part} file is removed.
      */
     private static void fetch(String url, String md5, Path target)
             throws IOException, InterruptedException {
@@ -142,7 +165,8 @@ final class CifarDownloader {
                         .timeout(Duration.ofSeconds(60)) // until the response headers
                         .GET()
                         .build();
-        HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> resp =
+                client.send(req, HttpResponse.BodyHandlers.ofInputStream());
         if (resp.statusCode() != 200) {
             resp.body().close();
             throw new IOException("HTTP " + resp.statusCode() + " from " + url);
@@ -157,7 +181,12 @@ final class CifarDownloader {
             String got = HexFormat.of().formatHex(digest.digest());
             if (!got.equals(md5)) {
                 throw new IOException(
-                        "MD5 of " + url + " is " + got + ", expected " + md5
+                        "MD5 of "
+                                + url
+                                + " is "
+                                + got
+                                + ", expected "
+                                + md5
                                 + " (corrupt or changed download)");
             }
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
@@ -168,9 +197,9 @@ final class CifarDownloader {
     }
 
     /**
-     * Unpacks the train and test members of the archive (only those) into {@code root/folder}:
-     * each to a {@code .part} file first, moved into place only when every expected member was
-     * read; on any failure the {@code .part} files are removed and nothing is moved.
+     * Unpacks the train and test members of the archive (only those) into {@code root/folder}: each
+     * to a {@code .part} file first, moved into place only when every expected member was read; on
+     * any failure the {@code .part} files are removed and nothing is moved.
      */
     static void unpack(Path archive, CifarFormat format, Path root) throws IOException {
         Path dir = root.resolve(format.folder());
@@ -194,7 +223,9 @@ final class CifarDownloader {
                     String name = e.getName();
                     String base = name.substring(name.lastIndexOf('/') + 1);
                     if (wanted.contains(base) && !found.contains(base)) {
-                        Files.copy(tar, partOf(dir.resolve(base)),
+                        Files.copy(
+                                tar,
+                                partOf(dir.resolve(base)),
                                 StandardCopyOption.REPLACE_EXISTING);
                         found.add(base);
                     }
@@ -203,11 +234,17 @@ final class CifarDownloader {
             List<String> lacking = wanted.stream().filter(n -> !found.contains(n)).toList();
             if (!lacking.isEmpty()) {
                 throw new IOException(
-                        archive.getFileName() + " lacks " + lacking + ": not the " + format.id()
+                        archive.getFileName()
+                                + " lacks "
+                                + lacking
+                                + ": not the "
+                                + format.id()
                                 + " binary archive");
             }
             for (String n : found) {
-                Files.move(partOf(dir.resolve(n)), dir.resolve(n),
+                Files.move(
+                        partOf(dir.resolve(n)),
+                        dir.resolve(n),
                         StandardCopyOption.REPLACE_EXISTING);
             }
             done = true;

@@ -23,8 +23,12 @@ public enum CifarFormat {
     CIFAR10(
             "cifar10",
             "cifar-10-batches-bin",
-            List.of("data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                    "data_batch_4.bin", "data_batch_5.bin"),
+            List.of(
+                    "data_batch_1.bin",
+                    "data_batch_2.bin",
+                    "data_batch_3.bin",
+                    "data_batch_4.bin",
+                    "data_batch_5.bin"),
             List.of("test_batch.bin"),
             1,
             "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
@@ -192,9 +196,16 @@ public enum CifarFormat {
             long size = size(f);
             if (size == 0 || size % rec != 0) {
                 throw new DataSetException(
-                        f, "size " + size + " bytes is not a positive multiple of the "
-                                + rec + "-byte " + id + " record: the file is truncated or not a "
-                                + id + " binary file; download it again");
+                        f,
+                        "size "
+                                + size
+                                + " bytes is not a positive multiple of the "
+                                + rec
+                                + "-byte "
+                                + id
+                                + " record: the file is truncated or not a "
+                                + id
+                                + " binary file; download it again");
             }
             total += size / rec;
         }
@@ -216,19 +227,35 @@ public enum CifarFormat {
                     int label = buf[labelAt] & 0xFF;
                     if (label >= classes) {
                         throw new DataSetException(
-                                f, "record " + r + " (byte " + r * rec + "): label " + label
-                                        + " is outside 0.." + (classes - 1)
-                                        + ": the file is corrupt or not a " + id
+                                f,
+                                "record "
+                                        + r
+                                        + " (byte "
+                                        + r * rec
+                                        + "): label "
+                                        + label
+                                        + " is outside 0.."
+                                        + (classes - 1)
+                                        + ": the file is corrupt or not a "
+                                        + id
                                         + " binary file");
                     }
                     if (this == CIFAR100 && (buf[0] & 0xFF) >= 20) {
                         throw new DataSetException(
-                                f, "record " + r + ": coarse label " + (buf[0] & 0xFF)
+                                f,
+                                "record "
+                                        + r
+                                        + ": coarse label "
+                                        + (buf[0] & 0xFF)
                                         + " is outside 0..19: the file is corrupt");
                     }
                     if (this == CIFAR100 && (buf[1] & 0xFF) >= 100) {
                         throw new DataSetException(
-                                f, "record " + r + ": fine label " + (buf[1] & 0xFF)
+                                f,
+                                "record "
+                                        + r
+                                        + ": fine label "
+                                        + (buf[1] & 0xFF)
                                         + " is outside 0..99: the file is corrupt");
                     }
                     labels[i] = label;

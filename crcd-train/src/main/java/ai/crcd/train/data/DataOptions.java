@@ -80,14 +80,31 @@ public final class DataOptions {
         m.put(
                 "imagenet-folder",
                 ordered(
-                        "crop", Type.COUNT, "resize", Type.COUNT,
-                        "threads", Type.COUNT, "prefetch", Type.COUNT));
+                        "crop",
+                        Type.COUNT,
+                        "resize",
+                        Type.COUNT,
+                        "threads",
+                        Type.COUNT,
+                        "prefetch",
+                        Type.COUNT));
         m.put(
                 "synthetic",
                 ordered(
-                        "size", Type.COUNT, "testSize", Type.COUNT,
-                        "classes", Type.COUNT, "channels", Type.COUNT,
-                        "height", Type.COUNT, "width", Type.COUNT, "seed", Type.INT));
+                        "size",
+                        Type.COUNT,
+                        "testSize",
+                        Type.COUNT,
+                        "classes",
+                        Type.COUNT,
+                        "channels",
+                        Type.COUNT,
+                        "height",
+                        Type.COUNT,
+                        "width",
+                        Type.COUNT,
+                        "seed",
+                        Type.INT));
         for (Map<String, Type> o : m.values()) {
             o.put("perClass", Type.COUNT);
         }
@@ -126,8 +143,8 @@ public final class DataOptions {
     }
 
     /**
-     * Checks the config section {@code data.options}: as {@link #of}, and refuses the options
-     * that a run config sets through its own keys ({@code perClass}; synthetic's shape).
+     * Checks the config section {@code data.options}: as {@link #of}, and refuses the options that
+     * a run config sets through its own keys ({@code perClass}; synthetic's shape).
      *
      * @param dataSet the value of {@code data.name}, one of {@link DataSets#names()}
      * @param options the section, may be {@code null} (no options)
@@ -143,8 +160,14 @@ public final class DataOptions {
             }
             if (own != null) {
                 throw new IllegalArgumentException(
-                        "data.options." + k + ": got '" + opts.get(k) + "', allowed: not here,"
-                                + " set " + own + " instead");
+                        "data.options."
+                                + k
+                                + ": got '"
+                                + opts.get(k)
+                                + "', allowed: not here,"
+                                + " set "
+                                + own
+                                + " instead");
             }
         }
         return check(dataSet, opts, "data.options");
@@ -156,19 +179,25 @@ public final class DataOptions {
         Map<String, Object> checked = new LinkedHashMap<>();
         for (String k : new TreeSet<>(opts.keySet())) {
             String label =
-                    prefix == null ? "data set '" + dataSet + "' option '" + k + "'"
+                    prefix == null
+                            ? "data set '" + dataSet + "' option '" + k + "'"
                             : prefix + "." + k;
             Type t = spec.get(k);
             if (t == null) {
                 Set<String> allowed = new TreeSet<>(spec.keySet());
                 if (prefix != null) {
                     allowed.removeIf(
-                            n -> CONFIG_KEYS.containsKey(n)
-                                    || CONFIG_KEYS.containsKey(dataSet + "." + n));
+                            n ->
+                                    CONFIG_KEYS.containsKey(n)
+                                            || CONFIG_KEYS.containsKey(dataSet + "." + n));
                 }
                 throw new IllegalArgumentException(
-                        label + ": unknown option of data set '" + dataSet + "', allowed: "
-                                + (allowed.isEmpty() ? "none (this data set has no options)"
+                        label
+                                + ": unknown option of data set '"
+                                + dataSet
+                                + "', allowed: "
+                                + (allowed.isEmpty()
+                                        ? "none (this data set has no options)"
                                         : allowed));
             }
             Object v = opts.get(k);
@@ -239,8 +268,11 @@ public final class DataOptions {
 
     /** An int from an integral number or its text; {@code null} for anything else. */
     private static Integer toInt(Object v) {
-        if (v instanceof Integer || v instanceof Long || v instanceof Short
-                || v instanceof Byte || v instanceof BigInteger) {
+        if (v instanceof Integer
+                || v instanceof Long
+                || v instanceof Short
+                || v instanceof Byte
+                || v instanceof BigInteger) {
             long l = ((Number) v).longValue();
             boolean fits = !(v instanceof BigInteger bi) || bi.bitLength() < 63;
             return fits && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE ? (int) l : null;

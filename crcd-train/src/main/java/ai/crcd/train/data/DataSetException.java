@@ -3,9 +3,9 @@ package ai.crcd.train.data;
 import java.nio.file.Path;
 
 /**
- * A data set could not be read: a file is missing, truncated or corrupt, has a wrong magic
- * number, or holds a label out of range. The message names the file, the problem and the fix;
- * {@link #file()} returns the file (or folder) concerned.
+ * A data set could not be read: a file is missing, truncated or corrupt, has a wrong magic number,
+ * or holds a label out of range. The message names the file, the problem and the fix; {@link
+ * #file()} returns the file (or folder) concerned.
  */
 public final class DataSetException extends RuntimeException {
 

@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens the data sets by name. See {@code docs/data.md} for folders, formats and constants.
- * Options are checked by {@link DataOptions}; {@link #openSplits} opens the training and test
- * split together (one class list, the training split's statistics, {@link TestSplit}).
+ * Opens the data sets by name. See {@code docs/data.md} for folders, formats and constants. Options
+ * are checked by {@link DataOptions}; {@link #openSplits} opens the training and test split
+ * together (one class list, the training split's statistics, {@link TestSplit}).
  *
  * <table>
  *   <caption>Data sets</caption>
@@ -67,7 +67,12 @@ public final class DataSets {
 
     private static final List<String> NAMES =
             List.of(
-                    "cifar100", "cifar10", "fashion-mnist", "mnist", "image-folder", "synthetic",
+                    "cifar100",
+                    "cifar10",
+                    "fashion-mnist",
+                    "mnist",
+                    "image-folder",
+                    "synthetic",
                     "imagenet-folder");
 
     private DataSets() {}
@@ -100,10 +105,10 @@ public final class DataSets {
     }
 
     /**
-     * Opens one split of a data set. The test split of a set whose classes or statistics come
-     * from its images (image-folder, synthetic) is {@link #openSplits opened with the training
-     * split}, with {@link TestSplit#FOLDER}: its class list and statistics are the training
-     * split's, and an image folder without {@code train/} and {@code test/} is an error.
+     * Opens one split of a data set. The test split of a set whose classes or statistics come from
+     * its images (image-folder, synthetic) is {@link #openSplits opened with the training split},
+     * with {@link TestSplit#FOLDER}: its class list and statistics are the training split's, and an
+     * image folder without {@code train/} and {@code test/} is an error.
      *
      * @param name one of {@link #names()}
      * @param root the data folder, or {@code null} for the default location
@@ -129,15 +134,15 @@ public final class DataSets {
     }
 
     /**
-     * Opens the training split and the split a run is evaluated on, consistently: the test
-     * split's labels follow the training split's class list (image-folder: by folder name; a
-     * test folder of an unknown class is an error, a class without test images a warning), it is
-     * normalised with the training split's statistics, and it is never the training images
-     * unless {@link TestSplit#TRAIN} asks for that. {@link TestSplit#holdout holdout:F} takes,
-     * from every class of the training split, {@code round(F * n_k)} samples (at least 1 when
-     * the class has 2 or more, never all) chosen by a shuffle seeded by {@code seed}, and
-     * removes them from training; statistics computed from data are then recomputed from what
-     * stays in training. {@code perClass} applies to both splits.
+     * Opens the training split and the split a run is evaluated on, consistently: the test split's
+     * labels follow the training split's class list (image-folder: by folder name; a test folder of
+     * an unknown class is an error, a class without test images a warning), it is normalised with
+     * the training split's statistics, and it is never the training images unless {@link
+     * TestSplit#TRAIN} asks for that. {@link TestSplit#holdout holdout:F} takes, from every class
+     * of the training split, {@code round(F * n_k)} samples (at least 1 when the class has 2 or
+     * more, never all) chosen by a shuffle seeded by {@code seed}, and removes them from training;
+     * statistics computed from data are then recomputed from what stays in training. {@code
+     * perClass} applies to both splits.
      *
      * @param name one of {@link #names()}
      * @param root the data folder, or {@code null} for the default location
@@ -145,8 +150,8 @@ public final class DataSets {
      * @param testSplit which images to evaluate on
      * @param seed the seed of the held-out choice
      * @return the two splits and any warnings (also logged)
-     * @throws DataSetException when files are missing or corrupt, an image folder has no
-     *     {@code test/} folder with {@link TestSplit#FOLDER}, or a test class is unknown
+     * @throws DataSetException when files are missing or corrupt, an image folder has no {@code
+     *     test/} folder with {@link TestSplit#FOLDER}, or a test class is unknown
      */
     public static DataSplits openSplits(
             String name, Path root, DataOptions options, TestSplit testSplit, long seed) {
@@ -161,13 +166,19 @@ public final class DataSets {
             case FOLDER -> test = read(name, root, false, options, train);
             case TRAIN -> {
                 test = train;
-                warnings.add(name + ": evaluating on the training images (data.test_split: "
-                        + "train): test accuracy is training accuracy");
+                warnings.add(
+                        name
+                                + ": evaluating on the training images (data.test_split: "
+                                + "train): test accuracy is training accuracy");
             }
             default -> { // HOLDOUT
                 if ("image-folder".equals(name) && Files.isDirectory(root.resolve("test"))) {
-                    warnings.add(root.resolve("test") + ": not used, the test split is held out"
-                            + " of the training split (data.test_split: " + testSplit + ")");
+                    warnings.add(
+                            root.resolve("test")
+                                    + ": not used, the test split is held out"
+                                    + " of the training split (data.test_split: "
+                                    + testSplit
+                                    + ")");
                 }
                 int[][] parts = holdout(train, testSplit.fraction(), seed);
                 test = train.subset(parts[1]);
@@ -195,10 +206,17 @@ public final class DataSets {
             }
         }
         if (!missing.isEmpty()) {
-            warnings.add(name + ": the test split has no images of " + missing.size() + " of "
-                    + count.length + " classes " + (missing.size() <= 10 ? missing
-                            : missing.subList(0, 10) + " (first 10)")
-                    + "; their accuracy is not measured");
+            warnings.add(
+                    name
+                            + ": the test split has no images of "
+                            + missing.size()
+                            + " of "
+                            + count.length
+                            + " classes "
+                            + (missing.size() <= 10
+                                    ? missing
+                                    : missing.subList(0, 10) + " (first 10)")
+                            + "; their accuracy is not measured");
         }
         for (String w : warnings) {
             LOG.warn(w);
@@ -207,8 +225,8 @@ public final class DataSets {
     }
 
     /**
-     * Splits every class of a set by a seeded shuffle: {@code round(F * n_k)} samples of class
-     * k go to test (at least 1 when {@code n_k >= 2}, never all), the others stay in training.
+     * Splits every class of a set by a seeded shuffle: {@code round(F * n_k)} samples of class k go
+     * to test (at least 1 when {@code n_k >= 2}, never all), the others stay in training.
      *
      * @return {training indices, test indices}, each in ascending order
      */
@@ -250,7 +268,11 @@ public final class DataSets {
         }
         if (nt == 0) {
             throw new DataSetException(
-                    null, set.name() + ": holdout:" + fraction + " leaves no test images (every"
+                    null,
+                    set.name()
+                            + ": holdout:"
+                            + fraction
+                            + " leaves no test images (every"
                             + " class has fewer than 2 images); add images or use test_split:"
                             + " folder");
         }
@@ -280,18 +302,20 @@ public final class DataSets {
     }
 
     /**
-     * Reads one split as stored. For the test split of an image folder, {@code trainSet} gives
-     * the class list and image size it must agree with.
+     * Reads one split as stored. For the test split of an image folder, {@code trainSet} gives the
+     * class list and image size it must agree with.
      */
     private static ImageSet read(
             String name, Path root, boolean train, DataOptions opts, ImageSet trainSet) {
         String split = train ? "train" : "test";
         switch (name) {
-            case "imagenet-folder" -> throw new IllegalArgumentException(
-                    "data set 'imagenet-folder' is streamed from disk, not held in memory: open it"
-                            + " with ImageNetFolder.scan + ImageNetLoader (a run config does this)");
+            case "imagenet-folder" ->
+                    throw new IllegalArgumentException(
+                            "data set 'imagenet-folder' is streamed from disk, not held in memory: open it"
+                                    + " with ImageNetFolder.scan + ImageNetLoader (a run config does this)");
             case "cifar100", "cifar10" -> {
-                CifarFormat f = name.equals("cifar100") ? CifarFormat.CIFAR100 : CifarFormat.CIFAR10;
+                CifarFormat f =
+                        name.equals("cifar100") ? CifarFormat.CIFAR100 : CifarFormat.CIFAR10;
                 Path r = root == null ? defaultDataDir() : root;
                 boolean coarse = opts.bool("coarse", false);
                 Path dir = CifarDownloader.locate(f, r, train, opts.bool("download", true));
@@ -301,20 +325,26 @@ public final class DataSets {
             case "fashion-mnist", "mnist" -> {
                 boolean fashion = name.equals("fashion-mnist");
                 Path r =
-                        root != null ? root
+                        root != null
+                                ? root
                                 : fashion ? FASHION_MNIST_DIR : defaultDataDir().resolve("mnist");
                 Path images = IdxFormat.file(r, train, true);
                 if (!Files.exists(images)) {
                     throw new DataSetException(
-                            images, "file not found; " + (fashion
-                                    ? "install Fashion-MNIST with 'sudo apt-get install "
-                                            + "dataset-fashion-mnist' (or scripts/setup.sh)"
-                                    : "put the MNIST IDX files (train-images-idx3-ubyte.gz, ...)"
-                                            + " there")
+                            images,
+                            "file not found; "
+                                    + (fashion
+                                            ? "install Fashion-MNIST with 'sudo apt-get install "
+                                                    + "dataset-fashion-mnist' (or scripts/setup.sh)"
+                                            : "put the MNIST IDX files (train-images-idx3-ubyte.gz, ...)"
+                                                    + " there")
                                     + " or give the folder holding the IDX files as data root");
                 }
                 return IdxFormat.read(
-                        images, IdxFormat.file(r, train, false), name + "/" + split, 10,
+                        images,
+                        IdxFormat.file(r, train, false),
+                        name + "/" + split,
+                        10,
                         fashion ? FASHION_MNIST_MEAN : MNIST_MEAN,
                         fashion ? FASHION_MNIST_STD : MNIST_STD);
             }
@@ -337,24 +367,31 @@ public final class DataSets {
                 if (!Files.isDirectory(trainDir) || !Files.isDirectory(testDir)) {
                     throw new DataSetException(
                             Files.isDirectory(trainDir) ? testDir : root,
-                            (Files.isDirectory(trainDir) ? "no test/ folder next to train/"
-                                    : "no train/ and test/ folders (the class folders are"
-                                            + " directly in the root)")
+                            (Files.isDirectory(trainDir)
+                                            ? "no test/ folder next to train/"
+                                            : "no train/ and test/ folders (the class folders are"
+                                                    + " directly in the root)")
                                     + ", so there is no test split: put the test images in "
-                                    + testDir + "/<class>/, or set data.test_split: holdout:0.1"
+                                    + testDir
+                                    + "/<class>/, or set data.test_split: holdout:0.1"
                                     + " (a held-out part of the training images) or train"
                                     + " (evaluate on the training images)");
                 }
                 boolean resize = hw[0] > 0;
                 return ImageFolderFormat.read(
-                        testDir, "image-folder/test", channels,
-                        resize ? hw[0] : trainSet.height(), resize ? hw[1] : trainSet.width(),
-                        resize, trainSet.classNames());
+                        testDir,
+                        "image-folder/test",
+                        channels,
+                        resize ? hw[0] : trainSet.height(),
+                        resize ? hw[1] : trainSet.width(),
+                        resize,
+                        trainSet.classNames());
             }
             default -> { // synthetic
                 long seed = opts.integer("seed", 0) + (train ? 0 : 1_000_003L);
                 return synthetic(
-                        train ? opts.integer("size", 512)
+                        train
+                                ? opts.integer("size", 512)
                                 : opts.integer("testSize", opts.integer("size", 256)),
                         opts.integer("classes", 10),
                         opts.integer("channels", 3),
@@ -366,9 +403,9 @@ public final class DataSets {
     }
 
     /**
-     * Generates a learnable data set: each class has a fixed random template (a coarse 4x4 grid
-     * of per-channel intensities, upsampled), and each sample is its template plus uniform noise
-     * of +-48 and a random shift of up to 2 px, so a small CNN separates the classes well above
+     * Generates a learnable data set: each class has a fixed random template (a coarse 4x4 grid of
+     * per-channel intensities, upsampled), and each sample is its template plus uniform noise of
+     * +-48 and a random shift of up to 2 px, so a small CNN separates the classes well above
      * chance. Labels are {@code i % numClasses}. Deterministic for a seed.
      *
      * @param n the number of samples

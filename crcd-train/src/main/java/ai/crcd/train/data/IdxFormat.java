@@ -68,16 +68,28 @@ public final class IdxFormat {
         byte[] raw = readBody(labelsFile, LABELS_MAGIC, ldims);
         if (ldims[0] != dims[0]) {
             throw new DataSetException(
-                    labelsFile, "holds " + ldims[0] + " labels but " + imagesFile + " holds "
-                            + dims[0] + " images: the files do not belong together");
+                    labelsFile,
+                    "holds "
+                            + ldims[0]
+                            + " labels but "
+                            + imagesFile
+                            + " holds "
+                            + dims[0]
+                            + " images: the files do not belong together");
         }
         int[] labels = new int[raw.length];
         for (int i = 0; i < raw.length; i++) {
             labels[i] = raw[i] & 0xFF;
             if (labels[i] >= numClasses) {
                 throw new DataSetException(
-                        labelsFile, "label " + labels[i] + " of sample " + i + " is outside 0.."
-                                + (numClasses - 1) + ": the file is corrupt");
+                        labelsFile,
+                        "label "
+                                + labels[i]
+                                + " of sample "
+                                + i
+                                + " is outside 0.."
+                                + (numClasses - 1)
+                                + ": the file is corrupt");
             }
         }
         return ImageSet.builder()
@@ -108,9 +120,10 @@ public final class IdxFormat {
             }
             if (m != magic) {
                 throw new DataSetException(
-                        file, String.format(
-                                "wrong magic number 0x%08X, expected 0x%08X (%s IDX file)", m,
-                                magic, magic == IMAGES_MAGIC ? "an images" : "a labels"));
+                        file,
+                        String.format(
+                                "wrong magic number 0x%08X, expected 0x%08X (%s IDX file)",
+                                m, magic, magic == IMAGES_MAGIC ? "an images" : "a labels"));
             }
             long total = 1;
             for (int d = 0; d < dims.length; d++) {
@@ -133,14 +146,19 @@ public final class IdxFormat {
                 int k = data.read(body, off, body.length - off);
                 if (k < 0) {
                     throw new DataSetException(
-                            file, "truncated: the header announces " + total
-                                    + " data bytes, the file ends after " + off);
+                            file,
+                            "truncated: the header announces "
+                                    + total
+                                    + " data bytes, the file ends after "
+                                    + off);
                 }
                 off += k;
             }
             if (data.read() >= 0) {
                 throw new DataSetException(
-                        file, "unexpected bytes after the " + total
+                        file,
+                        "unexpected bytes after the "
+                                + total
                                 + " data bytes the header announces: the file is corrupt");
             }
             return body;

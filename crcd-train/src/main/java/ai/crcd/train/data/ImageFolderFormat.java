@@ -15,16 +15,15 @@ import javax.imageio.ImageIO;
 /**
  * A folder of images with one sub-folder per class, for users' own data: {@code root/<class>/*.png}
  * (PNG, JPEG, BMP, GIF: whatever {@link ImageIO} decodes). Classes are the sub-folder names in
- * sorted order (label = position), or, for a test split, the training split's class list given
- * by the caller (a folder of another class is an error); files are read in sorted order. Images are decoded to RGB (3
- * channels) or grey (1 channel). With a target size every image is resized to it (bilinear);
- * without one all images must have the size of the first, else the odd file is named in the
- * error.
+ * sorted order (label = position), or, for a test split, the training split's class list given by
+ * the caller (a folder of another class is an error); files are read in sorted order. Images are
+ * decoded to RGB (3 channels) or grey (1 channel). With a target size every image is resized to it
+ * (bilinear); without one all images must have the size of the first, else the odd file is named in
+ * the error.
  */
 public final class ImageFolderFormat {
 
-    private static final List<String> EXTENSIONS =
-            List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
+    private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
 
     private ImageFolderFormat() {}
 
@@ -46,9 +45,9 @@ public final class ImageFolderFormat {
 
     /**
      * Reads a folder against a given class list (the test split of a training split): every
-     * sub-folder must name one of the classes, and an image's label is the position of its
-     * folder's name in the list, whatever folders are present. Classes without a folder are
-     * allowed (the caller warns).
+     * sub-folder must name one of the classes, and an image's label is the position of its folder's
+     * name in the list, whatever folders are present. Classes without a folder are allowed (the
+     * caller warns).
      *
      * @param root the folder holding one sub-folder per class
      * @param name the set name
@@ -58,8 +57,8 @@ public final class ImageFolderFormat {
      * @param resize resize every image to height x width; else every image must have that size
      * @param classNames the classes by label, or {@code null} for the sorted sub-folder names
      * @return the set; mean/std computed from its pixels
-     * @throws DataSetException when a sub-folder is not a known class, the folder has no classes
-     *     or images, or an image cannot be decoded or has the wrong size
+     * @throws DataSetException when a sub-folder is not a known class, the folder has no classes or
+     *     images, or an image cannot be decoded or has the wrong size
      */
     public static ImageSet read(
             Path root,
@@ -79,8 +78,8 @@ public final class ImageFolderFormat {
         List<Path> classDirs = list(root, Files::isDirectory);
         if (classDirs.isEmpty()) {
             throw new DataSetException(
-                    root, "no class sub-folders; put the images of class k in " + root
-                            + "/<k-name>/");
+                    root,
+                    "no class sub-folders; put the images of class k in " + root + "/<k-name>/");
         }
         List<String> classes = classNames;
         if (classes == null) {
@@ -93,8 +92,13 @@ public final class ImageFolderFormat {
             int k = classes.indexOf(cls);
             if (k < 0) {
                 throw new DataSetException(
-                        dir, "class folder '" + cls + "' is not one of the " + classes.size()
-                                + " classes of the training split " + shortList(classes)
+                        dir,
+                        "class folder '"
+                                + cls
+                                + "' is not one of the "
+                                + classes.size()
+                                + " classes of the training split "
+                                + shortList(classes)
                                 + "; the class list comes from the training folders: rename"
                                 + " it to a training class, add that class to the training"
                                 + " split, or remove the folder");
@@ -122,10 +126,19 @@ public final class ImageFolderFormat {
             if (img.getHeight() != h || img.getWidth() != w) {
                 if (!resize) {
                     throw new DataSetException(
-                            f, "is " + img.getWidth() + "x" + img.getHeight() + " but "
-                                    + (height > 0 ? "the training images are "
+                            f,
+                            "is "
+                                    + img.getWidth()
+                                    + "x"
+                                    + img.getHeight()
+                                    + " but "
+                                    + (height > 0
+                                            ? "the training images are "
                                             : "the first image is ")
-                                    + w + "x" + h + "; resize the images or give a size"
+                                    + w
+                                    + "x"
+                                    + h
+                                    + "; resize the images or give a size"
                                     + " (data.options.size, e.g. 32 or \"32x32\")");
                 }
                 img = resize(img, w, h);
@@ -179,7 +192,8 @@ public final class ImageFolderFormat {
     }
 
     private static String shortList(List<String> names) {
-        return names.size() <= 10 ? names.toString()
+        return names.size() <= 10
+                ? names.toString()
                 : names.subList(0, 10).toString().replace("]", ", ...]");
     }
 
@@ -205,7 +219,9 @@ public final class ImageFolderFormat {
     private static BufferedImage resize(BufferedImage img, int w, int h) {
         BufferedImage out =
                 new BufferedImage(
-                        w, h, isGrey(img) ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+                        w,
+                        h,
+                        isGrey(img) ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         g.setRenderingHint(
                 RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);

@@ -18,14 +18,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A fast loader over an {@link ImageSet} held as uint8. Background threads assemble each batch
- * on the host (shuffled order, random crop + flip on the byte images, normalisation through a
- * lookup table into one float buffer); the consumer thread then makes one NDArray per tensor
- * on the manager's device. Up to {@code prefetch} batches are prepared ahead.
+ * A fast loader over an {@link ImageSet} held as uint8. Background threads assemble each batch on
+ * the host (shuffled order, random crop + flip on the byte images, normalisation through a lookup
+ * table into one float buffer); the consumer thread then makes one NDArray per tensor on the
+ * manager's device. Up to {@code prefetch} batches are prepared ahead.
  *
- * <p>Each batch: images (B, C, H, W) float32 normalised, labels (B) int64, indices (B) int64 =
- * the sample positions in the {@link ImageSet}. Without drop-last every index appears exactly
- * once per epoch (the last batch may be smaller).
+ * <p>Each batch: images (B, C, H, W) float32 normalised, labels (B) int64, indices (B) int64 = the
+ * sample positions in the {@link ImageSet}. Without drop-last every index appears exactly once per
+ * epoch (the last batch may be smaller).
  *
  * <p>Deterministic: the order of epoch {@code e} comes from a generator seeded by (seed, e), and
  * the augmentation of batch {@code b} from one seeded by (seed, e, b), independent of thread
@@ -352,8 +352,8 @@ public final class ImageLoader implements BatchLoader {
         }
 
         /**
-         * Switches the data set's {@link Augmentation#standard(ImageSet) standard} augmentation
-         * on or off; default off.
+         * Switches the data set's {@link Augmentation#standard(ImageSet) standard} augmentation on
+         * or off; default off.
          *
          * @param augment whether to augment
          * @return this builder
@@ -398,8 +398,8 @@ public final class ImageLoader implements BatchLoader {
         }
 
         /**
-         * Sets the number of worker threads; 0 assembles batches on the consumer thread.
-         * Default min(4, available processors).
+         * Sets the number of worker threads; 0 assembles batches on the consumer thread. Default
+         * min(4, available processors).
          *
          * @param threads 0 or more
          * @return this builder
@@ -426,8 +426,12 @@ public final class ImageLoader implements BatchLoader {
             }
             if (dropLast && data.size() < batchSize) {
                 throw new IllegalArgumentException(
-                        data.name() + " has " + data.size() + " samples, fewer than one batch of "
-                                + batchSize + " with drop-last: no batch would be produced");
+                        data.name()
+                                + " has "
+                                + data.size()
+                                + " samples, fewer than one batch of "
+                                + batchSize
+                                + " with drop-last: no batch would be produced");
             }
             if (standard) {
                 augmentation = Augmentation.standard(data);

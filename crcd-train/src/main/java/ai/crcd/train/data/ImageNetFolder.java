@@ -13,16 +13,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The file index of one split of an ImageNet-style folder ({@code root/train/<wnid>/*.JPEG},
- * {@code root/val/<wnid>/*.JPEG}): which file is sample i and its label. Only names are held in
- * memory (about 100 bytes a sample, ~130 MB for ImageNet's 1.28 M training images); the pixels
- * are read by {@link ImageNetLoader} batch by batch.
+ * The file index of one split of an ImageNet-style folder ({@code root/train/<wnid>/*.JPEG}, {@code
+ * root/val/<wnid>/*.JPEG}): which file is sample i and its label. Only names are held in memory
+ * (about 100 bytes a sample, ~130 MB for ImageNet's 1.28 M training images); the pixels are read by
+ * {@link ImageNetLoader} batch by batch.
  *
  * <p>Classes are the training split's sub-folder names in sorted order (label = position, as
- * torchvision's {@code ImageFolder}); a validation split is read against that list: a sub-folder
- * of an unknown class is an error, a class without validation images is allowed (the caller
- * warns). Files ({@code .jpeg}, {@code .jpg}, {@code .png}, any case) are taken in sorted order
- * within a class; sample indices run class by class.
+ * torchvision's {@code ImageFolder}); a validation split is read against that list: a sub-folder of
+ * an unknown class is an error, a class without validation images is allowed (the caller warns).
+ * Files ({@code .jpeg}, {@code .jpg}, {@code .png}, any case) are taken in sorted order within a
+ * class; sample indices run class by class.
  */
 public final class ImageNetFolder {
 
@@ -51,13 +51,14 @@ public final class ImageNetFolder {
      * @param classNames the class list to read against (a validation split), or {@code null} to
      *     take the sorted sub-folder names (the training split)
      * @return the index
-     * @throws DataSetException when the folder is missing or has no classes, a class folder of
-     *     the training split has no images, or a validation class is not a training class
+     * @throws DataSetException when the folder is missing or has no classes, a class folder of the
+     *     training split has no images, or a validation class is not a training class
      */
     public static ImageNetFolder scan(Path dir, String name, List<String> classNames) {
         if (!Files.isDirectory(dir)) {
             throw new DataSetException(
-                    dir, "folder not found; an ImageNet folder holds train/<class>/*.JPEG and"
+                    dir,
+                    "folder not found; an ImageNet folder holds train/<class>/*.JPEG and"
                             + " val/<class>/*.JPEG (see docs/imagenet.md for the val/ layout)");
         }
         List<Path> dirs = new ArrayList<>();
@@ -93,7 +94,11 @@ public final class ImageNetFolder {
             Integer label = labelOf.get(cls);
             if (label == null) {
                 throw new DataSetException(
-                        d, "class '" + cls + "' is not a class of the training split (" + classes.size()
+                        d,
+                        "class '"
+                                + cls
+                                + "' is not a class of the training split ("
+                                + classes.size()
                                 + " classes from train/); remove the folder or add it to train/");
             }
             classDirs[label] = d;
@@ -111,7 +116,8 @@ public final class ImageNetFolder {
             }
             if (names.isEmpty() && classNames == null) {
                 throw new DataSetException(
-                        d, "no images (.JPEG, .jpg, .png) in this class folder; add images or"
+                        d,
+                        "no images (.JPEG, .jpg, .png) in this class folder; add images or"
                                 + " remove the folder");
             }
             names.sort(null);

@@ -19,27 +19,27 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Streams an {@link ImageNetFolder} from disk: background threads decode and transform the
- * images of the next batches ({@link ImageNetTransform}: random resized crop + flip for
- * training, resize + centre crop for evaluation) into one uint8 buffer per batch; the consumer
- * thread makes it an NDArray on the manager's device and normalises it there with ImageNet's
- * mean/std (a uint8 batch is a quarter of the float32 one, on the host and on the bus).
+ * Streams an {@link ImageNetFolder} from disk: background threads decode and transform the images
+ * of the next batches ({@link ImageNetTransform}: random resized crop + flip for training, resize +
+ * centre crop for evaluation) into one uint8 buffer per batch; the consumer thread makes it an
+ * NDArray on the manager's device and normalises it there with ImageNet's mean/std (a uint8 batch
+ * is a quarter of the float32 one, on the host and on the bus).
  *
- * <p>Each batch: images (B, 3, crop, crop) float32 normalised, labels (B) int64, indices (B)
- * int64 = the sample positions in the folder (for CRD's memory bank). Without drop-last every
- * index appears exactly once per epoch.
+ * <p>Each batch: images (B, 3, crop, crop) float32 normalised, labels (B) int64, indices (B) int64
+ * = the sample positions in the folder (for CRD's memory bank). Without drop-last every index
+ * appears exactly once per epoch.
  *
- * <p>Bounded memory: at most {@code prefetch} batches are being decoded or waiting, each one
- * direct (off-heap) buffer of B * 3 * crop * crop bytes (38.5 MB at B = 256, crop 224) that the
- * batch's uint8 NDArray then uses without a copy on the CPU; the Java heap holds only the decoded
- * image of each thread (about 2 MB for 500x375); the files are never all in memory. The images of
- * a batch are decoded in parallel by all threads, so a batch is ready soon after its turn comes.
- * Starting an epoch abandons the batches an unfinished earlier iterator had queued (their images
- * are skipped, not decoded).
+ * <p>Bounded memory: at most {@code prefetch} batches are being decoded or waiting, each one direct
+ * (off-heap) buffer of B * 3 * crop * crop bytes (38.5 MB at B = 256, crop 224) that the batch's
+ * uint8 NDArray then uses without a copy on the CPU; the Java heap holds only the decoded image of
+ * each thread (about 2 MB for 500x375); the files are never all in memory. The images of a batch
+ * are decoded in parallel by all threads, so a batch is ready soon after its turn comes. Starting
+ * an epoch abandons the batches an unfinished earlier iterator had queued (their images are
+ * skipped, not decoded).
  *
- * <p>Deterministic: the epoch order comes from a generator seeded by (seed, epoch) and the
- * random crops/flips of batch b from one seeded by (seed, epoch, b), as {@link ImageLoader}
- * does; thread timing does not matter.
+ * <p>Deterministic: the epoch order comes from a generator seeded by (seed, epoch) and the random
+ * crops/flips of batch b from one seeded by (seed, epoch, b), as {@link ImageLoader} does; thread
+ * timing does not matter.
  */
 public final class ImageNetLoader implements BatchLoader {
 
@@ -73,7 +73,9 @@ public final class ImageNetLoader implements BatchLoader {
                 Executors.newFixedThreadPool(
                         b.threads,
                         r -> {
-                            Thread t = new Thread(r, "crcd-imagenet-" + id + "-" + n.incrementAndGet());
+                            Thread t =
+                                    new Thread(
+                                            r, "crcd-imagenet-" + id + "-" + n.incrementAndGet());
                             t.setDaemon(true);
                             workers.add(t);
                             return t;
@@ -199,13 +201,17 @@ public final class ImageNetLoader implements BatchLoader {
                     CompletableFuture.runAsync(
                             () -> {
                                 if (!owner.abandoned) {
-                                    transform.apply(folder.file(i), new SplittableRandom(sampleSeed),
-                                            images, slot * d);
+                                    transform.apply(
+                                            folder.file(i),
+                                            new SplittableRandom(sampleSeed),
+                                            images,
+                                            slot * d);
                                 }
                             },
                             pool);
         }
-        return CompletableFuture.allOf(parts).thenApply(v -> new HostBatch(images, labels, indices));
+        return CompletableFuture.allOf(parts)
+                .thenApply(v -> new HostBatch(images, labels, indices));
     }
 
     private IndexedBatch toBatch(HostBatch h) {
@@ -270,7 +276,8 @@ public final class ImageNetLoader implements BatchLoader {
             }
             if (closed || abandoned) {
                 throw new IllegalStateException(
-                        closed ? "ImageNetLoader is closed"
+                        closed
+                                ? "ImageNetLoader is closed"
                                 : "this epoch's iterator was abandoned: a later epoch was started");
             }
             HostBatch h;
@@ -281,7 +288,8 @@ public final class ImageNetLoader implements BatchLoader {
                 throw new IllegalStateException("interrupted while waiting for a batch", e);
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                while (cause instanceof java.util.concurrent.CompletionException
+                        && cause.getCause() != null) {
                     cause = cause.getCause();
                 }
                 if (cause instanceof DataSetException d) {
@@ -431,8 +439,12 @@ public final class ImageNetLoader implements BatchLoader {
             }
             if (dropLast && folder.size() < batchSize) {
                 throw new IllegalArgumentException(
-                        folder.name() + " has " + folder.size() + " images, fewer than one batch of "
-                                + batchSize + " with drop-last: no batch would be produced");
+                        folder.name()
+                                + " has "
+                                + folder.size()
+                                + " images, fewer than one batch of "
+                                + batchSize
+                                + " with drop-last: no batch would be produced");
             }
             return new ImageNetLoader(this);
         }

@@ -10,19 +10,19 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 
 /**
- * The standard ImageNet preprocessing of torchvision, on the host: decode (RGB), then for
- * training {@code RandomResizedCrop(crop, scale=(0.08, 1), ratio=(3/4, 4/3))} + {@code
+ * The standard ImageNet preprocessing of torchvision, on the host: decode (RGB), then for training
+ * {@code RandomResizedCrop(crop, scale=(0.08, 1), ratio=(3/4, 4/3))} + {@code
  * RandomHorizontalFlip()}, for evaluation {@code Resize(resize)} (shorter side) + {@code
  * CenterCrop(crop)}; the result is a uint8 (3, crop, crop) image, normalised later with {@link
  * #MEAN}/{@link #STD} ({@link ImageNetLoader}, on the batch's device).
  *
  * <p>Decoding uses {@link ImageIO} (the JDK's libjpeg-based JPEG reader; DJL's default {@code
- * ImageFactory} is a wrapper around the same reader, and its resize/crop would run as native
- * ops per image). Resizing is PIL's bilinear filter as torchvision uses it on PIL images: a
- * separable triangle filter whose support widens with the downscale factor (antialiased), pixel
- * centres at +0.5, weights normalised; rounding to uint8 once at the end (PIL rounds after each
- * pass, so a pixel may differ from PIL's by 1). Random draws follow torchvision's {@code
- * get_params} (10 tries, then the central fallback crop), with Python's round-half-even.
+ * ImageFactory} is a wrapper around the same reader, and its resize/crop would run as native ops
+ * per image). Resizing is PIL's bilinear filter as torchvision uses it on PIL images: a separable
+ * triangle filter whose support widens with the downscale factor (antialiased), pixel centres at
+ * +0.5, weights normalised; rounding to uint8 once at the end (PIL rounds after each pass, so a
+ * pixel may differ from PIL's by 1). Random draws follow torchvision's {@code get_params} (10
+ * tries, then the central fallback crop), with Python's round-half-even.
  *
  * <p>Thread-safe: all state is per call.
  */
@@ -45,7 +45,10 @@ public final class ImageNetTransform {
     private ImageNetTransform(boolean train, int crop, int resize) {
         if (crop < 1 || (!train && resize < crop)) {
             throw new IllegalArgumentException(
-                    "crop must be >= 1 and resize >= crop, got crop " + crop + ", resize " + resize);
+                    "crop must be >= 1 and resize >= crop, got crop "
+                            + crop
+                            + ", resize "
+                            + resize);
         }
         this.train = train;
         this.crop = crop;
@@ -117,7 +120,8 @@ public final class ImageNetTransform {
         if (train) {
             int[] box = randomBox(w, h, rnd); // top, left, height, width
             boolean flip = rnd.nextDouble() < 0.5;
-            resample(img, box[1], box[0], box[3], box[2], crop, crop, 0, 0, crop, flip, out, offset);
+            resample(
+                    img, box[1], box[0], box[3], box[2], crop, crop, 0, 0, crop, flip, out, offset);
         } else {
             int[] size = resizedSize(w, h, resize); // {width, height}
             int top = (int) Math.rint((size[1] - crop) / 2.0);
@@ -181,8 +185,8 @@ public final class ImageNetTransform {
     record Rgb(byte[] pixels, int width, int height) {}
 
     /**
-     * Decodes an image file to interleaved RGB (grey images are replicated to 3 channels, as
-     * PIL's {@code convert("RGB")}).
+     * Decodes an image file to interleaved RGB (grey images are replicated to 3 channels, as PIL's
+     * {@code convert("RGB")}).
      *
      * @param file the file
      * @return the pixels
@@ -195,10 +199,13 @@ public final class ImageNetTransform {
         } catch (IOException | RuntimeException e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new DataSetException(
-                    file, (Files.exists(file) ? "cannot decode the image (" + why + ")"
-                            : "file not found (" + why + ")")
+                    file,
+                    (Files.exists(file)
+                                    ? "cannot decode the image (" + why + ")"
+                                    : "file not found (" + why + ")")
                             + "; convert it to an RGB JPEG (e.g. 'convert FILE -colorspace sRGB"
-                            + " FILE' for CMYK JPEGs) or remove it", e);
+                            + " FILE' for CMYK JPEGs) or remove it",
+                    e);
         }
         if (bi == null) {
             throw new DataSetException(

@@ -16,8 +16,8 @@ import java.util.List;
  * #subset(int[]) subset} renumbers its samples from 0; {@link #sourceIndices()} maps them back to
  * the positions in the file the set was read from.
  *
- * <p>Each set carries the per-channel mean and standard deviation (of pixel/255) used to
- * normalise it: {@code (pixel / 255 - mean[c]) / std[c]}.
+ * <p>Each set carries the per-channel mean and standard deviation (of pixel/255) used to normalise
+ * it: {@code (pixel / 255 - mean[c]) / std[c]}.
  */
 public final class ImageSet {
 
@@ -142,8 +142,8 @@ public final class ImageSet {
     }
 
     /**
-     * Returns the pixels, (N, C, H, W) uint8 flattened. This is the backing array: do not
-     * modify it.
+     * Returns the pixels, (N, C, H, W) uint8 flattened. This is the backing array: do not modify
+     * it.
      *
      * @return N*C*H*W bytes, read unsigned
      */
@@ -165,8 +165,8 @@ public final class ImageSet {
     }
 
     /**
-     * Returns, for each sample, its position in the file the set was read from (identity for a
-     * set read whole).
+     * Returns, for each sample, its position in the file the set was read from (identity for a set
+     * read whole).
      *
      * @return (N) source positions; a copy
      */
@@ -202,9 +202,9 @@ public final class ImageSet {
     }
 
     /**
-     * Returns a set holding the given samples in the given order, renumbered from 0 (sample
-     * {@code k} of the result is sample {@code indices[k]} of this set). Pixels are copied;
-     * mean and std are kept.
+     * Returns a set holding the given samples in the given order, renumbered from 0 (sample {@code
+     * k} of the result is sample {@code indices[k]} of this set). Pixels are copied; mean and std
+     * are kept.
      *
      * @param indices sample indices of this set; duplicates are allowed
      * @return the subset
@@ -228,8 +228,8 @@ public final class ImageSet {
     }
 
     /**
-     * Returns the first {@code perClass} samples of every class, in their original order (for
-     * quick runs). Classes with fewer samples contribute all they have.
+     * Returns the first {@code perClass} samples of every class, in their original order (for quick
+     * runs). Classes with fewer samples contribute all they have.
      *
      * @param perClass the number of samples per class, at least 1
      * @return the subset
@@ -316,8 +316,18 @@ public final class ImageSet {
 
     @Override
     public String toString() {
-        return name + " (" + size() + " x " + channels + "x" + height + "x" + width + ", "
-                + numClasses + " classes)";
+        return name
+                + " ("
+                + size()
+                + " x "
+                + channels
+                + "x"
+                + height
+                + "x"
+                + width
+                + ", "
+                + numClasses
+                + " classes)";
     }
 
     /** Builder for {@link ImageSet}: {@code set*} are required, {@code opt*} optional. */
@@ -433,21 +443,41 @@ public final class ImageSet {
             }
             if (channels < 1 || height < 1 || width < 1 || numClasses < 1) {
                 throw new IllegalArgumentException(
-                        name + ": shape " + channels + "x" + height + "x" + width + " and "
-                                + numClasses + " classes must all be >= 1");
+                        name
+                                + ": shape "
+                                + channels
+                                + "x"
+                                + height
+                                + "x"
+                                + width
+                                + " and "
+                                + numClasses
+                                + " classes must all be >= 1");
             }
             long d = (long) channels * height * width;
             if (pixels.length != d * labels.length) {
                 throw new IllegalArgumentException(
-                        name + ": " + pixels.length + " pixel bytes for " + labels.length
-                                + " images of " + d + " values each (expected "
-                                + d * labels.length + ")");
+                        name
+                                + ": "
+                                + pixels.length
+                                + " pixel bytes for "
+                                + labels.length
+                                + " images of "
+                                + d
+                                + " values each (expected "
+                                + d * labels.length
+                                + ")");
             }
             for (int i = 0; i < labels.length; i++) {
                 if (labels[i] < 0 || labels[i] >= numClasses) {
                     throw new IllegalArgumentException(
-                            name + ": label " + labels[i] + " of sample " + i
-                                    + " is outside 0.." + (numClasses - 1));
+                            name
+                                    + ": label "
+                                    + labels[i]
+                                    + " of sample "
+                                    + i
+                                    + " is outside 0.."
+                                    + (numClasses - 1));
                 }
             }
             if (sourceIndices == null) {
@@ -468,8 +498,13 @@ public final class ImageSet {
             }
             if (mean.length != channels || std.length != channels) {
                 throw new IllegalArgumentException(
-                        name + ": mean/std need " + channels + " values (one per channel), got "
-                                + mean.length + "/" + std.length);
+                        name
+                                + ": mean/std need "
+                                + channels
+                                + " values (one per channel), got "
+                                + mean.length
+                                + "/"
+                                + std.length);
             }
             for (float s : std) {
                 if (!(s > 0)) {
@@ -478,7 +513,11 @@ public final class ImageSet {
             }
             if (classNames != null && !classNames.isEmpty() && classNames.size() != numClasses) {
                 throw new IllegalArgumentException(
-                        name + ": " + classNames.size() + " class names for " + numClasses
+                        name
+                                + ": "
+                                + classNames.size()
+                                + " class names for "
+                                + numClasses
                                 + " classes");
             }
             return new ImageSet(this);

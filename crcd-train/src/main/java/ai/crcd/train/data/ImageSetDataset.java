@@ -21,14 +21,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * A DJL {@link RandomAccessDataset} over an {@link ImageSet}, so that any DJL project (and DJL's
  * own {@code EasyTrain}) can use the crcd data sets, augmentation included.
  *
- * <p>Record {@code i}: data = [image (C, H, W) float32, augmented and normalised]; labels =
- * [label () int64, index () int64] where index = {@code i}, the sample position in the set; the
- * default batchifier stacks them to (B, C, H, W), (B) and (B). DJL's stock losses ({@code
+ * <p>Record {@code i}: data = [image (C, H, W) float32, augmented and normalised]; labels = [label
+ * () int64, index () int64] where index = {@code i}, the sample position in the set; the default
+ * batchifier stacks them to (B, C, H, W), (B) and (B). DJL's stock losses ({@code
  * SoftmaxCrossEntropyLoss}) want a single label: build with {@code optIncludeIndex(false)} for
- * them. Augmentation draws from a generator seeded by (seed, pass, i), where the pass counter
- * grows with every {@code getData} call (one call per epoch in DJL's training loop), so runs
- * repeat for a seed. Prefer {@link ImageLoader} in crcd: it builds a batch with one NDArray
- * instead of one per sample.
+ * them. Augmentation draws from a generator seeded by (seed, pass, i), where the pass counter grows
+ * with every {@code getData} call (one call per epoch in DJL's training loop), so runs repeat for a
+ * seed. Prefer {@link ImageLoader} in crcd: it builds a batch with one NDArray instead of one per
+ * sample.
  */
 public final class ImageSetDataset extends RandomAccessDataset {
 
@@ -99,8 +99,11 @@ public final class ImageSetDataset extends RandomAccessDataset {
     public Record get(NDManager manager, long index) {
         prepare(null);
         int i = Math.toIntExact(index);
-        SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L
-                ^ Math.max(pass.get(), 0) * 0xBF58476D1CE4E5B9L ^ index * 0x94D049BB133111EBL);
+        SplittableRandom rnd =
+                new SplittableRandom(
+                        seed * 0x9E3779B97F4A7C15L
+                                ^ Math.max(pass.get(), 0) * 0xBF58476D1CE4E5B9L
+                                ^ index * 0x94D049BB133111EBL);
         float[] buf = new float[data.imageSize()];
         augmentation.apply(data, i, augmentation.draw(rnd), normalizer, buf, 0);
         NDArray image =

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * One batch of images with their labels and their sample indices within the data set. The
- * arrays live in the batch's own manager, closed with the batch.
+ * One batch of images with their labels and their sample indices within the data set. The arrays
+ * live in the batch's own manager, closed with the batch.
  */
 public final class IndexedBatch implements AutoCloseable {
 

@@ -1,8 +1,8 @@
 package ai.crcd.train.data;
 
 /**
- * Per-channel normalisation {@code (pixel / 255 - mean[c]) / std[c]} as a lookup table of the
- * 256 possible values per channel, computed once in float32. Zero padding (pixel 0 before
+ * Per-channel normalisation {@code (pixel / 255 - mean[c]) / std[c]} as a lookup table of the 256
+ * possible values per channel, computed once in float32. Zero padding (pixel 0 before
  * normalisation) maps to {@code -mean[c] / std[c]}.
  */
 public final class Normalizer {

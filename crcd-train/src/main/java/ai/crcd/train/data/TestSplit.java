@@ -4,11 +4,11 @@ import java.util.Locale;
 
 /**
  * Which images a run is evaluated on (config key {@code data.test_split}, see {@code
- * docs/data.md}): {@code folder} the data set's own test split (image-folder: {@code
- * <root>/test/}; CIFAR/MNIST: the test files; synthetic: its generated test samples), {@code
- * holdout:F} a stratified fraction F of the training split chosen by the run's seed (removed from
- * training), or {@code train} the training images themselves (asked for explicitly; the test
- * accuracy is then a training accuracy).
+ * docs/data.md}): {@code folder} the data set's own test split (image-folder: {@code <root>/test/};
+ * CIFAR/MNIST: the test files; synthetic: its generated test samples), {@code holdout:F} a
+ * stratified fraction F of the training split chosen by the run's seed (removed from training), or
+ * {@code train} the training images themselves (asked for explicitly; the test accuracy is then a
+ * training accuracy).
  */
 public final class TestSplit {
 

@@ -37,10 +37,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Example: distil a Fashion-MNIST student from a teacher trained by crcd, in plain DJL code
- * ({@code Model}, {@code DefaultTrainingConfig}, {@code EasyTrain.fit}, DJL's listeners and
- * {@code Accuracy} evaluator). crcd contributes the networks, the method and {@link
- * Distillation}: the block, loss and after-step listener.
+ * Example: distil a Fashion-MNIST student from a teacher trained by crcd, in plain DJL code ({@code
+ * Model}, {@code DefaultTrainingConfig}, {@code EasyTrain.fit}, DJL's listeners and {@code
+ * Accuracy} evaluator). crcd contributes the networks, the method and {@link Distillation}: the
+ * block, loss and after-step listener.
  *
  * <pre>
  * java -cp crcd-train/target/crcd-train-0.1.0-SNAPSHOT-all.jar ai.crcd.train.examples.DistillFashionMnist \

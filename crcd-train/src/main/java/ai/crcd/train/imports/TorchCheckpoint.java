@@ -1,11 +1,5 @@
 package ai.crcd.train.imports;
 
-import net.razorvine.pickle.IObjectConstructor;
-import net.razorvine.pickle.Opcodes;
-import net.razorvine.pickle.PickleException;
-import net.razorvine.pickle.Unpickler;
-import net.razorvine.pickle.objects.ClassDict;
-
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -22,6 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import net.razorvine.pickle.IObjectConstructor;
+import net.razorvine.pickle.Opcodes;
+import net.razorvine.pickle.PickleException;
+import net.razorvine.pickle.Unpickler;
+import net.razorvine.pickle.objects.ClassDict;
 
 /**
  * Reads a PyTorch checkpoint ({@code .pth}/{@code .pt}) without Python: the zip format of {@code

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -12,8 +12,8 @@ import java.time.Instant;
 
 /**
  * Appends one line per epoch (and one at the start and end of the run) to a log file in the run
- * folder; added from the CLI with the config key {@code output.log_file}, or from the library as
- * an example of a user listener.
+ * folder; added from the CLI with the config key {@code output.log_file}, or from the library as an
+ * example of a user listener.
  */
 public final class EpochLogListener implements RunListener {
 
@@ -30,8 +30,14 @@ public final class EpochLogListener implements RunListener {
 
     @Override
     public void onRunBegin(RunContext run) {
-        append(run, "begin " + run.title() + " on " + run.device() + " at epoch "
-                + (run.startEpoch() + 1));
+        append(
+                run,
+                "begin "
+                        + run.title()
+                        + " on "
+                        + run.device()
+                        + " at epoch "
+                        + (run.startEpoch() + 1));
     }
 
     @Override
@@ -41,8 +47,12 @@ public final class EpochLogListener implements RunListener {
 
     @Override
     public void onRunEnd(RunContext run, RunResult result) {
-        append(run, "end after " + result.history().size() + " epochs, last top-1 "
-                + result.lastTop1());
+        append(
+                run,
+                "end after "
+                        + result.history().size()
+                        + " epochs, last top-1 "
+                        + result.lastTop1());
     }
 
     private void append(RunContext run, String line) {

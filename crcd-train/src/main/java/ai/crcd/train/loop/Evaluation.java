@@ -14,8 +14,9 @@ import ai.djl.training.ParameterStore;
 import java.util.Iterator;
 
 /**
- * Evaluation of a network on a loader in inference mode: top-1, top-5 (ties and non-finite
- * logits count as misses, {@link TopKHits}) and mean cross-entropy, accumulated on the device with one host copy at the end.
+ * Evaluation of a network on a loader in inference mode: top-1, top-5 (ties and non-finite logits
+ * count as misses, {@link TopKHits}) and mean cross-entropy, accumulated on the device with one
+ * host copy at the end.
  *
  * @param top1 top-1 accuracy, percent
  * @param top5 top-5 accuracy, percent

@@ -9,10 +9,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code nan_policy} and the loss guard ({@link LossGuard}, {@code guard.*}) as a listener: a
- * non-finite or diverged loss in the synced steps stops the run, as does an epoch that skipped
- * more than {@code guard.nan_skip_limit} of its steps or applied none; with {@code nan_policy:
- * skip} the step skips a non-finite batch itself (one host copy per step) and this listener logs
- * and counts it. It is the first listener, so a bad epoch stops before its checkpoint is written.
+ * non-finite or diverged loss in the synced steps stops the run, as does an epoch that skipped more
+ * than {@code guard.nan_skip_limit} of its steps or applied none; with {@code nan_policy: skip} the
+ * step skips a non-finite batch itself (one host copy per step) and this listener logs and counts
+ * it. It is the first listener, so a bad epoch stops before its checkpoint is written.
  */
 public final class LossGuardListener implements RunListener {
 
@@ -28,9 +28,7 @@ public final class LossGuardListener implements RunListener {
     @Override
     public void onEpochBegin(RunContext run, int epoch) {
         guard.beginEpoch(
-                epoch,
-                run.train().loader().batchesPerEpoch(),
-                new ArrayList<>(run.history()));
+                epoch, run.train().loader().batchesPerEpoch(), new ArrayList<>(run.history()));
     }
 
     @Override

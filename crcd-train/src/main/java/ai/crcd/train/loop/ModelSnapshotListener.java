@@ -9,8 +9,8 @@ import java.io.UncheckedIOException;
 
 /**
  * Writes the student as DJL model folders after every epoch: {@code RUN/model} (last epoch) and
- * {@code RUN/best} (best test top-1 so far), with the metadata that loading needs. Runs before
- * the checkpoint listener, so a checkpoint never names an epoch whose folders are missing.
+ * {@code RUN/best} (best test top-1 so far), with the metadata that loading needs. Runs before the
+ * checkpoint listener, so a checkpoint never names an epoch whose folders are missing.
  */
 public final class ModelSnapshotListener implements RunListener {
 

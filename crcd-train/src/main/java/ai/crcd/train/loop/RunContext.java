@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the stages and listeners of one run share: the config, the run folder, the device, the
- * one {@link DistillStep}, the optimiser, the data, the history. Built by {@link RunSetup}.
+ * What the stages and listeners of one run share: the config, the run folder, the device, the one
+ * {@link DistillStep}, the optimiser, the data, the history. Built by {@link RunSetup}.
  */
 public final class RunContext {
 
@@ -211,8 +211,8 @@ public final class RunContext {
     }
 
     /**
-     * Returns extra lines of the summary (name, value), e.g. the teacher's accuracy; listeners
-     * may add to it.
+     * Returns extra lines of the summary (name, value), e.g. the teacher's accuracy; listeners may
+     * add to it.
      *
      * @return the mutable map
      */

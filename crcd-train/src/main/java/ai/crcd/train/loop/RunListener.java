@@ -5,13 +5,13 @@ import ai.crcd.train.RunResult;
 
 /**
  * Something that reacts to the stages of a crcd-train run, in the style of DJL's {@code
- * TrainingListener}: metrics files, curves, the summary, the progress line, checkpoints and the
- * NaN policy are each one listener (see {@link StandardListeners}); a user adds their own with
- * {@code TrainingRun.builder(..).addListener(..)}, or a per-epoch log file with the config key
- * {@code output.log_file}.
+ * TrainingListener}: metrics files, curves, the summary, the progress line, checkpoints and the NaN
+ * policy are each one listener (see {@link StandardListeners}); a user adds their own with {@code
+ * TrainingRun.builder(..).addListener(..)}, or a per-epoch log file with the config key {@code
+ * output.log_file}.
  *
- * <p>Listeners are called in the order they were added, on the training thread. An exception
- * thrown by a listener stops the run (the NaN policy stops a run this way).
+ * <p>Listeners are called in the order they were added, on the training thread. An exception thrown
+ * by a listener stops the run (the NaN policy stops a run this way).
  */
 public interface RunListener {
 
@@ -50,8 +50,7 @@ public interface RunListener {
     default void onStepsSynced(RunContext run, StepLog log) {}
 
     /**
-     * Called when a step was skipped because a loss term was not finite ({@code nan_policy:
-     * skip}).
+     * Called when a step was skipped because a loss term was not finite ({@code nan_policy: skip}).
      *
      * @param run the run
      * @param epoch the epoch, from 0

@@ -20,8 +20,8 @@ import ai.crcd.train.run.AtomicFiles;
 import ai.crcd.train.run.Checkpoint;
 import ai.crcd.train.run.CorruptFileException;
 import ai.crcd.train.run.ParameterFiles;
-import ai.crcd.train.run.RunFolder;
 import ai.crcd.train.run.RunFiles;
+import ai.crcd.train.run.RunFolder;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -42,8 +42,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The setup stage of a run: the run folder, the resolved config, data, networks (teacher loaded
- * and frozen), distiller, optimiser, the one {@link DistillStep}, and a restored checkpoint.
+ * The setup stage of a run: the run folder, the resolved config, data, networks (teacher loaded and
+ * frozen), distiller, optimiser, the one {@link DistillStep}, and a restored checkpoint.
  */
 public final class RunSetup {
 
@@ -161,7 +161,8 @@ public final class RunSetup {
                 ctx.trained.add(p);
             }
         }
-        ctx.schedule = new MultiStepSchedule(cfg.resolvedLr(), cfg.optim.milestones, cfg.optim.gamma);
+        ctx.schedule =
+                new MultiStepSchedule(cfg.resolvedLr(), cfg.optim.milestones, cfg.optim.gamma);
         ctx.optimizer =
                 PyTorchSgd.builder()
                         .setSchedule(ctx.schedule)
@@ -182,13 +183,18 @@ public final class RunSetup {
         ctx.summaryLines.put("kind", cfg.kind);
         ctx.summaryLines.put("device", Devices.describe(cfg.device, device)); // h3b
         ctx.summaryLines.put("model", cfg.model.name);
-        ctx.summaryLines.put("data", cfg.data.name + " (" + ctx.train.loader().size()
-                + " train / " + ctx.test.loader().size() + " test images)");
+        ctx.summaryLines.put(
+                "data",
+                cfg.data.name
+                        + " ("
+                        + ctx.train.loader().size()
+                        + " train / "
+                        + ctx.test.loader().size()
+                        + " test images)");
         return ctx;
     }
 
-    private static DistillableNetwork loadTeacher(
-            RunContext ctx, Catalog catalog, Shape inShape) {
+    private static DistillableNetwork loadTeacher(RunContext ctx, Catalog catalog, Shape inShape) {
         RunConfig cfg = ctx.cfg;
         DistillableNetwork teacher =
                 catalog.createModel(cfg.teacher.name, ctx.classes, ctx.train.channels());
@@ -196,7 +202,8 @@ public final class RunSetup {
         try {
             if (TorchImport.isTorchFile(Path.of(cfg.teacher.checkpoint))) {
                 // h6-import: a PyTorch .pth/.pt, mapped by teacher.name (one-line ConfigException)
-                TorchImport.loadTeacher(teacher, cfg.teacher.name, cfg.teacher.checkpoint, ctx.root);
+                TorchImport.loadTeacher(
+                        teacher, cfg.teacher.name, cfg.teacher.checkpoint, ctx.root);
             } else {
                 // h4b: crcd model.params, or a DJL model folder (RUN/model, RUN/best, RUN)
                 ModelFolder.readWeights(
@@ -229,10 +236,7 @@ public final class RunSetup {
     }
 
     private static DistillSetup distillSetup(
-            RunContext ctx,
-            DistillableNetwork teacher,
-            DistillableNetwork student,
-            Shape inShape) {
+            RunContext ctx, DistillableNetwork teacher, DistillableNetwork student, Shape inShape) {
         return DistillSetup.builder()
                 .setFeatureDims(teacher.featureDim(), student.featureDim())
                 .setNumClasses(ctx.classes)
@@ -264,8 +268,8 @@ public final class RunSetup {
     }
 
     /**
-     * Restores parameters, momentum, distiller state, history and counters from the run
-     * folder's checkpoint.
+     * Restores parameters, momentum, distiller state, history and counters from the run folder's
+     * checkpoint.
      *
      * @param ctx the built context
      */
@@ -300,7 +304,8 @@ public final class RunSetup {
         for (NDArray m : ck.momentum()) {
             Parameter p = byName.get(m.getName());
             if (p == null) {
-                throw new TrainingException(file + ": momentum for unknown parameter " + m.getName());
+                throw new TrainingException(
+                        file + ": momentum for unknown parameter " + m.getName());
             }
             ctx.optimizer.setMomentum(p.getId(), m);
         }
@@ -327,7 +332,8 @@ public final class RunSetup {
         RunConfig cfg = ctx.cfg;
         ctx.summaryLines.put("teacher", cfg.teacher.name + " (" + cfg.teacher.checkpoint + ")");
         ctx.summaryLines.put(
-                "teacher top-1 / top-5 (%)", RunFiles.pct(t.top1()) + " / " + RunFiles.pct(t.top5()));
+                "teacher top-1 / top-5 (%)",
+                RunFiles.pct(t.top1()) + " / " + RunFiles.pct(t.top5()));
         ctx.summaryLines.put("method", cfg.distill.method + " " + cfg.distill.options);
     }
 }

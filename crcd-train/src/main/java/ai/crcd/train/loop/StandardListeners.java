@@ -11,8 +11,9 @@ public final class StandardListeners {
     private StandardListeners() {}
 
     /**
-     * Returns the standard listeners for a config: NaN policy and loss guard, DJL model folders, checkpoint, metrics files,
-     * curves, final model, summary, progress, and the {@code output.log_file} log when set.
+     * Returns the standard listeners for a config: NaN policy and loss guard, DJL model folders,
+     * checkpoint, metrics files, curves, final model, summary, progress, and the {@code
+     * output.log_file} log when set.
      *
      * @param cfg the config
      * @param console where progress goes

@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * PyTorch-style names for the parameters of a crcd network: RepDistiller's {@code state_dict()}
- * keys for every network of the zoo and torchvision's for resnet18/resnet34, from the import's
- * name maps ({@link NameMaps}, checked against the real key lists; docs/import.md), so export and
- * import use one mapping ({@code conv1.weight}, {@code layer2.0.downsample.0.weight}, {@code
+ * keys for every network of the zoo and torchvision's for resnet18/resnet34, from the import's name
+ * maps ({@link NameMaps}, checked against the real key lists; docs/import.md), so export and import
+ * use one mapping ({@code conv1.weight}, {@code layer2.0.downsample.0.weight}, {@code
  * block1.layer.0.bn1.weight}, {@code block0.1.running_var}, {@code fc.weight}, ...). A network
  * without a map gets the generic name: DJL's path with the {@code NN} prefixes dropped, sequential
  * members numbered from 0, and BatchNorm's {@code gamma/beta/runningMean/runningVar} as {@code

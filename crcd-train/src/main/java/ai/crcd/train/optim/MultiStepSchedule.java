@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * Epoch-milestone learning rate, as RepDistiller's {@code adjust_learning_rate} and PyTorch's
  * {@code MultiStepLR} stepped once per epoch: {@code lr(e) = base * gamma^k}, k = number of
- * milestones m with {@code e >= m} (epochs counted from 0). With milestones 150/180/210 the
- * 151st epoch (index 150) is the first at base * 0.1.
+ * milestones m with {@code e >= m} (epochs counted from 0). With milestones 150/180/210 the 151st
+ * epoch (index 150) is the first at base * 0.1.
  */
 public final class MultiStepSchedule {
 

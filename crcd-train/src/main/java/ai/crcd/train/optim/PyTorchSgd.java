@@ -17,10 +17,10 @@ import java.util.Map;
  * w = w - lr * v
  * </pre>
  *
- * <p>Unlike DJL's {@code Sgd}, the learning rate is outside the momentum buffer, so an lr change
- * at a milestone takes effect at once, as in PyTorch. The lr is set per epoch by the loop
- * ({@link #setEpoch(int)}) from a {@link MultiStepSchedule}. The momentum buffers are exposed
- * ({@link #momentum()}, {@link #setMomentum(String, NDArray)}) for exact resume.
+ * <p>Unlike DJL's {@code Sgd}, the learning rate is outside the momentum buffer, so an lr change at
+ * a milestone takes effect at once, as in PyTorch. The lr is set per epoch by the loop ({@link
+ * #setEpoch(int)}) from a {@link MultiStepSchedule}. The momentum buffers are exposed ({@link
+ * #momentum()}, {@link #setMomentum(String, NDArray)}) for exact resume.
  *
  * <p>Single device: the buffers live on the weight's device.
  */

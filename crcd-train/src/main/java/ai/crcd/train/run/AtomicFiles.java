@@ -12,8 +12,8 @@ import java.util.Locale;
 /**
  * Writes files so that a crash never leaves a half-written one: temp file, then rename. When
  * writing fails (a full disk, a read-only folder) the partial temp file is removed, the target
- * keeps its previous content, and the {@link IOException} names the file and, for a full disk,
- * the space the file needs.
+ * keeps its previous content, and the {@link IOException} names the file and, for a full disk, the
+ * space the file needs.
  */
 public final class AtomicFiles {
 
@@ -129,9 +129,9 @@ public final class AtomicFiles {
     }
 
     /**
-     * Describes a failed write of something other than one file (e.g. a model folder) in the
-     * words of {@link #write}: one line naming it and what to do; a full disk says how much space
-     * is needed.
+     * Describes a failed write of something other than one file (e.g. a model folder) in the words
+     * of {@link #write}: one line naming it and what to do; a full disk says how much space is
+     * needed.
      *
      * @param e the failure
      * @param target what was being written

@@ -18,19 +18,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Everything needed to continue a run exactly, written atomically after every epoch to
- * {@code checkpoint.ckpt} in the run folder.
+ * Everything needed to continue a run exactly, written atomically after every epoch to {@code
+ * checkpoint.ckpt} in the run folder.
  *
- * <p>Layout: the 8 bytes {@code CRCDCKPT}, an int version, then four length-prefixed blocks:
- * JSON metadata (epochs done, global step, seed, history), the trained parameters (student and
- * auxiliary block, incl. BatchNorm statistics), the optimiser's momentum buffers and the
- * distiller's {@code state()}; the last three in DJL's {@code NDList.encode} format, arrays named
- * by parameter path; then (version 2) the {@link Checksums} trailer over all of it. Random numbers
- * are derived from (seed, epoch), so no generator state is stored.
+ * <p>Layout: the 8 bytes {@code CRCDCKPT}, an int version, then four length-prefixed blocks: JSON
+ * metadata (epochs done, global step, seed, history), the trained parameters (student and auxiliary
+ * block, incl. BatchNorm statistics), the optimiser's momentum buffers and the distiller's {@code
+ * state()}; the last three in DJL's {@code NDList.encode} format, arrays named by parameter path;
+ * then (version 2) the {@link Checksums} trailer over all of it. Random numbers are derived from
+ * (seed, epoch), so no generator state is stored.
  *
  * <p>Reading verifies the checksum: a changed or cut-short version-2 file, or one whose parameters
- * are not finite, is a {@link CorruptFileException}. A version-1 file (written before checksums)
- * is read unverified with a warning.
+ * are not finite, is a {@link CorruptFileException}. A version-1 file (written before checksums) is
+ * read unverified with a warning.
  *
  * @param epochsDone completed epochs
  * @param step optimiser steps taken so far
@@ -112,8 +112,8 @@ public record Checkpoint(
      * @param file the file
      * @param manager owns the arrays read
      * @return the checkpoint
-     * @throws CorruptFileException if the file is changed, cut short or holds non-finite
-     *     parameters (one line: the file, the problem, what to do)
+     * @throws CorruptFileException if the file is changed, cut short or holds non-finite parameters
+     *     (one line: the file, the problem, what to do)
      * @throws IOException if the file cannot be read or is not a checkpoint
      */
     public static Checkpoint read(Path file, NDManager manager) throws IOException {

@@ -101,7 +101,8 @@ public final class Checksums {
                             + " (cut short or damaged)",
                     fix);
         }
-        byte[] stored = Arrays.copyOfRange(bytes, n - TRAILER_BYTES, n - TRAILER_BYTES + DIGEST_BYTES);
+        byte[] stored =
+                Arrays.copyOfRange(bytes, n - TRAILER_BYTES, n - TRAILER_BYTES + DIGEST_BYTES);
         byte[] actual = sha256(bytes, (int) length);
         if (!MessageDigest.isEqual(stored, actual)) {
             throw new CorruptFileException(

@@ -5,8 +5,8 @@ import java.nio.file.Path;
 
 /**
  * A file crcd wrote earlier that cannot be trusted: its checksum does not match, it is cut short,
- * or it holds non-finite values. The message is one line: the file, what is wrong with it and
- * what to do.
+ * or it holds non-finite values. The message is one line: the file, what is wrong with it and what
+ * to do.
  */
 public class CorruptFileException extends IOException {
 

@@ -18,8 +18,8 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>a step's loss term is not finite, with {@code nan_policy: stop};
- *   <li>with {@code nan_policy: skip}, an epoch has skipped more than {@code
- *       guard.nan_skip_limit} of its steps, or all of them;
+ *   <li>with {@code nan_policy: skip}, an epoch has skipped more than {@code guard.nan_skip_limit}
+ *       of its steps, or all of them;
  *   <li>a step's total loss exceeds {@code guard.divergence_factor} times the reference: the first
  *       epoch's mean total loss (during the first epoch, the mean of its first {@code
  *       guard.reference_steps} steps), taken as at least 1;
@@ -48,8 +48,8 @@ public final class LossGuard {
      * Creates the guard.
      *
      * @param cfg the thresholds (validated)
-     * @param skipPolicy whether non-finite steps are skipped ({@code nan_policy: skip}) rather
-     *     than stopping the run
+     * @param skipPolicy whether non-finite steps are skipped ({@code nan_policy: skip}) rather than
+     *     stopping the run
      */
     public LossGuard(RunConfig.Guard cfg, boolean skipPolicy) {
         this.cfg = cfg;
@@ -59,8 +59,8 @@ public final class LossGuard {
     /**
      * Starts an epoch.
      *
-     * @param epoch the epoch, counted from 0 (= the number of completed epochs, whose checkpoint
-     *     is the last good one)
+     * @param epoch the epoch, counted from 0 (= the number of completed epochs, whose checkpoint is
+     *     the last good one)
      * @param steps the epoch's steps
      * @param history the completed epochs (the first one's mean loss is the reference)
      */

@@ -59,8 +59,7 @@ public final class Progress {
      * @param nanos training time of those steps
      * @param loss the latest synced total loss, NaN before the first sync
      */
-    public void update(
-            int epoch, int step, int steps, long batchImages, long nanos, double loss) {
+    public void update(int epoch, int step, int steps, long batchImages, long nanos, double loss) {
         stepsDone += steps;
         images += batchImages;
         trainNanos += nanos;

@@ -16,18 +16,21 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 
 /**
- * The human-readable outputs of a run folder: {@code metrics.csv}, {@code metrics.jsonl},
- * {@code curves.png} and {@code summary.md}. Each is rewritten whole (atomically) from the
- * history, so a resumed run's files are the same as an uninterrupted run's.
+ * The human-readable outputs of a run folder: {@code metrics.csv}, {@code metrics.jsonl}, {@code
+ * curves.png} and {@code summary.md}. Each is rewritten whole (atomically) from the history, so a
+ * resumed run's files are the same as an uninterrupted run's.
  */
 public final class RunFiles {
 
     /** Metrics, one CSV row per epoch. */
     public static final String CSV = "metrics.csv";
+
     /** Metrics, one JSON object per line per epoch. */
     public static final String JSONL = "metrics.jsonl";
+
     /** Accuracy and loss curves. */
     public static final String PNG = "curves.png";
+
     /** Markdown summary. */
     public static final String SUMMARY = "summary.md";
 
@@ -178,7 +181,10 @@ public final class RunFiles {
                         "best top-1 (%)",
                         pct(result.bestTop1()) + " (epoch " + result.bestEpoch() + ")"));
         if (!h.isEmpty()) {
-            md.append(row("final train loss", String.format(Locale.ROOT, "%.4f", h.get(h.size() - 1).trainLoss())));
+            md.append(
+                    row(
+                            "final train loss",
+                            String.format(Locale.ROOT, "%.4f", h.get(h.size() - 1).trainLoss())));
             double secs = h.stream().mapToDouble(EpochMetrics::seconds).sum();
             md.append(row("wall time (s)", String.format(Locale.ROOT, "%.1f", secs)));
         }

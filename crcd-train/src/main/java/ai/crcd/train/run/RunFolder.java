@@ -14,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks on the run folder ({@code output.dir}) made before a run writes anything: that it can
- * be created and written, and that a {@code --resume} continues a run of the same kind, networks
- * and method. Every problem is one {@link ConfigException} line with the fix.
+ * Checks on the run folder ({@code output.dir}) made before a run writes anything: that it can be
+ * created and written, and that a {@code --resume} continues a run of the same kind, networks and
+ * method. Every problem is one {@link ConfigException} line with the fix.
  */
 public final class RunFolder {
 
@@ -52,8 +52,9 @@ public final class RunFolder {
         Path p = folder.toAbsolutePath().normalize();
         if (Files.exists(p) && !Files.isDirectory(p)) {
             throw ConfigException.bad(
-                    "output.dir", dir, "a folder for the run (" + p + " is a file; choose another"
-                            + " output.dir)");
+                    "output.dir",
+                    dir,
+                    "a folder for the run (" + p + " is a file; choose another" + " output.dir)");
         }
         Path existing = p;
         while (existing != null && !Files.exists(existing)) {
@@ -66,7 +67,9 @@ public final class RunFolder {
             throw ConfigException.bad(
                     "output.dir",
                     dir,
-                    "a folder for the run (" + existing + " is a file, so no folder can be"
+                    "a folder for the run ("
+                            + existing
+                            + " is a file, so no folder can be"
                             + " created under it; choose another output.dir)");
         }
         if (!Files.isWritable(existing) || !Files.isExecutable(existing)) {
@@ -106,14 +109,14 @@ public final class RunFolder {
     }
 
     /**
-     * Before {@code --resume}: compares the config with the one the folder's run was started
-     * with ({@code config.yaml}); the keys that decide what the checkpoint holds must be equal.
+     * Before {@code --resume}: compares the config with the one the folder's run was started with
+     * ({@code config.yaml}); the keys that decide what the checkpoint holds must be equal.
      *
      * @param cfg the config of this run
      * @param dir the run folder
      * @param resume whether {@code --resume} was given
-     * @throws ConfigException naming the first key that differs, its value in the checkpoint's
-     *     run and the fix
+     * @throws ConfigException naming the first key that differs, its value in the checkpoint's run
+     *     and the fix
      */
     public static void checkResumeMatches(RunConfig cfg, Path dir, boolean resume) {
         Path old = dir.resolve(CONFIG_FILE);
@@ -226,9 +229,13 @@ public final class RunFolder {
             return "the file is damaged (" + e.getClass().getSimpleName() + ")";
         }
         String lower = m.toLowerCase(java.util.Locale.ROOT);
-        if (lower.contains("magic") || lower.contains("ndlist") || lower.contains("malformed")
-                || lower.contains("buffer") || lower.contains("decode")
-                || lower.contains("negative") || lower.contains("underflow")) {
+        if (lower.contains("magic")
+                || lower.contains("ndlist")
+                || lower.contains("malformed")
+                || lower.contains("buffer")
+                || lower.contains("decode")
+                || lower.contains("negative")
+                || lower.contains("underflow")) {
             return "the file is damaged or truncated (its arrays cannot be read back)";
         }
         return m.replaceAll("\\s+", " ").trim();

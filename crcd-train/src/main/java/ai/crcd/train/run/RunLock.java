@@ -20,16 +20,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One run per run folder: the lock file {@value #FILE} in the folder, holding the owner's pid,
- * host, start time and a random token, created atomically ({@code CREATE_NEW}) before anything
- * else is written there and deleted when the run ends, also when it fails.
+ * host, start time and a random token, created atomically ({@code CREATE_NEW}) before anything else
+ * is written there and deleted when the run ends, also when it fails.
  *
- * <p>A second run on the folder is refused with a {@link ConfigException} naming the folder and
- * the owner. A lock left behind by a killed run (its pid is not running on this host, or runs a
- * process started at another time) is stale: it is taken over with a warning, so that {@code
- * --resume} after a crash needs no manual step. Taking over is race-free: the taker must also
- * obtain the OS lock ({@link FileChannel#tryLock}) that every owner holds on the file while it runs,
- * and re-reads the file afterwards. A lock from another host cannot be checked and is never taken
- * over; the message says which file to delete if that run is gone. See docs/training.md.
+ * <p>A second run on the folder is refused with a {@link ConfigException} naming the folder and the
+ * owner. A lock left behind by a killed run (its pid is not running on this host, or runs a process
+ * started at another time) is stale: it is taken over with a warning, so that {@code --resume}
+ * after a crash needs no manual step. Taking over is race-free: the taker must also obtain the OS
+ * lock ({@link FileChannel#tryLock}) that every owner holds on the file while it runs, and re-reads
+ * the file afterwards. A lock from another host cannot be checked and is never taken over; the
+ * message says which file to delete if that run is gone. See docs/training.md.
  */
 public final class RunLock implements AutoCloseable {
 

@@ -28,13 +28,18 @@ class AugmentationTest {
                 }
             }
         }
-        return ImageSet.builder().setName("t").setShape(C, H, W).setNumClasses(2)
-                .setData(px, new int[] {0, 1}).optNormalization(MEAN, STD).build();
+        return ImageSet.builder()
+                .setName("t")
+                .setShape(C, H, W)
+                .setNumClasses(2)
+                .setData(px, new int[] {0, 1})
+                .optNormalization(MEAN, STD)
+                .build();
     }
 
     /** Independent reference: pad with zeros, crop at (dy, dx), mirror, normalise in double. */
-    private static double expected(ImageSet s, int i, int pad, int dy, int dx, boolean flip,
-            int c, int y, int x) {
+    private static double expected(
+            ImageSet s, int i, int pad, int dy, int dx, boolean flip, int c, int y, int x) {
         int[][] padded = new int[H + 2 * pad][W + 2 * pad];
         for (int yy = 0; yy < H; yy++) {
             for (int xx = 0; xx < W; xx++) {
@@ -65,8 +70,10 @@ class AugmentationTest {
         for (int c = 0; c < C; c++) {
             for (int y = 0; y < H; y++) {
                 for (int x = 0; x < W; x++) {
-                    assertEquals((s.pixel(1, c, y, x) / 255.0 - MEAN[c]) / STD[c],
-                            out[(c * H + y) * W + x], 1e-5);
+                    assertEquals(
+                            (s.pixel(1, c, y, x) / 255.0 - MEAN[c]) / STD[c],
+                            out[(c * H + y) * W + x],
+                            1e-5);
                 }
             }
         }
@@ -81,8 +88,8 @@ class AugmentationTest {
         for (int c = 0; c < C; c++) {
             for (int y = 0; y < H; y++) {
                 for (int x = 0; x < W; x++) {
-                    assertEquals(plain[(c * H + y) * W + (W - 1 - x)],
-                            flipped[(c * H + y) * W + x]);
+                    assertEquals(
+                            plain[(c * H + y) * W + (W - 1 - x)], flipped[(c * H + y) * W + x]);
                 }
             }
         }
@@ -113,8 +120,10 @@ class AugmentationTest {
             for (int c = 0; c < C; c++) {
                 for (int y = 0; y < H; y++) {
                     for (int x = 0; x < W; x++) {
-                        assertEquals(expected(s, i, pad, d.offsetY(), d.offsetX(), d.flip(),
-                                c, y, x), out[(c * H + y) * W + x], 1e-5);
+                        assertEquals(
+                                expected(s, i, pad, d.offsetY(), d.offsetX(), d.flip(), c, y, x),
+                                out[(c * H + y) * W + x],
+                                1e-5);
                     }
                 }
             }
@@ -140,8 +149,10 @@ class AugmentationTest {
                     if (y < pad || x < pad) {
                         assertEquals(padValue, v, 1e-6, "padding at c" + c + " y" + y + " x" + x);
                     } else {
-                        assertEquals((s.pixel(0, c, y - pad, x - pad) / 255.0 - MEAN[c]) / STD[c],
-                                v, 1e-5);
+                        assertEquals(
+                                (s.pixel(0, c, y - pad, x - pad) / 255.0 - MEAN[c]) / STD[c],
+                                v,
+                                1e-5);
                     }
                 }
             }

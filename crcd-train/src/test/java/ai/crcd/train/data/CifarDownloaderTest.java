@@ -31,9 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real download path ({@code CifarDownloader.locate} -> fetch -> MD5 -> unpack) against an
- * HTTP server on the loopback address (127.0.0.1, ephemeral port): no test reaches any other
- * address. The archives are tiny, generated tar.gz files in the CIFAR-100 layout.
+ * The real download path ({@code CifarDownloader.locate} -> fetch -> MD5 -> unpack) against an HTTP
+ * server on the loopback address (127.0.0.1, ephemeral port): no test reaches any other address.
+ * The archives are tiny, generated tar.gz files in the CIFAR-100 layout.
  */
 class CifarDownloaderTest {
 
@@ -88,8 +88,7 @@ class CifarDownloaderTest {
     }
 
     private CifarDownloader.Source source(String mode, String md5) {
-        String url =
-                "http://127.0.0.1:" + server.getAddress().getPort() + "/" + mode + "/" + NAME;
+        String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/" + mode + "/" + NAME;
         return new CifarDownloader.Source(url, md5);
     }
 
@@ -137,16 +136,20 @@ class CifarDownloaderTest {
             return List.of();
         }
         try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
-                    .sorted().toList();
+            return s.filter(Files::isRegularFile)
+                    .map(p -> root.relativize(p).toString())
+                    .sorted()
+                    .toList();
         }
     }
 
     private DataSetException fails(String mode, String md5, boolean train) {
         Path root = tmp.resolve("root");
-        return assertThrows(DataSetException.class,
-                () -> CifarDownloader.locate(
-                        CifarFormat.CIFAR100, root, train, true, false, source(mode, md5)));
+        return assertThrows(
+                DataSetException.class,
+                () ->
+                        CifarDownloader.locate(
+                                CifarFormat.CIFAR100, root, train, true, false, source(mode, md5)));
     }
 
     @Test
@@ -156,11 +159,13 @@ class CifarDownloaderTest {
         Path root = tmp.resolve("root");
         Files.createDirectories(root);
         Files.write(root.resolve(NAME + ".part"), new byte[] {1, 2, 3}); // left by a crash
-        Path dir = CifarDownloader.locate(
-                CifarFormat.CIFAR100, root, true, true, false, source("ok", md5(body)));
+        Path dir =
+                CifarDownloader.locate(
+                        CifarFormat.CIFAR100, root, true, true, false, source("ok", md5(body)));
         assertEquals(root.resolve("cifar-100-binary"), dir);
         assertEquals(1, requests.get());
-        assertEquals(List.of("cifar-100-binary/test.bin", "cifar-100-binary/train.bin"),
+        assertEquals(
+                List.of("cifar-100-binary/test.bin", "cifar-100-binary/train.bin"),
                 filesUnder(root)); // no archive, no .part, no other member
         assertFalse(Files.exists(tmp.resolve("evil.txt")));
         ImageSet set = DataSets.open("cifar100", root, true, Map.of("download", false));
@@ -168,7 +173,8 @@ class CifarDownloaderTest {
         for (int c = 0; c < 3; c++) {
             assertEquals(TestFiles.value(1, c, 5, 7), set.pixel(1, c, 5, 7));
         }
-        assertArrayEquals(new int[] {6},
+        assertArrayEquals(
+                new int[] {6},
                 DataSets.open("cifar100", root, false, Map.of("download", false)).labels());
         // present files: no second request
         CifarDownloader.locate(
@@ -233,13 +239,29 @@ class CifarDownloaderTest {
     void offlineOrSwitchedOffNeverConnects() throws Exception {
         bodies.put("ok", archive(true, false));
         Path root = tmp.resolve("root");
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> CifarDownloader.locate(
-                        CifarFormat.CIFAR100, root, true, true, true, source("ok", "x")));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () ->
+                                CifarDownloader.locate(
+                                        CifarFormat.CIFAR100,
+                                        root,
+                                        true,
+                                        true,
+                                        true,
+                                        source("ok", "x")));
         assertTrue(e.getMessage().contains("offline mode"), e.getMessage());
-        e = assertThrows(DataSetException.class,
-                () -> CifarDownloader.locate(
-                        CifarFormat.CIFAR100, root, true, false, false, source("ok", "x")));
+        e =
+                assertThrows(
+                        DataSetException.class,
+                        () ->
+                                CifarDownloader.locate(
+                                        CifarFormat.CIFAR100,
+                                        root,
+                                        true,
+                                        false,
+                                        false,
+                                        source("ok", "x")));
         assertTrue(e.getMessage().contains("switched off"), e.getMessage());
         assertEquals(0, requests.get());
         assertFalse(Files.exists(root));

@@ -23,7 +23,9 @@ class CifarFormatTest {
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < 32; y++) {
                 for (int x = 0; x < 32; x++) {
-                    assertEquals(TestFiles.value(sample, c, y, x), set.pixel(index, c, y, x),
+                    assertEquals(
+                            TestFiles.value(sample, c, y, x),
+                            set.pixel(index, c, y, x),
                             "sample " + index + " c" + c + " y" + y + " x" + x);
                     int flat = ((index * 3 + c) * 32 + y) * 32 + x; // CHW layout
                     assertEquals(TestFiles.value(sample, c, y, x), set.pixels()[flat] & 0xFF);
@@ -62,8 +64,10 @@ class CifarFormatTest {
     void cifar10ReadsFiveBatchesInOrder() throws IOException {
         Path dir = tmp.resolve("cifar-10-batches-bin");
         for (int b = 1; b <= 5; b++) {
-            TestFiles.writeCifar(dir.resolve("data_batch_" + b + ".bin"),
-                    new int[][] {{b}, {9 - b}}, 2 * (b - 1));
+            TestFiles.writeCifar(
+                    dir.resolve("data_batch_" + b + ".bin"),
+                    new int[][] {{b}, {9 - b}},
+                    2 * (b - 1));
         }
         TestFiles.writeCifar(dir.resolve("test_batch.bin"), new int[][] {{4}}, 50);
         ImageSet set = DataSets.open("cifar10", tmp, true, null);
@@ -84,8 +88,9 @@ class CifarFormatTest {
         byte[] all = Files.readAllBytes(file);
         Files.write(file, java.util.Arrays.copyOf(all, all.length - 100));
         Files.createFile(tmp.resolve("cifar-100-binary/test.bin"));
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("cifar100", tmp, true, null));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class, () -> DataSets.open("cifar100", tmp, true, null));
         assertEquals(file, e.file());
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
@@ -95,15 +100,20 @@ class CifarFormatTest {
     void labelOutOfRangeIsNamed() throws IOException {
         Path file = tmp.resolve("cifar-100-binary/train.bin");
         TestFiles.writeCifar(file, new int[][] {{1, 2}, {3, 100}}, 0);
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> CifarFormat.CIFAR100.read(java.util.List.of(file), "x", false));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> CifarFormat.CIFAR100.read(java.util.List.of(file), "x", false));
         assertEquals(file, e.file());
-        assertTrue(e.getMessage().contains("record 1") && e.getMessage().contains("100"),
+        assertTrue(
+                e.getMessage().contains("record 1") && e.getMessage().contains("100"),
                 e.getMessage());
         Path ten = tmp.resolve("c10.bin");
         TestFiles.writeCifar(ten, new int[][] {{10}}, 0);
-        e = assertThrows(DataSetException.class,
-                () -> CifarFormat.CIFAR10.read(java.util.List.of(ten), "x", false));
+        e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> CifarFormat.CIFAR10.read(java.util.List.of(ten), "x", false));
         assertTrue(e.getMessage().contains("label 10 is outside 0..9"), e.getMessage());
     }
 
@@ -116,16 +126,19 @@ class CifarFormatTest {
     void offlineMissingFilesGiveOneClearError() {
         assumeTrue(Utils.isOfflineMode(), "needs DJL offline mode (ai.djl.offline=true)");
         Path root = tmp.resolve("nothing-here");
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("cifar100", root, true, null));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class, () -> DataSets.open("cifar100", root, true, null));
         String m = e.getMessage();
         assertTrue(m.contains(root.resolve("cifar-100-binary").toString()), m);
         assertTrue(m.contains("offline"), m);
         assertTrue(m.contains("scripts/download-cifar.sh"), m);
         assertTrue(m.contains(CifarFormat.CIFAR100.url()), m);
         assertFalse(Files.exists(root.resolve("cifar-100-binary.tar.gz")));
-        e = assertThrows(DataSetException.class,
-                () -> DataSets.open("cifar10", root, false, Map.of("download", "false")));
+        e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("cifar10", root, false, Map.of("download", "false")));
         assertTrue(e.getMessage().contains("test_batch.bin"), e.getMessage());
     }
 }

@@ -13,20 +13,34 @@ class DataSetsTest {
 
     @Test
     void names() {
-        assertEquals(List.of("cifar100", "cifar10", "fashion-mnist", "mnist", "image-folder",
-                "synthetic", "imagenet-folder"), DataSets.names());
+        assertEquals(
+                List.of(
+                        "cifar100",
+                        "cifar10",
+                        "fashion-mnist",
+                        "mnist",
+                        "image-folder",
+                        "synthetic",
+                        "imagenet-folder"),
+                DataSets.names());
     }
 
     @Test
     void unknownNameOrOptionIsRejected() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> DataSets.open("cifar1000", null, true, null));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> DataSets.open("cifar1000", null, true, null));
         assertTrue(e.getMessage().contains("cifar1000") && e.getMessage().contains("cifar100"));
-        e = assertThrows(IllegalArgumentException.class,
-                () -> DataSets.open("synthetic", null, true, Map.of("coarse", true)));
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> DataSets.open("synthetic", null, true, Map.of("coarse", true)));
         assertTrue(e.getMessage().contains("'coarse'"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
-                () -> DataSets.open("synthetic", null, true, Map.of("size", "many")));
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> DataSets.open("synthetic", null, true, Map.of("size", "many")));
         assertTrue(e.getMessage().contains("'size'"), e.getMessage());
     }
 
@@ -52,8 +66,12 @@ class DataSetsTest {
 
     @Test
     void subsetAndFirstPerClassKeepSourceIndices() {
-        ImageSet s = DataSets.open("synthetic", null, true,
-                Map.of("size", 30, "classes", 3, "height", 4, "width", 4));
+        ImageSet s =
+                DataSets.open(
+                        "synthetic",
+                        null,
+                        true,
+                        Map.of("size", 30, "classes", 3, "height", 4, "width", 4));
         ImageSet few = s.firstPerClass(2);
         assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5}, few.sourceIndices());
         ImageSet sub = s.subset(new int[] {7, 2});
@@ -63,8 +81,14 @@ class DataSetsTest {
             assertEquals(s.pixels()[7 * s.imageSize() + j], sub.pixels()[j]);
         }
         assertArrayEquals(s.mean(), sub.mean());
-        assertEquals(6, DataSets.open("synthetic", null, true,
-                Map.of("size", 30, "classes", 3, "perClass", 2)).size());
+        assertEquals(
+                6,
+                DataSets.open(
+                                "synthetic",
+                                null,
+                                true,
+                                Map.of("size", 30, "classes", 3, "perClass", 2))
+                        .size());
     }
 
     @Test

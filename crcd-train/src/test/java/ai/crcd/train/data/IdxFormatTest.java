@@ -38,8 +38,8 @@ class IdxFormatTest {
             for (int y = 0; y < 5; y++) {
                 for (int x = 0; x < 4; x++) {
                     assertEquals(TestFiles.value(i, 0, y, x), set.pixel(i, 0, y, x));
-                    assertEquals(TestFiles.value(i, 0, y, x),
-                            set.pixels()[(i * 5 + y) * 4 + x] & 0xFF);
+                    assertEquals(
+                            TestFiles.value(i, 0, y, x), set.pixels()[(i * 5 + y) * 4 + x] & 0xFF);
                 }
             }
         }
@@ -51,10 +51,11 @@ class IdxFormatTest {
         Path images = IdxFormat.file(tmp, true, true);
         TestFiles.writeIdxImages(images, 0x801, 2, 3, 3, 0); // a labels magic in an image file
         TestFiles.writeIdxLabels(IdxFormat.file(tmp, true, false), 0x801, new int[] {1, 2});
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("mnist", tmp, true, null));
+        DataSetException e =
+                assertThrows(DataSetException.class, () -> DataSets.open("mnist", tmp, true, null));
         assertEquals(images, e.file());
-        assertTrue(e.getMessage().contains("wrong magic number 0x00000801, expected 0x00000803"),
+        assertTrue(
+                e.getMessage().contains("wrong magic number 0x00000801, expected 0x00000803"),
                 e.getMessage());
     }
 
@@ -63,10 +64,11 @@ class IdxFormatTest {
         Path images = IdxFormat.file(tmp, true, true);
         TestFiles.writeIdxImages(images, 0x803, 4, 3, 3, 5);
         TestFiles.writeIdxLabels(IdxFormat.file(tmp, true, false), 0x801, new int[] {1, 2, 3, 4});
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("mnist", tmp, true, null));
+        DataSetException e =
+                assertThrows(DataSetException.class, () -> DataSets.open("mnist", tmp, true, null));
         assertEquals(images, e.file());
-        assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains("36"),
+        assertTrue(
+                e.getMessage().contains("truncated") && e.getMessage().contains("36"),
                 e.getMessage());
     }
 
@@ -77,8 +79,8 @@ class IdxFormatTest {
         byte[] b = Files.readAllBytes(images);
         Files.write(images, java.util.Arrays.copyOf(b, b.length - 12)); // cut the gzip trailer
         TestFiles.writeIdxLabels(IdxFormat.file(tmp, true, false), 0x801, new int[] {1, 2, 3, 4});
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("mnist", tmp, true, null));
+        DataSetException e =
+                assertThrows(DataSetException.class, () -> DataSets.open("mnist", tmp, true, null));
         assertEquals(images, e.file());
     }
 
@@ -87,11 +89,10 @@ class IdxFormatTest {
         Path labels = IdxFormat.file(tmp, true, false);
         TestFiles.writeIdxImages(IdxFormat.file(tmp, true, true), 0x803, 3, 2, 2, 0);
         TestFiles.writeIdxLabels(labels, 0x801, new int[] {1, 12, 3});
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("mnist", tmp, true, null));
+        DataSetException e =
+                assertThrows(DataSetException.class, () -> DataSets.open("mnist", tmp, true, null));
         assertEquals(labels, e.file());
-        assertTrue(e.getMessage().contains("label 12 of sample 1 is outside 0..9"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("label 12 of sample 1 is outside 0..9"), e.getMessage());
         TestFiles.writeIdxLabels(labels, 0x801, new int[] {1, 2});
         e = assertThrows(DataSetException.class, () -> DataSets.open("mnist", tmp, true, null));
         assertTrue(e.getMessage().contains("2 labels but"), e.getMessage());
@@ -99,8 +100,10 @@ class IdxFormatTest {
 
     @Test
     void missingFolderSaysHowToInstall() {
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("fashion-mnist", tmp.resolve("none"), true, null));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("fashion-mnist", tmp.resolve("none"), true, null));
         assertTrue(e.getMessage().contains("dataset-fashion-mnist"), e.getMessage());
     }
 

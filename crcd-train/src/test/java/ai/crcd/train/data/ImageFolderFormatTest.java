@@ -23,8 +23,12 @@ class ImageFolderFormatTest {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
-                img.setRGB(x, y, (TestFiles.value(seed, 0, y, x) << 16)
-                        | (TestFiles.value(seed, 1, y, x) << 8) | TestFiles.value(seed, 2, y, x));
+                img.setRGB(
+                        x,
+                        y,
+                        (TestFiles.value(seed, 0, y, x) << 16)
+                                | (TestFiles.value(seed, 1, y, x) << 8)
+                                | TestFiles.value(seed, 2, y, x));
             }
         }
         Files.createDirectories(file.getParent());
@@ -65,8 +69,10 @@ class ImageFolderFormatTest {
     void sizeMismatchNamesTheFileUnlessResized() throws IOException {
         png(tmp.resolve("a/x.png"), 0, 5, 4);
         png(tmp.resolve("b/y.png"), 1, 8, 8);
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("image-folder", tmp, true, null));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("image-folder", tmp, true, null));
         assertEquals(tmp.resolve("b/y.png"), e.file());
         assertTrue(e.getMessage().contains("8x8"), e.getMessage());
         ImageSet set = DataSets.open("image-folder", tmp, true, Map.of("size", "6x7"));
@@ -79,8 +85,10 @@ class ImageFolderFormatTest {
     void undecodableImageIsNamed() throws IOException {
         Files.createDirectories(tmp.resolve("a"));
         Files.writeString(tmp.resolve("a/broken.png"), "not a png");
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("image-folder", tmp, true, null));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("image-folder", tmp, true, null));
         assertEquals(tmp.resolve("a/broken.png"), e.file());
     }
 }

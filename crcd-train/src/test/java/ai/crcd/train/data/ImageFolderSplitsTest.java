@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The two splits of an image folder agree: one class list (the training split's), the training
- * split's normalisation, no silent test-on-train, and a held-out split that is stratified and
- * fixed by the seed. Tiny PNG folders are generated in a temporary directory.
+ * split's normalisation, no silent test-on-train, and a held-out split that is stratified and fixed
+ * by the seed. Tiny PNG folders are generated in a temporary directory.
  */
 class ImageFolderSplitsTest {
 
@@ -97,22 +97,36 @@ class ImageFolderSplitsTest {
     void missingTestClassIsAWarning() throws IOException {
         classes(tmp.resolve("train"), 2, "a", "b", "c");
         classes(tmp.resolve("test"), 1, "a", "c");
-        DataSplits s = DataSets.openSplits(
-                "image-folder", tmp, DataOptions.of("image-folder", null), TestSplit.FOLDER, 1);
+        DataSplits s =
+                DataSets.openSplits(
+                        "image-folder",
+                        tmp,
+                        DataOptions.of("image-folder", null),
+                        TestSplit.FOLDER,
+                        1);
         assertEquals(1, s.warnings().size(), s.warnings().toString());
         String w = s.warnings().get(0);
         assertTrue(w.contains("1 of 3 classes [b]"), w);
         classes(tmp.resolve("test"), 1, "b");
-        assertEquals(List.of(), DataSets.openSplits("image-folder", tmp,
-                DataOptions.of("image-folder", null), TestSplit.FOLDER, 1).warnings());
+        assertEquals(
+                List.of(),
+                DataSets.openSplits(
+                                "image-folder",
+                                tmp,
+                                DataOptions.of("image-folder", null),
+                                TestSplit.FOLDER,
+                                1)
+                        .warnings());
     }
 
     @Test
     void unknownTestClassIsOneClearError() throws IOException {
         classes(tmp.resolve("train"), 1, "a", "b");
         classes(tmp.resolve("test"), 1, "a", "zebra");
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("image-folder", tmp, false, null));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("image-folder", tmp, false, null));
         assertEquals(tmp.resolve("test/zebra"), e.file());
         String m = e.getMessage();
         assertTrue(m.contains("'zebra'") && m.contains("[a, b]"), m);
@@ -124,15 +138,21 @@ class ImageFolderSplitsTest {
         Path flat = tmp.resolve("flat");
         classes(flat, 2, "a", "b");
         assertEquals(4, DataSets.open("image-folder", flat, true, null).size());
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("image-folder", flat, false, null));
-        assertTrue(e.getMessage().contains("holdout:0.1")
-                && e.getMessage().contains("data.test_split"), e.getMessage());
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("image-folder", flat, false, null));
+        assertTrue(
+                e.getMessage().contains("holdout:0.1")
+                        && e.getMessage().contains("data.test_split"),
+                e.getMessage());
 
         Path onlyTrain = tmp.resolve("only-train");
         classes(onlyTrain.resolve("train"), 2, "a", "b");
-        e = assertThrows(DataSetException.class,
-                () -> DataSets.open("image-folder", onlyTrain, false, null));
+        e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("image-folder", onlyTrain, false, null));
         assertEquals(onlyTrain.resolve("test"), e.file());
         assertTrue(e.getMessage().contains("no test/ folder"), e.getMessage());
     }
@@ -164,8 +184,10 @@ class ImageFolderSplitsTest {
     void testImagesOfAnotherSizeAreNamedUnlessResized() throws IOException {
         classes(tmp.resolve("train"), 1, "a", "b"); // 5x4
         png(tmp.resolve("test/a/big.png"), 0xC01010, 0, 8, 8);
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> DataSets.open("image-folder", tmp, false, null));
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> DataSets.open("image-folder", tmp, false, null));
         assertEquals(tmp.resolve("test/a/big.png"), e.file());
         assertTrue(e.getMessage().contains("the training images are 5x4"), e.getMessage());
         ImageSet test = DataSets.open("image-folder", tmp, false, Map.of("size", "6x7"));
@@ -186,8 +208,12 @@ class ImageFolderSplitsTest {
             perClass[l]++;
         }
         assertArrayEquals(new int[] {2, 2, 2}, perClass); // round(0.2 * 10) of every class
-        int[] all = IntStream.concat(Arrays.stream(s.train().sourceIndices()),
-                Arrays.stream(s.test().sourceIndices())).sorted().toArray();
+        int[] all =
+                IntStream.concat(
+                                Arrays.stream(s.train().sourceIndices()),
+                                Arrays.stream(s.test().sourceIndices()))
+                        .sorted()
+                        .toArray();
         assertArrayEquals(IntStream.range(0, 30).toArray(), all); // disjoint, nothing lost
         for (int k = 0; k < s.test().size(); k++) {
             int src = s.test().sourceIndices()[k];
@@ -207,9 +233,13 @@ class ImageFolderSplitsTest {
         assertEquals(List.of(), s.warnings());
 
         // a class of one image stays in training; at least one test image per class of >= 2
-        DataSplits tiny = DataSets.openSplits("synthetic", null,
-                DataOptions.of("synthetic", Map.of("size", 7, "classes", 3)),
-                TestSplit.holdout(0.01), 1);
+        DataSplits tiny =
+                DataSets.openSplits(
+                        "synthetic",
+                        null,
+                        DataOptions.of("synthetic", Map.of("size", 7, "classes", 3)),
+                        TestSplit.holdout(0.01),
+                        1);
         assertEquals(3, tiny.test().size()); // classes of 3, 2, 2 samples: 1 each
         assertEquals(4, tiny.train().size());
     }
@@ -218,8 +248,13 @@ class ImageFolderSplitsTest {
     void testOnTrainOnlyWhenAskedAndThenSaidSo() throws IOException {
         Path flat = tmp.resolve("flat");
         classes(flat, 2, "a", "b");
-        DataSplits s = DataSets.openSplits("image-folder", flat,
-                DataOptions.of("image-folder", null), TestSplit.TRAIN, 1);
+        DataSplits s =
+                DataSets.openSplits(
+                        "image-folder",
+                        flat,
+                        DataOptions.of("image-folder", null),
+                        TestSplit.TRAIN,
+                        1);
         assertSame(s.train().pixels(), s.test().pixels());
         assertTrue(s.warnings().get(0).contains("training images"), s.warnings().toString());
     }
@@ -229,8 +264,8 @@ class ImageFolderSplitsTest {
         assertEquals("folder", TestSplit.parse("folder").toString());
         assertEquals("train", TestSplit.parse(" Train ").toString());
         assertEquals(0.1, TestSplit.parse("holdout:0.1").fraction());
-        for (String bad : new String[] {"holdout", "holdout:0", "holdout:1", "holdout:x", "none",
-            ""}) {
+        for (String bad :
+                new String[] {"holdout", "holdout:0", "holdout:1", "holdout:x", "none", ""}) {
             IllegalArgumentException e =
                     assertThrows(IllegalArgumentException.class, () -> TestSplit.parse(bad), bad);
             assertEquals(TestSplit.ALLOWED, e.getMessage());

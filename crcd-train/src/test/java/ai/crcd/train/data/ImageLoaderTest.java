@@ -35,8 +35,12 @@ class ImageLoaderTest {
     }
 
     private static ImageLoader.Builder loader() {
-        return ImageLoader.builder().setData(DATA).setBatchSize(16).setManager(manager)
-                .optThreads(2).optSeed(42);
+        return ImageLoader.builder()
+                .setData(DATA)
+                .setBatchSize(16)
+                .setManager(manager)
+                .optThreads(2)
+                .optSeed(42);
     }
 
     /** True when the image is some pad-crop/flip of sample i (searched exhaustively). */
@@ -54,8 +58,10 @@ class ImageLoaderTest {
                             for (int x = 0; x < w && ok; x++) {
                                 int sy = y + dy - pad;
                                 int sx = (flip ? w - 1 - x : x) + dx - pad;
-                                int v = sy < 0 || sy >= h || sx < 0 || sx >= w ? 0
-                                        : DATA.pixel(i, c, sy, sx);
+                                int v =
+                                        sy < 0 || sy >= h || sx < 0 || sx >= w
+                                                ? 0
+                                                : DATA.pixel(i, c, sy, sx);
                                 ok = n.apply(c, v) == img[off + (c * h + y) * w + x];
                             }
                         }
@@ -108,7 +114,8 @@ class ImageLoaderTest {
                             int i = (int) idx[k];
                             count[i]++;
                             assertEquals(DATA.label(i), lab[k]);
-                            assertTrue(isAugmentationOf(img, k * 144, i, 2),
+                            assertTrue(
+                                    isAugmentationOf(img, k * 144, i, 2),
                                     "image " + k + " is not an augmentation of sample " + i);
                         }
                     }
@@ -136,8 +143,10 @@ class ImageLoaderTest {
                     for (int j = 0; j < 144; j++) {
                         int c = j / 48;
                         int v = DATA.pixels()[pos * 144 + j] & 0xFF;
-                        assertEquals((v / 255.0 - DATA.mean()[c]) / DATA.std()[c],
-                                imgs.get(b)[k * 144 + j], 1e-5);
+                        assertEquals(
+                                (v / 255.0 - DATA.mean()[c]) / DATA.std()[c],
+                                imgs.get(b)[k * 144 + j],
+                                1e-5);
                         assertEquals(n.apply(c, v), imgs.get(b)[k * 144 + j]);
                     }
                 }
@@ -169,10 +178,12 @@ class ImageLoaderTest {
         // same order, different seed: augmentation differs too
         try (ImageLoader u1 = loader().optShuffle(false).optAugment(true).build();
                 ImageLoader u2 = loader().optShuffle(false).optAugment(true).optSeed(7).build()) {
-            assertFalse(Arrays.equals(epochImages(u1, 0, null).get(0),
-                    epochImages(u2, 0, null).get(0)));
-            assertFalse(Arrays.equals(epochImages(u1, 0, null).get(0),
-                    epochImages(u1, 1, null).get(0)), "epochs differ");
+            assertFalse(
+                    Arrays.equals(
+                            epochImages(u1, 0, null).get(0), epochImages(u2, 0, null).get(0)));
+            assertFalse(
+                    Arrays.equals(epochImages(u1, 0, null).get(0), epochImages(u1, 1, null).get(0)),
+                    "epochs differ");
         }
     }
 
@@ -203,14 +214,20 @@ class ImageLoaderTest {
     @Test
     void badSettingsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> loader().setBatchSize(0).build());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> loader().setBatchSize(200).optDropLast(true).build());
     }
 
     @Test
     void djlDatasetFacadeCarriesImageLabelAndIndex() throws Exception {
-        ImageSetDataset ds = ImageSetDataset.builder().setImageSet(DATA).setSampling(10, false)
-                .optAugmentation(Augmentation.of(2, true)).optSeed(1).build();
+        ImageSetDataset ds =
+                ImageSetDataset.builder()
+                        .setImageSet(DATA)
+                        .setSampling(10, false)
+                        .optAugmentation(Augmentation.of(2, true))
+                        .optSeed(1)
+                        .build();
         assertEquals(103, ds.size());
         int seen = 0;
         try (NDManager m = manager.newSubManager()) {
@@ -233,8 +250,12 @@ class ImageLoaderTest {
             }
         }
         assertEquals(103, seen);
-        ImageSetDataset plain = ImageSetDataset.builder().setImageSet(DATA).setSampling(4, false)
-                .optIncludeIndex(false).build();
+        ImageSetDataset plain =
+                ImageSetDataset.builder()
+                        .setImageSet(DATA)
+                        .setSampling(4, false)
+                        .optIncludeIndex(false)
+                        .build();
         try (NDManager m = manager.newSubManager()) {
             assertEquals(1, plain.get(m, 5).getLabels().size());
             assertEquals(5 % 7, plain.get(m, 5).getLabels().head().getLong());

@@ -8,9 +8,9 @@ import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 
 /**
- * Writes ImageNet-style folders of generated JPEGs for tests: {@code root/train/<wnid>/} and
- * {@code root/val/<wnid>/}, class k a distinct colour plus noise and a bright square at a
- * class-dependent corner, so that a small network can learn the classes.
+ * Writes ImageNet-style folders of generated JPEGs for tests: {@code root/train/<wnid>/} and {@code
+ * root/val/<wnid>/}, class k a distinct colour plus noise and a bright square at a class-dependent
+ * corner, so that a small network can learn the classes.
  */
 public final class ImageNetFolders {
 

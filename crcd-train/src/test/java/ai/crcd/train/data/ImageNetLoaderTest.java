@@ -24,10 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The streaming ImageNet-folder loader on a generated folder of 300 JPEGs: class list and
- * labels, every index once per epoch, shapes, determinism per seed, the evaluation transform
- * exact on known images, torchvision's random-resized-crop parameters and flips, a corrupt file
- * named in one line.
+ * The streaming ImageNet-folder loader on a generated folder of 300 JPEGs: class list and labels,
+ * every index once per epoch, shapes, determinism per seed, the evaluation transform exact on known
+ * images, torchvision's random-resized-crop parameters and flips, a corrupt file named in one line.
  */
 class ImageNetLoaderTest {
 
@@ -41,11 +40,17 @@ class ImageNetLoaderTest {
     static void writeFolder() throws IOException {
         ImageNetFolders.write(root, CLASSES, TRAIN, VAL, 40, 7);
         // a file that is not an image is ignored by extension; one with a bad extension case kept
-        Files.writeString(root.resolve("train").resolve(ImageNetFolders.wnid(0)).resolve("notes.txt"), "x");
+        Files.writeString(
+                root.resolve("train").resolve(ImageNetFolders.wnid(0)).resolve("notes.txt"), "x");
     }
 
     private static ImageNetLoader loader(
-            ImageNetFolder f, ImageNetTransform t, int batch, boolean shuffle, long seed, NDManager m) {
+            ImageNetFolder f,
+            ImageNetTransform t,
+            int batch,
+            boolean shuffle,
+            long seed,
+            NDManager m) {
         return ImageNetLoader.builder()
                 .setFolder(f)
                 .setTransform(t)
@@ -68,7 +73,8 @@ class ImageNetLoaderTest {
         }
         assertEquals(wnids, train.classNames());
         for (int i = 0; i < train.size(); i++) {
-            assertEquals(train.classNames().get(train.label(i)),
+            assertEquals(
+                    train.classNames().get(train.label(i)),
                     train.file(i).getParent().getFileName().toString());
             assertTrue(train.file(i).toString().endsWith(".JPEG"));
         }
@@ -81,9 +87,12 @@ class ImageNetLoaderTest {
         Path odd = Files.createTempDirectory("val-odd");
         Files.createDirectories(odd.resolve(ImageNetFolders.wnid(0)));
         Files.createDirectories(odd.resolve("n99999999"));
-        DataSetException e = assertThrows(DataSetException.class,
-                () -> ImageNetFolder.scan(odd, "v", train.classNames()));
-        assertTrue(e.getMessage().contains("n99999999") && !e.getMessage().contains("\n"),
+        DataSetException e =
+                assertThrows(
+                        DataSetException.class,
+                        () -> ImageNetFolder.scan(odd, "v", train.classNames()));
+        assertTrue(
+                e.getMessage().contains("n99999999") && !e.getMessage().contains("\n"),
                 e.getMessage());
         // an empty training class folder is refused with the fix
         Files.createDirectories(odd.resolve("n99999999").resolve("x"));
@@ -140,8 +149,7 @@ class ImageNetLoaderTest {
             try (IndexedBatch other = c.epoch(0).next();
                     IndexedBatch nextEpoch = a.epoch(1).next()) {
                 assertFalse(Arrays.equals(first.get(0), other.images().toFloatArray()));
-                assertFalse(Arrays.equals(
-                        first.get(0), nextEpoch.images().toFloatArray()));
+                assertFalse(Arrays.equals(first.get(0), nextEpoch.images().toFloatArray()));
             }
             // starting an epoch abandons an unfinished earlier iterator (its work is skipped)
             Iterator<IndexedBatch> old = b.epoch(2);
@@ -195,10 +203,17 @@ class ImageNetLoaderTest {
                     int[] rgb = {(p >> 16) & 255, (p >> 8) & 255, p & 255};
                     int[] r2 = {16 + x, 16 + y, 255 - 16 - x};
                     for (int c = 0; c < 3; c++) {
-                        float e1 = (rgb[c] / 255f - ImageNetTransform.MEAN[c]) / ImageNetTransform.STD[c];
+                        float e1 =
+                                (rgb[c] / 255f - ImageNetTransform.MEAN[c])
+                                        / ImageNetTransform.STD[c];
                         assertEquals(e1, got[c * plane + y * 224 + x], 1e-5f, "jpeg " + c + y + x);
-                        float e2 = (r2[c] / 255f - ImageNetTransform.MEAN[c]) / ImageNetTransform.STD[c];
-                        assertEquals(e2, got[3 * plane + c * plane + y * 224 + x], 1e-5f,
+                        float e2 =
+                                (r2[c] / 255f - ImageNetTransform.MEAN[c])
+                                        / ImageNetTransform.STD[c];
+                        assertEquals(
+                                e2,
+                                got[3 * plane + c * plane + y * 224 + x],
+                                1e-5f,
                                 "ramp c" + c + " y" + y + " x" + x);
                     }
                 }
@@ -302,7 +317,8 @@ class ImageNetLoaderTest {
                 ImageNetLoader l = loader(f, ImageNetTransform.train(16), 1, false, 0, m)) {
             Iterator<IndexedBatch> it = l.epoch(0);
             DataSetException e = assertThrows(DataSetException.class, it::next);
-            assertTrue(e.getMessage().startsWith(cls.resolve("bad.JPEG").toString()), e.getMessage());
+            assertTrue(
+                    e.getMessage().startsWith(cls.resolve("bad.JPEG").toString()), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
     }

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs the README's DJL example program for a few batches: a resnet8 teacher trained by crcd
- * (one epoch on a Fashion-MNIST subset), then {@code DistillFashionMnist} distils a student with
- * {@code EasyTrain.fit}, exactly as the README calls it.
+ * Runs the README's DJL example program for a few batches: a resnet8 teacher trained by crcd (one
+ * epoch on a Fashion-MNIST subset), then {@code DistillFashionMnist} distils a student with {@code
+ * EasyTrain.fit}, exactly as the README calls it.
  */
 class DistillFashionMnistTest {
 
@@ -38,7 +38,9 @@ class DistillFashionMnistTest {
                                 + " test_subset_per_class: 10, batch_size: 50}\n"
                                 + "model: {name: resnet8}\n"
                                 + "optim: {lr: 0.05, epochs: 1, milestones: []}\n"
-                                + "output: {dir: " + teacherDir + "}\n",
+                                + "output: {dir: "
+                                + teacherDir
+                                + "}\n",
                         List.of());
         RunResult teacher = TrainingRun.execute(cfg, teacherDir, false);
         assertEquals(1, teacher.history().size());

@@ -15,13 +15,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +22,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Networks made and run by PyTorch 1.13 (make_fixtures.py, RepDistiller's definitions), imported
@@ -166,8 +164,8 @@ class TorchImportTest {
                 assertThrows(IllegalArgumentException.class, () -> load(sd, 5));
         assertEquals(
                 "f.pth: missing tensor 'layer2.0.downsample.1.running_var' (crcd parameter"
-                    + " 03stage2_01ResidualUnit_02shortcut_02bn_runningVar); is this a checkpoint"
-                    + " of a RepDistiller resnet8?",
+                        + " 03stage2_01ResidualUnit_02shortcut_02bn_runningVar); is this a checkpoint"
+                        + " of a RepDistiller resnet8?",
                 e.getMessage());
     }
 

@@ -27,7 +27,8 @@ class CheckpointTest {
             NDArray w = m.create(new float[] {1.5f, -2f, 3.25f});
             w.setName("w");
             Checkpoint written =
-                    new Checkpoint(3, 42L, 7L, List.of(), new NDList(w), new NDList(), new NDList());
+                    new Checkpoint(
+                            3, 42L, 7L, List.of(), new NDList(w), new NDList(), new NDList());
             Path file = dir.resolve(Checkpoint.FILE);
             written.write(file);
             assertTrue(Files.size(file) > 0);
@@ -64,18 +65,28 @@ class CheckpointTest {
                 }
                 Files.write(file, bad);
                 IOException e = assertThrows(IOException.class, () -> Checkpoint.read(file, m));
-                assertTrue(e.getMessage().startsWith(file + ": corrupt: "), at + ": " + e.getMessage());
-                assertTrue(e.getMessage().endsWith("restore a copy of it, or delete it and start"
-                        + " the run again without --resume"), e.getMessage());
+                assertTrue(
+                        e.getMessage().startsWith(file + ": corrupt: "),
+                        at + ": " + e.getMessage());
+                assertTrue(
+                        e.getMessage()
+                                .endsWith(
+                                        "restore a copy of it, or delete it and start"
+                                                + " the run again without --resume"),
+                        e.getMessage());
             }
             for (int len : new int[] {good.length - 1, good.length - 48, good.length / 2, 13}) {
                 Files.write(file, java.util.Arrays.copyOf(good, len));
                 IOException e = assertThrows(IOException.class, () -> Checkpoint.read(file, m));
-                assertTrue(e.getMessage().startsWith(file + ": corrupt: cut short"), len + ": " + e.getMessage());
+                assertTrue(
+                        e.getMessage().startsWith(file + ": corrupt: cut short"),
+                        len + ": " + e.getMessage());
             }
             Files.write(file, java.util.Arrays.copyOf(good, 5));
             IOException tiny = assertThrows(IOException.class, () -> Checkpoint.read(file, m));
-            assertTrue(tiny.getMessage().startsWith(file + ": cut short (5 bytes)"), tiny.getMessage());
+            assertTrue(
+                    tiny.getMessage().startsWith(file + ": cut short (5 bytes)"),
+                    tiny.getMessage());
         }
     }
 
@@ -104,13 +115,16 @@ class CheckpointTest {
             Files.write(file, v1);
             Checkpoint read = Checkpoint.read(file, m);
             assertEquals(2, read.epochsDone());
-            assertArrayEquals(new float[] {1.5f, -2f, 3.25f}, read.parameters().get(0).toFloatArray());
+            assertArrayEquals(
+                    new float[] {1.5f, -2f, 3.25f}, read.parameters().get(0).toFloatArray());
             assertArrayEquals(
                     new float[] {0.5f, 0.25f, 0.125f}, read.momentum().get(0).toFloatArray());
             // a version-1 file cut short cannot be verified, but does not parse: corrupt
             Files.write(file, java.util.Arrays.copyOf(v1, v1.length - 10));
             IOException e = assertThrows(IOException.class, () -> Checkpoint.read(file, m));
-            assertTrue(e.getMessage().startsWith(file + ": corrupt: cut short or damaged (no checksum"),
+            assertTrue(
+                    e.getMessage()
+                            .startsWith(file + ": corrupt: cut short or damaged (no checksum"),
                     e.getMessage());
         }
     }

@@ -12,7 +12,9 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The SHA-256 trailer: round trip, every damaged byte found, files without a trailer told apart. */
+/**
+ * The SHA-256 trailer: round trip, every damaged byte found, files without a trailer told apart.
+ */
 class ChecksumsTest {
 
     private static final Path F = Path.of("x.bin");
@@ -44,7 +46,8 @@ class ChecksumsTest {
                 assertFalse(Checksums.unseal(F, bad, "fix").verified(), "byte " + at);
             } else {
                 CorruptFileException e =
-                        assertThrows(CorruptFileException.class, () -> Checksums.unseal(F, bad, "fix"));
+                        assertThrows(
+                                CorruptFileException.class, () -> Checksums.unseal(F, bad, "fix"));
                 assertTrue(e.getMessage().startsWith("x.bin: corrupt: "), e.getMessage());
                 assertTrue(e.getMessage().endsWith("; fix"), e.getMessage());
                 assertEquals(F, e.file());
@@ -65,6 +68,8 @@ class ChecksumsTest {
         System.arraycopy(sealed, 50, cut, 40, sealed.length - 50);
         CorruptFileException e =
                 assertThrows(CorruptFileException.class, () -> Checksums.unseal(F, cut, "fix"));
-        assertTrue(e.getMessage().contains("records 100 bytes of content, the file holds 90"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("records 100 bytes of content, the file holds 90"),
+                e.getMessage());
     }
 }

@@ -39,7 +39,8 @@ class LossGuardTest {
         g.step(3, TERMS, new float[] {5f, 1f});
         g.step(4, TERMS, new float[] {39f, 0.5f}); // 39.5 <= 40
         TrainingException e =
-                assertThrows(TrainingException.class, () -> g.step(5, TERMS, new float[] {2f, 38.5f}));
+                assertThrows(
+                        TrainingException.class, () -> g.step(5, TERMS, new float[] {2f, 38.5f}));
         assertEquals(
                 "loss diverged at epoch 1 step 5: total 40.50 (largest term 'kd' = 38.50) > 10.00 x"
                         + " 4.000, guard.divergence_factor times the mean loss of the first 3 steps;"
@@ -54,9 +55,14 @@ class LossGuardTest {
         resumed.step(1, TERMS, new float[] {29.9f, 0f}); // limit 10 x 3 = 30
         TrainingException r =
                 assertThrows(
-                        TrainingException.class, () -> resumed.step(2, TERMS, new float[] {30.2f, 0f}));
-        assertTrue(r.getMessage().contains("> 10.00 x 3.000, guard.divergence_factor times the first"
-                + " epoch's mean loss; the last good checkpoint (epoch 2) was kept"), r.getMessage());
+                        TrainingException.class,
+                        () -> resumed.step(2, TERMS, new float[] {30.2f, 0f}));
+        assertTrue(
+                r.getMessage()
+                        .contains(
+                                "> 10.00 x 3.000, guard.divergence_factor times the first"
+                                        + " epoch's mean loss; the last good checkpoint (epoch 2) was kept"),
+                r.getMessage());
         // a negative total diverges as well
         assertThrows(TrainingException.class, () -> resumed.step(3, TERMS, new float[] {-31f, 0f}));
     }
@@ -74,9 +80,14 @@ class LossGuardTest {
         LossGuard g = new LossGuard(cfg(0.1, 100, 20, 1e6), false);
         g.beginEpoch(0, 10, List.of());
         TrainingException e =
-                assertThrows(TrainingException.class, () -> g.step(1, TERMS, new float[] {2f, 9e18f}));
-        assertTrue(e.getMessage().startsWith("loss diverged at epoch 1 step 1: total 9.000e+18"
-                + " (largest term 'kd' = 9.000e+18) > guard.max_loss = 1.000e+06;"), e.getMessage());
+                assertThrows(
+                        TrainingException.class, () -> g.step(1, TERMS, new float[] {2f, 9e18f}));
+        assertTrue(
+                e.getMessage()
+                        .startsWith(
+                                "loss diverged at epoch 1 step 1: total 9.000e+18"
+                                        + " (largest term 'kd' = 9.000e+18) > guard.max_loss = 1.000e+06;"),
+                e.getMessage());
         assertTrue(e.getMessage().endsWith("raise guard.max_loss (0 = off)"), e.getMessage());
 
         LossGuard off = new LossGuard(cfg(0.1, 0, 1, 0), false);

@@ -55,7 +55,8 @@ class RunLockTest {
                         .redirectError(ProcessBuilder.Redirect.INHERIT)
                         .start();
         BufferedReader out =
-                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         assertTrue(line != null && line.startsWith("locked "), "child said " + line);
         return p;
@@ -68,7 +69,9 @@ class RunLockTest {
         try {
             ConfigException e = assertThrows(ConfigException.class, () -> RunLock.acquire(dir));
             String msg = e.getMessage();
-            assertTrue(msg.startsWith("output.dir: " + dir + " is in use by crcd run pid " + p.pid()), msg);
+            assertTrue(
+                    msg.startsWith("output.dir: " + dir + " is in use by crcd run pid " + p.pid()),
+                    msg);
             assertTrue(msg.contains("wait for it to finish or choose another output.dir"), msg);
             assertEquals(1, msg.lines().count());
             // the refused attempt left the owner's lock as it was
