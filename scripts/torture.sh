@@ -205,7 +205,7 @@ else
         # wait for a checkpoint write in progress (the temp file exists) and kill then
         end=$((SECONDS + 60)); caught=0
         while [ $SECONDS -lt $end ] && kill -0 $pid 2>/dev/null; do
-          if [ -e "$dir/checkpoint.ckpt.tmp" ]; then kill -9 $pid 2>/dev/null; caught=1; break; fi
+          if compgen -G "$dir/checkpoint.ckpt.*.tmp" >/dev/null; then kill -9 $pid 2>/dev/null; caught=1; break; fi
         done
         note+="during-write:$caught "
       else

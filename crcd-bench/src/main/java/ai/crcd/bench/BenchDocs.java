@@ -1,6 +1,6 @@
 package ai.crcd.bench;
 
-import ai.crcd.bench.io.AtomicFiles;
+import ai.crcd.train.run.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ public final class BenchDocs implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        AtomicFiles.writeString(
+        AtomicFiles.write(
                 doc,
                 render(
                         Files.isRegularFile(doc) ? Files.readString(doc) : "",

@@ -1,6 +1,5 @@
 package ai.crcd.bench;
 
-import ai.crcd.bench.io.AtomicFiles;
 import ai.crcd.bench.io.Csv;
 import ai.crcd.bench.suite.MethodSpec;
 import ai.crcd.bench.suite.Stats;
@@ -11,6 +10,7 @@ import ai.crcd.train.data.DataSets;
 import ai.crcd.train.data.ImageLoader;
 import ai.crcd.train.data.ImageSet;
 import ai.crcd.train.data.IndexedBatch;
+import ai.crcd.train.run.AtomicFiles;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
@@ -206,7 +206,7 @@ public final class GpuSmoke implements Callable<Integer> {
                         Stats.median(ms),
                         (System.nanoTime() - t0) / 1e9);
         csv.write(out.resolve("gpu-smoke.csv"));
-        AtomicFiles.writeString(out.resolve("gpu-smoke.md"), md);
+        AtomicFiles.write(out.resolve("gpu-smoke.md"), md);
         Machine.write(out);
         System.out.print(md);
         return pass ? 0 : 1;

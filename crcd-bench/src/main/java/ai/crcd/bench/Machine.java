@@ -1,6 +1,6 @@
 package ai.crcd.bench;
 
-import ai.crcd.bench.io.AtomicFiles;
+import ai.crcd.train.run.AtomicFiles;
 import ai.djl.engine.Engine;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,6 +76,6 @@ public final class Machine {
      * @throws IOException on a write error
      */
     public static void write(Path dir) throws IOException {
-        AtomicFiles.writeString(dir.resolve(FILE), describe() + "\n");
+        AtomicFiles.write(dir.resolve(FILE), describe() + "\n");
     }
 }

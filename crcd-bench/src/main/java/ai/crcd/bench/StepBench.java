@@ -1,6 +1,5 @@
 package ai.crcd.bench;
 
-import ai.crcd.bench.io.AtomicFiles;
 import ai.crcd.bench.io.Csv;
 import ai.crcd.bench.suite.MethodSpec;
 import ai.crcd.bench.suite.Stats;
@@ -10,6 +9,7 @@ import ai.crcd.train.data.DataSets;
 import ai.crcd.train.data.ImageLoader;
 import ai.crcd.train.data.ImageSet;
 import ai.crcd.train.data.IndexedBatch;
+import ai.crcd.train.run.AtomicFiles;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -295,7 +295,7 @@ public final class StepBench {
          */
         public void write(Path dir, String prefix) throws IOException {
             toCsv().write(dir.resolve(prefix + ".csv"));
-            AtomicFiles.writeString(dir.resolve(prefix + ".md"), markdown());
+            AtomicFiles.write(dir.resolve(prefix + ".md"), markdown());
         }
     }
 

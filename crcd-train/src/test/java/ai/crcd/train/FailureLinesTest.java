@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -173,6 +174,12 @@ class FailureLinesTest {
                 e.getMessage().startsWith(target.toAbsolutePath() + ": cannot write"),
                 e.getMessage());
         assertEquals(1, e.getMessage().lines().count());
-        assertFalse(Files.exists(dir.resolve("checkpoint.ckpt" + AtomicFiles.TMP_SUFFIX)));
+        try (var left = Files.list(dir)) {
+            List<String> temps =
+                    left.map(f -> f.getFileName().toString())
+                            .filter(n -> n.endsWith(AtomicFiles.TMP_SUFFIX))
+                            .toList();
+            assertEquals(List.of(), temps, "temp files left behind");
+        }
     }
 }

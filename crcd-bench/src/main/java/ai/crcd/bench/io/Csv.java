@@ -1,5 +1,6 @@
 package ai.crcd.bench.io;
 
+import ai.crcd.train.run.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -108,7 +109,7 @@ public final class Csv {
      * @throws IOException on a write error
      */
     public void write(Path file) throws IOException {
-        AtomicFiles.writeString(file, toText());
+        AtomicFiles.write(file, toText());
     }
 
     /**

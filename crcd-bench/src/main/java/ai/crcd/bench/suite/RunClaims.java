@@ -1,11 +1,11 @@
 package ai.crcd.bench.suite;
 
+import ai.crcd.train.run.RunLock;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -101,7 +101,13 @@ public final class RunClaims {
         this.root = out.resolve(DIR);
         this.timeout = timeout;
         ProcessHandle self = ProcessHandle.current();
-        this.me = new Owner(hostName(), self.pid(), startMillis(self), shard.toString(), null);
+        this.me =
+                new Owner(
+                        RunLock.hostName(),
+                        self.pid(),
+                        RunLock.processStartMillis(self),
+                        shard.toString(),
+                        null);
         this.log = log;
     }
 
@@ -143,8 +149,7 @@ public final class RunClaims {
             if (o.pid() == me.pid() && o.pidStart() == me.pidStart()) {
                 return false; // this process
             }
-            Optional<ProcessHandle> p = ProcessHandle.of(o.pid());
-            return p.isEmpty() || !p.get().isAlive() || startMillis(p.get()) != o.pidStart();
+            return !RunLock.isRunning(o.pid(), o.pidStart());
         }
         return false;
     }
@@ -294,28 +299,12 @@ public final class RunClaims {
         return max;
     }
 
-    private static long startMillis(ProcessHandle p) {
-        return p.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-    }
-
     /**
-     * Returns this host's name as crcd-train's run lock records it (the kernel's host name), so
-     * that claims and run locks name hosts alike.
+     * Returns this host's name as crcd-train's run lock records it.
      *
      * @return the host name
      */
     public static String hostName() {
-        try {
-            Path kernel = Path.of("/proc/sys/kernel/hostname");
-            if (Files.isReadable(kernel)) {
-                String h = Files.readString(kernel).trim();
-                if (!h.isEmpty()) {
-                    return h;
-                }
-            }
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException | SecurityException e) {
-            return "unknown-host";
-        }
+        return RunLock.hostName();
     }
 }

@@ -1,6 +1,6 @@
 package ai.crcd.bench.suite;
 
-import ai.crcd.bench.io.AtomicFiles;
+import ai.crcd.train.run.AtomicFiles;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -85,8 +85,7 @@ public record RunRecord(
      * @throws IOException on a write error
      */
     public void write(Path file) throws IOException {
-        AtomicFiles.writeString(
-                file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this));
+        AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this));
     }
 
     /**

@@ -1,7 +1,7 @@
 package ai.crcd.bench.suite;
 
-import ai.crcd.bench.io.AtomicFiles;
 import ai.crcd.bench.io.Csv;
+import ai.crcd.train.run.AtomicFiles;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -130,7 +130,7 @@ public final class SuiteReport {
                                 + " of "
                                 + total
                                 + " runs missing; continue with --resume (or rerun the unfinished shards)";
-        AtomicFiles.writeString(layout.tableMd(), markdown(spec, summarize(csv), status));
+        AtomicFiles.write(layout.tableMd(), markdown(spec, summarize(csv), status));
     }
 
     private static long missing(List<RunRecord> records, int total) {

@@ -1,6 +1,6 @@
 package ai.crcd.bench.suite;
 
-import ai.crcd.bench.io.AtomicFiles;
+import ai.crcd.train.run.AtomicFiles;
 import ai.crcd.train.run.RunLock;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -454,8 +454,7 @@ public final class SuiteRunner {
         if (Files.exists(json)) {
             checkSameSuite(json);
         } else {
-            AtomicFiles.writeString(
-                    json, spec.canonicalJson()); // shards racing here write the same text
+            AtomicFiles.write(json, spec.canonicalJson()); // shards racing here write the same text
         }
     }
 
@@ -547,7 +546,7 @@ public final class SuiteRunner {
             }
             checkSameSuite(json);
         } else {
-            AtomicFiles.writeString(json, canon);
+            AtomicFiles.write(json, canon);
         }
     }
 

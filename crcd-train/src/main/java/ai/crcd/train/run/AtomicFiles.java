@@ -7,6 +7,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
 
 /**
@@ -17,7 +18,10 @@ import java.util.Locale;
  */
 public final class AtomicFiles {
 
-    /** Suffix of the temp file written next to the target before the rename. */
+    /**
+     * Suffix of the temp files ({@code NAME.<random>.tmp}) written next to a target before the
+     * rename.
+     */
     public static final String TMP_SUFFIX = ".tmp";
 
     private AtomicFiles() {}
@@ -31,10 +35,18 @@ public final class AtomicFiles {
      */
     public static void write(Path file, byte[] bytes) throws IOException {
         Path abs = file.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = abs.resolveSibling(abs.getFileName() + TMP_SUFFIX);
+        Path tmp = null;
         try {
+            Files.createDirectories(abs.getParent());
+            // a temp name of its own: several processes (suite shards) may write one target at once
+            tmp = Files.createTempFile(abs.getParent(), abs.getFileName() + ".", TMP_SUFFIX);
             Files.write(tmp, bytes);
+            try {
+                // createTempFile makes the file owner-only; results are ordinary files
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: keep the default
+            }
             try {
                 Files.move(
                         tmp,
@@ -45,10 +57,12 @@ public final class AtomicFiles {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the write failure below is what the user needs to see
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the write failure below is what the user needs to see
+                }
             }
             throw describe(e, abs, bytes.length);
         }

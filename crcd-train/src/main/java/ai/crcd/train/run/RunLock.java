@@ -217,6 +217,57 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns this host's name as run locks and suite claims record it: the kernel's host name
+     * (falling back to the resolver's), so that both name hosts alike.
+     *
+     * @return the host name, or {@code "unknown-host"}
+     */
+    public static String hostName() {
+        try {
+            Path kernel = Path.of("/proc/sys/kernel/hostname");
+            if (Files.isReadable(kernel)) {
+                String h = Files.readString(kernel).trim();
+                if (!h.isEmpty()) {
+                    return h;
+                }
+            }
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException | SecurityException e) {
+            return "unknown-host";
+        }
+    }
+
+    /**
+     * Returns when a process started, as recorded in lock and claim files.
+     *
+     * @param process the process
+     * @return epoch milliseconds, or -1 when the system does not tell
+     */
+    public static long processStartMillis(ProcessHandle process) {
+        return process.info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
+    }
+
+    /**
+     * Whether a process of this host still runs: its pid is alive and it started when the recorded
+     * one did (within a second, so a reused pid is not mistaken for the owner). An unknown start
+     * time on either side counts as the same process.
+     *
+     * @param pid the recorded pid
+     * @param startMillis the recorded start ({@link #processStartMillis}), &lt;= 0 if unknown
+     * @return true if that process still runs
+     */
+    public static boolean isRunning(long pid, long startMillis) {
+        return ProcessHandle.of(pid)
+                .filter(ProcessHandle::isAlive)
+                .map(
+                        h -> {
+                            long s = processStartMillis(h);
+                            return startMillis <= 0 || s < 0 || Math.abs(s - startMillis) <= 1000;
+                        })
+                .orElse(false);
+    }
+
     /** Who holds a lock: the content of the lock file. */
     static final class Owner {
         final long pid;
@@ -239,7 +290,7 @@ public final class RunLock implements AutoCloseable {
                     self.pid(),
                     hostName(),
                     Instant.now().toString(),
-                    processStart(self),
+                    processStartMillis(self),
                     UUID.randomUUID().toString());
         }
 
@@ -290,35 +341,7 @@ public final class RunLock implements AutoCloseable {
 
         /** Whether the owner (same host) still runs: its pid is alive and started when it did. */
         boolean isAlive() {
-            return ProcessHandle.of(pid)
-                    .filter(ProcessHandle::isAlive)
-                    .map(
-                            h -> {
-                                long s = processStart(h);
-                                return processStartMillis < 0
-                                        || s < 0
-                                        || Math.abs(s - processStartMillis) <= 1000;
-                            })
-                    .orElse(false);
-        }
-
-        private static long processStart(ProcessHandle h) {
-            return h.info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
-        }
-
-        private static String hostName() {
-            try {
-                Path kernel = Path.of("/proc/sys/kernel/hostname");
-                if (Files.isReadable(kernel)) {
-                    String h = Files.readString(kernel).trim();
-                    if (!h.isEmpty()) {
-                        return h;
-                    }
-                }
-                return java.net.InetAddress.getLocalHost().getHostName();
-            } catch (IOException | SecurityException e) {
-                return "unknown-host";
-            }
+            return isRunning(pid, processStartMillis);
         }
 
         @Override
