@@ -12,6 +12,7 @@ import ai.crcd.train.loop.RunListener;
 import ai.crcd.train.loop.RunSetup;
 import ai.crcd.train.loop.StandardListeners;
 import ai.crcd.train.loop.TrainingStages;
+import ai.crcd.train.run.AtomicFiles;
 import ai.crcd.train.run.RunFolder;
 import ai.crcd.train.run.RunLock;
 import ai.djl.Device;
@@ -142,6 +143,7 @@ public final class TrainingRun {
     }
 
     private RunResult locked(Distiller distiller) throws IOException {
+        AtomicFiles.deleteStaleTemps(dir); // writes a killed run left; the lock keeps others out
         boolean fromCheckpoint = RunSetup.prepareFolder(cfg, dir, resume);
         Device device = Devices.select(cfg.device);
         try (NDManager root = NDManager.newBaseManager(device)) {

@@ -5,10 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Writes files so that a crash never leaves a half-written one: temp file, then rename. When
@@ -23,6 +25,8 @@ public final class AtomicFiles {
      * rename.
      */
     public static final String TMP_SUFFIX = ".tmp";
+
+    private static final Pattern STALE_TEMP = Pattern.compile(".+\\.[0-9]+\\.tmp");
 
     private AtomicFiles() {}
 
@@ -66,6 +70,32 @@ public final class AtomicFiles {
             }
             throw describe(e, abs, bytes.length);
         }
+    }
+
+    /**
+     * Deletes the temp files ({@code NAME.<digits>.tmp}) that writes killed midway left directly in
+     * a folder. Call it only while no other process writes there, e.g. holding the run folder's
+     * lock.
+     *
+     * @param dir the folder
+     * @return how many files were deleted
+     * @throws IOException if the folder cannot be listed or a file cannot be deleted
+     */
+    public static int deleteStaleTemps(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        int n = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (STALE_TEMP.matcher(f.getFileName().toString()).matches()
+                        && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(f);
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     /**

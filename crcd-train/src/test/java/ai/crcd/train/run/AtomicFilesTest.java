@@ -37,4 +37,27 @@ class AtomicFilesTest {
         assertFalse(Files.exists(tmp.resolve(".model.old")));
         assertEquals(target, AtomicFiles.existingDirectory(target));
     }
+
+    @Test
+    void aWriteUsesATempOfItsOwnAndStaleTempsOfKilledWritesAreDeleted(@TempDir Path tmp)
+            throws Exception {
+        Path target = tmp.resolve("checkpoint.ckpt");
+        AtomicFiles.write(target, "one");
+        AtomicFiles.write(target, "two");
+        assertEquals("two", Files.readString(target));
+        try (var left = Files.list(tmp)) {
+            assertEquals(1, left.count(), "only the target remains after two writes");
+        }
+        // what kill -9 during two writes leaves, beside files that must stay
+        Files.writeString(tmp.resolve("checkpoint.ckpt.8120394857.tmp"), "half");
+        Files.writeString(tmp.resolve("metrics.csv.77.tmp"), "half");
+        Files.writeString(tmp.resolve("notes.tmp"), "a user's file");
+        Files.createDirectories(tmp.resolve("model.12.tmp"));
+        assertEquals(2, AtomicFiles.deleteStaleTemps(tmp));
+        assertFalse(Files.exists(tmp.resolve("checkpoint.ckpt.8120394857.tmp")));
+        assertFalse(Files.exists(tmp.resolve("metrics.csv.77.tmp")));
+        assertEquals("a user's file", Files.readString(tmp.resolve("notes.tmp")));
+        assertEquals(true, Files.isDirectory(tmp.resolve("model.12.tmp")));
+        assertEquals("two", Files.readString(target));
+    }
 }
