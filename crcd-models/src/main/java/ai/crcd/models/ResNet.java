@@ -3,6 +3,7 @@ package ai.crcd.models;
 import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -46,21 +47,36 @@ public final class ResNet extends CifarNetwork {
 
     private static List<Block> stages(int depth, int[] filters) {
         int n = (depth - 2) / 6;
-        List<Block> stages = new ArrayList<>(STAGES);
-        int in = filters[0];
-        for (int s = 0; s < STAGES; s++) {
-            int planes = filters[s + 1];
+        int[] planes = Arrays.copyOfRange(filters, 1, 1 + STAGES);
+        int[] blocks = new int[STAGES];
+        Arrays.fill(blocks, n);
+        return basicStages(filters[0], planes, blocks);
+    }
+
+    /**
+     * Builds stages of basic residual units (two 3x3 conv-BN, a projection shortcut where the shape
+     * changes), the first unit of every stage after the first with stride 2: the CIFAR ResNets' and
+     * torchvision's ResNet18/34 stages alike.
+     *
+     * @param in the channels entering the first stage
+     * @param planes the channels of each stage
+     * @param blocks the units of each stage
+     * @return one block per stage
+     */
+    static List<Block> basicStages(int in, int[] planes, int[] blocks) {
+        List<Block> stages = new ArrayList<>(planes.length);
+        for (int s = 0; s < planes.length; s++) {
             SequentialBlock stage = new SequentialBlock();
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < blocks[s]; i++) {
                 int stride = (i == 0 && s > 0) ? 2 : 1;
                 stage.add(
                         ResidualUnit.of(
-                                stride != 1 || in != planes,
-                                planes,
+                                stride != 1 || in != planes[s],
+                                planes[s],
                                 stride,
-                                ConvBn.of(planes, 3, stride, true),
-                                ConvBn.of(planes, 3, 1, false)));
-                in = planes;
+                                ConvBn.of(planes[s], 3, stride, true),
+                                ConvBn.of(planes[s], 3, 1, false)));
+                in = planes[s];
             }
             stages.add(stage);
         }

@@ -1,10 +1,5 @@
 package ai.crcd.models;
 
-import ai.djl.nn.Block;
-import ai.djl.nn.SequentialBlock;
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * ResNet18 and ResNet34 in torchvision's layout ({@code torchvision.models.resnet18/34}), for
  * ImageNet-size input: {@link ImageNetStem} (7x7/2 conv(64)-BN-ReLU, 3x3/2 max pool), four stages
@@ -36,7 +31,7 @@ public final class TorchResNet extends CifarNetwork {
         super(
                 options,
                 new ImageNetStem(PLANES[0]),
-                stages(blocks),
+                ResNet.basicStages(PLANES[0], PLANES, blocks),
                 null,
                 FEATURE_DIM,
                 Layers.TORCH_DEFAULT,
@@ -52,28 +47,6 @@ public final class TorchResNet extends CifarNetwork {
      */
     static TorchResNet create(NetOptions options, int[] blocks) {
         return new TorchResNet(options, blocks);
-    }
-
-    private static List<Block> stages(int[] blocks) {
-        List<Block> stages = new ArrayList<>(blocks.length);
-        int in = PLANES[0];
-        for (int s = 0; s < blocks.length; s++) {
-            int planes = PLANES[s];
-            SequentialBlock stage = new SequentialBlock();
-            for (int i = 0; i < blocks[s]; i++) {
-                int stride = (i == 0 && s > 0) ? 2 : 1;
-                stage.add(
-                        ResidualUnit.of(
-                                stride != 1 || in != planes,
-                                planes,
-                                stride,
-                                ConvBn.of(planes, 3, stride, true),
-                                ConvBn.of(planes, 3, 1, false)));
-                in = planes;
-            }
-            stages.add(stage);
-        }
-        return stages;
     }
 
     /** {@inheritDoc} */
