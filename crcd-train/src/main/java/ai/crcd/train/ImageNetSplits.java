@@ -11,9 +11,7 @@ import ai.crcd.train.data.ImageNetTransform;
 import ai.crcd.train.data.TestSplit;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -133,23 +131,11 @@ final class ImageNetSplits {
     }
 
     private static void warnMissing(ImageNetFolder test) {
-        int[] count = new int[test.numClasses()];
-        for (int l : test.labels()) {
-            count[l]++;
-        }
-        List<String> missing = new ArrayList<>();
-        for (int k = 0; k < count.length; k++) {
-            if (count[k] == 0) {
-                missing.add(test.classNames().get(k));
-            }
-        }
-        if (!missing.isEmpty()) {
-            LOG.warn(
-                    "{}: no images of {} of {} classes {}; their accuracy is not measured",
-                    test.name(),
-                    missing.size(),
-                    count.length,
-                    missing.size() <= 10 ? missing : missing.subList(0, 10) + " (first 10)");
+        String missing =
+                DataSets.missingClasses(
+                        test.name(), test.labels(), test.numClasses(), test.classNames());
+        if (missing != null) {
+            LOG.warn(missing);
         }
     }
 }

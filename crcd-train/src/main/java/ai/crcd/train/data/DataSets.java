@@ -134,6 +134,40 @@ public final class DataSets {
     }
 
     /**
+     * Describes the classes a test split has no images of, whose accuracy a run cannot measure.
+     *
+     * @param name the data set's name, first in the message
+     * @param labels the test split's labels
+     * @param numClasses the class count of the training split
+     * @param classNames the class names, or empty to call them by index
+     * @return one warning line, or {@code null} if every class has test images
+     */
+    public static String missingClasses(
+            String name, int[] labels, int numClasses, List<String> classNames) {
+        int[] count = new int[numClasses];
+        for (int l : labels) {
+            count[l]++;
+        }
+        List<String> missing = new ArrayList<>();
+        for (int k = 0; k < count.length; k++) {
+            if (count[k] == 0) {
+                missing.add(classNames.isEmpty() ? "class " + k : classNames.get(k));
+            }
+        }
+        if (missing.isEmpty()) {
+            return null;
+        }
+        return name
+                + ": the test split has no images of "
+                + missing.size()
+                + " of "
+                + count.length
+                + " classes "
+                + (missing.size() <= 10 ? missing : missing.subList(0, 10) + " (first 10)")
+                + "; their accuracy is not measured";
+    }
+
+    /**
      * Opens the training split and the split a run is evaluated on, consistently: the test split's
      * labels follow the training split's class list (image-folder: by folder name; a test folder of
      * an unknown class is an error, a class without test images a warning), it is normalised with
@@ -195,28 +229,9 @@ public final class DataSets {
             train = train.firstPerClass(n);
             test = testSplit.kind() == TestSplit.Kind.TRAIN ? train : test.firstPerClass(n);
         }
-        int[] count = new int[test.numClasses()];
-        for (int l : test.labels()) {
-            count[l]++;
-        }
-        List<String> missing = new ArrayList<>();
-        for (int k = 0; k < count.length; k++) {
-            if (count[k] == 0) {
-                missing.add(test.classNames().isEmpty() ? "class " + k : test.classNames().get(k));
-            }
-        }
-        if (!missing.isEmpty()) {
-            warnings.add(
-                    name
-                            + ": the test split has no images of "
-                            + missing.size()
-                            + " of "
-                            + count.length
-                            + " classes "
-                            + (missing.size() <= 10
-                                    ? missing
-                                    : missing.subList(0, 10) + " (first 10)")
-                            + "; their accuracy is not measured");
+        String missing = missingClasses(name, test.labels(), test.numClasses(), test.classNames());
+        if (missing != null) {
+            warnings.add(missing);
         }
         for (String w : warnings) {
             LOG.warn(w);
