@@ -7,6 +7,7 @@ import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
 import ai.crcd.core.StudentWithAuxiliary;
+import ai.crcd.core.TeacherUse;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -38,7 +39,9 @@ import java.util.Map;
  * Scalars}. The step does not copy anything to the host unless {@link
  * Builder#optSkipNonFinite(boolean)} is on (then one copy of the (T) terms before backward).
  *
- * <p>Without a teacher (plain training) the step is {@code ce_weight * CE} only.
+ * <p>Without a teacher (plain training), or when the distiller's {@link Distiller#teacherUse()} is
+ * {@link TeacherUse#NONE} (vanilla: the teacher is never run), the step is {@code ce_weight * CE}
+ * only.
  */
 public final class DistillStep {
 
@@ -147,16 +150,23 @@ public final class DistillStep {
     }
 
     /**
-     * Runs the frozen teacher in inference mode.
+     * Runs the frozen teacher in inference mode, unless the distiller does not use it.
      *
      * @param x (B, C, H, W) images
-     * @return the teacher's output (no gradient), or {@code null} without a teacher
+     * @return the teacher's output (no gradient), or {@code null} without a teacher or when the
+     *     distiller's {@link Distiller#teacherUse()} is {@link TeacherUse#NONE} (then the step is
+     *     cross-entropy only)
      */
     public FeatureOutput teacherForward(NDArray x) {
-        if (teacher == null) {
+        if (!usesTeacher()) {
             return null;
         }
         return FeatureOutput.fromNDList(teacher.forward(teacherStore, new NDList(x), false));
+    }
+
+    /** Whether the step runs the teacher: a teacher is set and the distiller uses it. */
+    private boolean usesTeacher() {
+        return teacher != null && distiller.teacherUse() != TeacherUse.NONE;
     }
 
     private FeatureOutput studentForward(NDArray x, boolean training) {
@@ -198,7 +208,7 @@ public final class DistillStep {
                 terms.put(e.getKey(), e.getValue());
             }
         }
-        if (termNames == null && (teacher != null || this.teacher == null)) {
+        if (termNames == null && (teacher != null || !usesTeacher())) {
             termNames = Collections.unmodifiableList(new ArrayList<>(terms.asMap().keySet()));
         }
         NDList parts = new NDList();
