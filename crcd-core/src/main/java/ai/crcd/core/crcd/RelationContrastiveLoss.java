@@ -131,14 +131,15 @@ public final class RelationContrastiveLoss {
      */
     public NDArray fromScores(NDArray pos, NDArray neg) {
         NDArray sPos = Scalars.minimum(pos, 1.0); // (B, M), h <= 1 despite rounding
-        NDArray sNeg = neg == null ? null : Scalars.minimum(neg, 1.0); // (B, M, N)
+        // (B, M, N); RC clamps inside its own negative term
+        NDArray sNeg = neg == null || type == Type.RC ? null : Scalars.minimum(neg, 1.0);
         switch (type) {
             case RC:
                 {
                     NDArray loss = Scalars.div(sPos.sub(1.0), -tau); // -log h(s+) (B, M)
-                    if (sNeg != null && negativeWeight > 0) {
-                        NDArray log1mh = log1mExp(Scalars.div(sNeg.sub(1.0), tau)); // (B, M, N)
-                        loss = loss.sub(Scalars.mul(log1mh.sum(new int[] {2}), negativeWeight));
+                    if (neg != null && negativeWeight > 0) {
+                        // the (B, M, N) part: one pass without autograd, its gradient kept
+                        return loss.mean().add(rcNegativeTerm(neg, tau, negativeWeight));
                     }
                     return loss.mean();
                 }
@@ -177,6 +178,66 @@ public final class RelationContrastiveLoss {
             default:
                 throw new IllegalStateException("unknown loss " + type);
         }
+    }
+
+    /**
+     * RC's negative term {@code -(w / (B M)) sum_{i,j,k} log(1 - h(min(s-_ijk, 1)))} as the
+     * autograd chain of {@link #log1mExp} computes it: one scalar, its gradient w.r.t. the scores
+     * flowing back through every elementwise step (about ten passes over the (B, M, N) scores
+     * forward, twenty backward, each keeping its inputs). The reference for {@link
+     * #rcNegativeTerm}.
+     *
+     * @param neg (B, M, N) scores
+     * @param tau the temperature
+     * @param weight w
+     * @return () the term
+     */
+    static NDArray rcNegativeTermReference(NDArray neg, double tau, double weight) {
+        NDArray sNeg = Scalars.minimum(neg, 1.0); // (B, M, N)
+        NDArray log1mh = log1mExp(Scalars.div(sNeg.sub(1.0), tau)); // (B, M, N)
+        long pairs = neg.getShape().get(0) * neg.getShape().get(1);
+        return Scalars.mul(log1mh.sum(), -weight / pairs); // ()
+    }
+
+    /**
+     * RC's negative term, same value and gradient as {@link #rcNegativeTermReference}, computed in
+     * one pass without autograd and returned with its closed-form gradient attached. With {@code t
+     * = tanh((1 - s)/(2 tau))}, {@code 1 - h = 2t/(1+t)} and, where {@code 2t/(1+t) >= eps} (else
+     * the clamp makes it 0; also for {@code s >= 1}, where {@code t <= 0}),
+     *
+     * <pre>
+     * d/ds [-(w/(B M)) log(2t/(1+t))] = (w/(B M)) (1 - t) / (2 tau t)
+     * </pre>
+     *
+     * The term is {@code value + (s . G - stop(s . G))} with {@code G} that gradient (detached):
+     * the value exactly, and backward is one multiply by {@code G}. Nothing of the (B, M, N) chain
+     * is kept for backward but {@code G}. (At an exact tie of the clamp, where the reference's
+     * {@code maximum} splits the gradient in halves, this path gives 0.)
+     *
+     * @param neg (B, M, N) scores, with gradient
+     * @param tau the temperature
+     * @param weight w
+     * @return () the term
+     */
+    static NDArray rcNegativeTerm(NDArray neg, double tau, double weight) {
+        long pairs = neg.getShape().get(0) * neg.getShape().get(1);
+        double k = 0.5 / tau;
+        double c = weight / pairs;
+        // not on a differentiable path from here to g: plain Number operands are safe
+        NDArray s = neg.stopGradient(); // (B, M, N)
+        // tanh((1 - s) / (2 tau)), < 0 for s > 1; s - 1 first, exact for s in [0.5, 2] (as the
+        // reference's rounding: 1 - s is small where the term matters)
+        NDArray t = s.sub(1).divi(-2 * tau).tanh(); // (B, M, N)
+        NDArray q = t.mul(2).divi(t.add(1)); // 1 - h, <= 0 for s >= 1
+        NDArray value = q.maximum(ONE_MINUS_H_EPS).log().sum().muli(-c); // ()
+        // 2t/(1+t) >= eps  <=>  t >= eps / (2 - eps)
+        double tEps = ONE_MINUS_H_EPS / (2 - ONE_MINUS_H_EPS);
+        NDArray kept = t.gte(tEps); // (B, M, N) the clamp is inactive
+        NDArray tc = t.maximum(tEps);
+        NDArray g = tc.mul(-c * k).addi(c * k).divi(tc).muli(kept); // (B, M, N) dL/ds
+        NDArray flat = neg.reshape(-1); // (B M N)
+        NDArray dot = flat.dot(g.reshape(-1)); // () s . G, backward: G
+        return value.add(dot.sub(dot.stopGradient())); // () value, gradient G
     }
 
     /**
