@@ -209,7 +209,12 @@ public final class RelationContrastiveLoss {
      * d/ds [-(w/(B M)) log(2t/(1+t))] = (w/(B M)) (1 - t) / (2 tau t)
      * </pre>
      *
-     * The term is {@code value + (s . G - stop(s . G))} with {@code G} that gradient (detached):
+     * with {@code 1 - t} taken as {@code 2 / (1 + exp((1 - s)/tau))}, which has no cancellation
+     * where t is near 1 (in float32 the reference's chain, through {@code 1 - t^2}, keeps a
+     * relative error of about 1e-3 there, on gradients below {@code e^{-5}/tau}; this path is at
+     * least as close to the float64 values, see {@code RcNegativeTermTest}).
+     *
+     * <p>The term is {@code value + (s . G - stop(s . G))} with {@code G} that gradient (detached):
      * the value exactly, and backward is one multiply by {@code G}. Nothing of the (B, M, N) chain
      * is kept for backward but {@code G}. (At an exact tie of the clamp, where the reference's
      * {@code maximum} splits the gradient in halves, this path gives 0.)
@@ -225,16 +230,18 @@ public final class RelationContrastiveLoss {
         double c = weight / pairs;
         // not on a differentiable path from here to g: plain Number operands are safe
         NDArray s = neg.stopGradient(); // (B, M, N)
-        // tanh((1 - s) / (2 tau)), < 0 for s > 1; s - 1 first, exact for s in [0.5, 2] (as the
-        // reference's rounding: 1 - s is small where the term matters)
-        NDArray t = s.sub(1).divi(-2 * tau).tanh(); // (B, M, N)
-        NDArray q = t.mul(2).divi(t.add(1)); // 1 - h, <= 0 for s >= 1
+        // y = (1 - s) / (2 tau), s - 1 first: exact for s in [0.5, 2], as in the reference
+        NDArray y = s.sub(1).divi(-2 * tau); // (B, M, N), < 0 for s > 1
+        NDArray t = y.tanh(); // (B, M, N)
+        NDArray q = t.mul(2).divi(t.add(1)); // 1 - h = 2t / (1 + t), <= 0 for s >= 1
         NDArray value = q.maximum(ONE_MINUS_H_EPS).log().sum().muli(-c); // ()
-        // 2t/(1+t) >= eps  <=>  t >= eps / (2 - eps)
+        // the clamp is inactive where 2t/(1+t) >= eps, i.e. t >= eps / (2 - eps)
         double tEps = ONE_MINUS_H_EPS / (2 - ONE_MINUS_H_EPS);
-        NDArray kept = t.gte(tEps); // (B, M, N) the clamp is inactive
-        NDArray tc = t.maximum(tEps);
-        NDArray g = tc.mul(-c * k).addi(c * k).divi(tc).muli(kept); // (B, M, N) dL/ds
+        NDArray kept = t.gte(tEps); // (B, M, N)
+        // dL/ds = c k (1 - t) / t with 1 - t = 2 / (1 + e^{2y}), free of the cancellation of 1 - t
+        // for t near 1 (far negatives; e^{2y} = inf gives the limit 0)
+        NDArray den = y.mul(2).exp().addi(1).muli(t.maximum(tEps)); // (B, M, N)
+        NDArray g = Scalars.of(den, 2 * c * k).div(den).muli(kept); // (B, M, N) dL/ds
         NDArray flat = neg.reshape(-1); // (B M N)
         NDArray dot = flat.dot(g.reshape(-1)); // () s . G, backward: G
         return value.add(dot.sub(dot.stopGradient())); // () value, gradient G
