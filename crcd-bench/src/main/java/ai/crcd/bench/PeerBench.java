@@ -44,7 +44,7 @@ public final class PeerBench {
     }
 
     /**
-     * Returns a new builder: resnet56 -&gt; resnet20, batch 64, CIFAR-100 shapes, 5 warm-up and 20
+     * Returns a new builder: resnet56 -&gt; resnet20, batch 64, CIFAR-100 shapes, 8 warm-up and 20
      * timed rounds.
      *
      * @return the builder
@@ -371,7 +371,7 @@ public final class PeerBench {
      * Names the BLAS library from the paths the peer loaded.
      *
      * @param paths the peer's loaded BLAS libraries
-     * @return e.g. {@code "OpenBLAS (…/libopenblasp-r0.3.21.so)"} or {@code "reference BLAS (…)"}
+     * @return e.g. {@code "OpenBLAS (libblas.so.3, libopenblasp-r0.3.21.so)"}
      */
     static String blasName(String paths) {
         String lower = paths.toLowerCase(Locale.ROOT);
@@ -385,7 +385,14 @@ public final class PeerBench {
                                         : lower.contains("/blas/libblas")
                                                 ? "reference BLAS (netlib)"
                                                 : "unknown";
-        return kind + " (" + paths + ")";
+        List<String> files = new ArrayList<>();
+        for (String p : paths.split(",\\s*")) {
+            String f = p.substring(p.lastIndexOf('/') + 1);
+            if (!f.isBlank() && !f.startsWith("liblapack")) {
+                files.add(f);
+            }
+        }
+        return kind + " (" + String.join(", ", files) + ")";
     }
 
     /** Builder for {@link PeerBench}. */
@@ -398,7 +405,7 @@ public final class PeerBench {
         private int size = 32;
         private int datasetSize = 50_000;
         private List<MethodSpec> methods = StepBench.DEFAULT_METHODS;
-        private int warmup = 5;
+        private int warmup = 8;
         private int rounds = 20;
         private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 1;

@@ -345,8 +345,10 @@ public final class SuiteMain implements Runnable {
 
         @Option(
                 names = "--warmup",
-                defaultValue = "5",
-                description = "untimed rounds; default: ${DEFAULT-VALUE}")
+                defaultValue = "8",
+                description =
+                        "untimed rounds (CRCD's queues of 500 fill in 8 steps of 64); default:"
+                                + " ${DEFAULT-VALUE}")
         int warmup;
 
         @Option(
