@@ -11,7 +11,6 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.convolutional.Conv2dTranspose;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -31,8 +30,8 @@ import ai.djl.util.PairList;
  *
  * <p>Initialisation as PyTorch's defaults: weight and bias uniform in {@code +-1/sqrt(fan_in)} with
  * PyTorch's fan-in of the weight, {@code Cs * kh * kw} for the convolution and {@code Ct * 4 * 4}
- * for the transposed one (PyTorch reads axis 1 of its (Cs, Ct, kh, kw) weight); BatchNorm gamma 1,
- * beta 0, eps 1e-5, momentum 0.1 (DJL 0.9).
+ * for the transposed one ({@link ConvTranspose2d}: PyTorch reads axis 1 of its (Cs, Ct, kh, kw)
+ * weight); BatchNorm gamma 1, beta 0, eps 1e-5, momentum 0.1 (DJL 0.9).
  */
 public final class ConvReg extends AbstractBlock {
 
@@ -78,16 +77,8 @@ public final class ConvReg extends AbstractBlock {
         long cs = student.get(1);
         long ct = teacher.get(1);
         Shape kernel = kernel(kind, student, teacher);
-        long fanIn;
         if (kind == Kind.TRANSPOSED) {
-            conv =
-                    Conv2dTranspose.builder()
-                            .setKernelShape(kernel)
-                            .optStride(new Shape(2, 2))
-                            .optPadding(new Shape(1, 1))
-                            .setFilters(Math.toIntExact(ct))
-                            .build();
-            fanIn = ct * kernel.size();
+            conv = new ConvTranspose2d(cs, ct); // PyTorch's fan-in, see there
         } else {
             Conv2d.Builder b =
                     Conv2d.builder().setKernelShape(kernel).setFilters(Math.toIntExact(ct));
@@ -95,11 +86,10 @@ public final class ConvReg extends AbstractBlock {
                 b.optStride(new Shape(2, 2)).optPadding(new Shape(1, 1));
             }
             conv = b.build();
-            fanIn = cs * kernel.size();
+            FanInUniformInitializer init = new FanInUniformInitializer(cs * kernel.size());
+            conv.setInitializer(init, Parameter.Type.WEIGHT);
+            conv.setInitializer(init, Parameter.Type.BIAS);
         }
-        FanInUniformInitializer init = new FanInUniformInitializer(fanIn);
-        conv.setInitializer(init, Parameter.Type.WEIGHT);
-        conv.setInitializer(init, Parameter.Type.BIAS);
         addChildBlock("conv", conv);
         bn = addChildBlock("bn", BatchNorm.builder().optMomentum(0.9f).optEpsilon(1e-5f).build());
     }
@@ -201,7 +191,7 @@ public final class ConvReg extends AbstractBlock {
     }
 
     /**
-     * Returns the convolution block ({@link Conv2d} or {@link Conv2dTranspose}).
+     * Returns the convolution block ({@link Conv2d} or {@link ConvTranspose2d}).
      *
      * @return the block
      */
