@@ -36,7 +36,6 @@ public final class FitNetDistiller implements Distiller {
     private final KdTerm kd;
     private final String optionsPath;
     private ConvReg regressor;
-    private Shape teacherMap;
 
     private FitNetDistiller(Builder b) {
         this.beta = b.beta;
@@ -77,7 +76,6 @@ public final class FitNetDistiller implements Distiller {
                 manager,
                 setup.dataType(),
                 new Shape(1, pair[0].get(1), pair[0].get(2), pair[0].get(3)));
-        teacherMap = pair[1];
     }
 
     /** The (student, teacher) shapes of feats[hint_layer], validated. */
@@ -178,15 +176,6 @@ public final class FitNetDistiller implements Distiller {
         }
         double map = FeatureMaps.perSampleSize(t.get(hintLayer));
         return (long) (8.0 * batchSize * map * setup.dataType().getNumOfBytes());
-    }
-
-    /**
-     * Returns the teacher map shape the regressor produces.
-     *
-     * @return (N, Ct, Ht, Wt), {@code null} before {@link #initialize}
-     */
-    public Shape teacherMapShape() {
-        return teacherMap;
     }
 
     /** Builder for {@link FitNetDistiller}; every setting is optional ({@code opt*}). */
