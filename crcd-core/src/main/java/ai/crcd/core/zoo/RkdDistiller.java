@@ -158,9 +158,9 @@ public final class RkdDistiller implements Distiller {
     }
 
     /**
-     * Estimates the step's extra memory: per side the B x B x D differences and their normalised
-     * copies (x3 with the norm chain), and about 8 B x B x B angle-sized arrays (the two angle
-     * tensors and the smooth-L1 chain with its backward), plus B x B distance arrays.
+     * Estimates the step's extra memory: for the angle term, per side the B x B x D differences and
+     * their normalised copies (x3 with the norm chain), and about 8 B x B x B arrays (the two angle
+     * tensors and the smooth-L1 chain with its backward); about 16 B x B distance arrays.
      *
      * @param setup the feature dims
      * @param batchSize B
@@ -170,9 +170,13 @@ public final class RkdDistiller implements Distiller {
     public long estimateStepBytes(DistillSetup setup, int batchSize) {
         double b = batchSize;
         double word = setup.dataType().getNumOfBytes();
-        double diffs = 3 * b * b * (setup.studentDim() + (double) setup.teacherDim());
-        double angle = angleWeight > 0 ? 8 * b * b * b : 0;
-        double total = (diffs + angle + 16 * b * b) * word;
+        double angle =
+                angleWeight > 0
+                        ? 3 * b * b * (setup.studentDim() + (double) setup.teacherDim())
+                                + 8 * b * b * b
+                        : 0;
+        double total =
+                (angle + 16 * b * b + 2 * b * (setup.studentDim() + setup.teacherDim())) * word;
         return total >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) total;
     }
 
