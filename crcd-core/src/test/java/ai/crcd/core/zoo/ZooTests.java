@@ -68,13 +68,27 @@ final class ZooTests {
                 .build();
     }
 
+    /** The parameter whose path, without DJL's two-digit child numbers, is {@code key}. */
     static Parameter param(Block block, String key) {
         for (Pair<String, Parameter> p : block.getParameters()) {
-            if (p.getKey().equals(key)) {
+            if (p.getKey().replaceAll("(^|_)\\d\\d", "$1").equals(key)) {
                 return p.getValue();
             }
         }
         throw new AssertionError("no parameter " + key + " in " + block.getParameters().keys());
+    }
+
+    /** Overwrites the values of a float32 or float64 array (e.g. a parameter) in place. */
+    static void setValues(NDArray a, double[] values) {
+        if (a.getDataType() == DataType.FLOAT64) {
+            a.set(values);
+        } else {
+            float[] f = new float[values.length];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) values[i];
+            }
+            a.set(f);
+        }
     }
 
     static double[] values(NDArray a) {
