@@ -11,6 +11,7 @@ import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
 import ai.crcd.core.LossTerms;
+import ai.crcd.core.kd.KdTerm;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -185,6 +186,25 @@ class CcDistillerTest {
             NDArray ft = m.randomNormal(new Shape(1, DT));
             LossTerms terms = d.losses(ZooTests.batch(m, fs, ft, List.of(), List.of()));
             assertEquals(0f, terms.total().getFloat());
+        }
+    }
+
+    @Test
+    void stepsLeaveNothingInTheLongLivedManager() {
+        Values x = new Values(23);
+        try (NDManager base = NDManager.newBaseManager()) {
+            Distiller d = CcDistiller.builder().optFeatDim(F).optKdTerm(new KdTerm(1, 4)).build();
+            d.initialize(base, setup(DataType.FLOAT32));
+            try (NDManager m = base.newSubManager()) {
+                base.cap(); // any array attached to base from now on throws
+                for (int i = 0; i < 2; i++) {
+                    NDArray fs = ZooTests.array(m, x.v[0], new Shape(B, DS), DataType.FLOAT32);
+                    fs.setRequiresGradient(true);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(d.losses(batch(m, fs, x, DataType.FLOAT32)).total());
+                    }
+                }
+            }
         }
     }
 
