@@ -76,8 +76,14 @@ public final class VidDistiller implements Distiller {
      */
     @Override
     public void initialize(NDManager manager, DistillSetup setup) {
-        List<Shape> s = StageShapes.of("vid", "student", setup.studentShapes());
-        List<Shape> t = StageShapes.of("vid", "teacher", setup.teacherShapes());
+        if (setup.teacherShapes().isEmpty() || setup.studentShapes().isEmpty()) {
+            throw new IllegalArgumentException(
+                    "vid needs the networks' output shapes to build its regressors:"
+                            + " DistillSetup.optOutputShapes(...) was not given");
+        }
+        FeatureMaps.checkStagePairs("vid", setup);
+        List<Shape> s = stageShapes(setup.studentShapes());
+        List<Shape> t = stageShapes(setup.teacherShapes());
         int k = Math.min(s.size(), t.size());
         if (s.size() != t.size()) {
             logger.warn(
@@ -99,6 +105,12 @@ public final class VidDistiller implements Distiller {
         }
         regressors = new VidRegressors(layers);
         regressors.initialize(manager, setup.dataType(), inputs);
+    }
+
+    /** feats[1:-1] of {@link FeatureMaps#shapes}: the K stage shapes. */
+    private static List<Shape> stageShapes(List<Shape> outputShapes) {
+        List<Shape> feats = FeatureMaps.shapes(outputShapes);
+        return feats.subList(1, 1 + FeatureMaps.stageCount(feats));
     }
 
     /** {@inheritDoc} */
@@ -142,13 +154,9 @@ public final class VidDistiller implements Distiller {
             NDArray s = gs.get(i); // (B, Cs, Hs, Ws)
             NDArray t = gt.get(i).stopGradient(); // (B, Ct, Ht, Wt)
             checkChannels(i, s, t);
-            long sh = s.getShape().get(2);
-            long th = t.getShape().get(2);
-            if (sh > th) {
-                s = AdaptivePool.avgPool2d(s, th, th); // (B, Cs, Ht, Ht)
-            } else if (sh < th) {
-                t = AdaptivePool.avgPool2d(t, sh, sh); // (B, Ct, Hs, Hs)
-            }
+            NDArray[] matched = AdaptiveAvgPool.matchHeights(s, t); // the taller to a square
+            s = matched[0]; // (B, Cs, H, W)
+            t = matched[1]; // (B, Ct, H, W)
             inputs.add(s);
             targets.add(t);
         }
@@ -212,14 +220,11 @@ public final class VidDistiller implements Distiller {
      */
     @Override
     public long estimateStepBytes(DistillSetup setup, int batchSize) {
-        List<Shape> s;
-        List<Shape> t;
-        try {
-            s = StageShapes.of("vid", "student", setup.studentShapes());
-            t = StageShapes.of("vid", "teacher", setup.teacherShapes());
-        } catch (IllegalArgumentException e) {
+        if (setup.teacherShapes().isEmpty() || setup.studentShapes().isEmpty()) {
             return 0;
         }
+        List<Shape> s = stageShapes(setup.studentShapes());
+        List<Shape> t = stageShapes(setup.teacherShapes());
         double total = 0;
         for (int i = 0; i < Math.min(s.size(), t.size()); i++) {
             long h = Math.min(s.get(i).get(2), t.get(i).get(2));
