@@ -135,6 +135,13 @@ class KilledRunResumeTest {
                 Files.notExists(killedDir.resolve(TrainingRun.MODEL_FILE)),
                 "the child finished before it was killed:\n" + String.join("\n", output));
 
+        if (name.endsWith("-init")) { // killed inside the init stage: its checkpoint says so
+            try (NDManager m = NDManager.newBaseManager()) {
+                Checkpoint k = Checkpoint.read(killedDir.resolve(Checkpoint.FILE), m);
+                assertEquals(0, k.epochsDone(), String.join("\n", output));
+                assertEquals(1, k.initEpochsDone(), String.join("\n", output));
+            }
+        }
         assertEquals(0, Main.run("distill", "--config", killedCfg.toString(), "--resume"));
 
         assertArrayEquals(

@@ -53,7 +53,7 @@ public final class ConvReg extends AbstractBlock {
         if (sh == 2 * th) {
             c = ZooLayers.conv(sc, tc, 3, 3, 2, 1);
         } else if (sh * 2 == th) {
-            c = ZooLayers.convTranspose(tc, 4, 2, 1);
+            c = ZooLayers.convTranspose(tc, 4, 1);
         } else if (sh >= th) {
             c = ZooLayers.conv(sc, tc, 1 + sh - th, 1 + sw - tw, 1, 0);
         } else {

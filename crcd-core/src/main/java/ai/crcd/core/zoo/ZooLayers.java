@@ -3,9 +3,9 @@ package ai.crcd.core.zoo;
 import ai.crcd.core.FanInUniformInitializer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.convolutional.Conv2dTranspose;
 import java.util.List;
 
 /**
@@ -44,28 +44,16 @@ final class ZooLayers {
     }
 
     /**
-     * A transposed convolution with bias, initialised as PyTorch's {@code nn.ConvTranspose2d}:
-     * uniform in +-1/sqrt(out * kh * kw) (PyTorch computes the fan-in from dimension 1 of the (in,
-     * out, kh, kw) weight).
+     * A stride-2 transposed convolution with bias, initialised as PyTorch's {@code
+     * nn.ConvTranspose2d} (see {@link StridedTransposedConv}).
      *
      * @param out output channels
      * @param k kernel size
-     * @param stride the stride
      * @param pad the padding
      * @return the block
      */
-    static Conv2dTranspose convTranspose(long out, long k, long stride, long pad) {
-        Conv2dTranspose c =
-                Conv2dTranspose.builder()
-                        .setKernelShape(new Shape(k, k))
-                        .optStride(new Shape(stride, stride))
-                        .optPadding(new Shape(pad, pad))
-                        .setFilters((int) out)
-                        .build();
-        FanInUniformInitializer init = new FanInUniformInitializer(out * k * k);
-        c.setInitializer(init, Parameter.Type.WEIGHT);
-        c.setInitializer(init, Parameter.Type.BIAS);
-        return c;
+    static Block convTranspose(long out, long k, long pad) {
+        return new StridedTransposedConv(out, k, pad);
     }
 
     /**
