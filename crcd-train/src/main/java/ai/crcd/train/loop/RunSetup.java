@@ -363,7 +363,12 @@ public final class RunSetup {
         ctx.initStartEpoch = ck.epochsDone() > 0 ? ctx.initEpochs() : ck.initEpochsDone();
         ctx.startEpoch = ck.epochsDone();
         ctx.globalStep = ck.step();
-        LOG.info("resuming {} after epoch {} (step {})", ctx.dir, ctx.startEpoch, ctx.globalStep);
+        if (inInit) {
+            LOG.info("resuming {} in its init stage after init epoch {}", ctx.dir, ck.initEpochsDone());
+        } else {
+            LOG.info(
+                    "resuming {} after epoch {} (step {})", ctx.dir, ctx.startEpoch, ctx.globalStep);
+        }
     }
 
     /**
