@@ -166,7 +166,18 @@ public final class RunSetup {
         if (teacher != null) {
             DistillSetup setup = distillSetup(ctx, teacher, student, inShape);
             MemoryBudget.check(cfg, distiller, setup, device); // h3b: refuse what cannot fit
-            distiller.initialize(root, setup);
+            try {
+                distiller.initialize(root, setup);
+            } catch (IllegalArgumentException e) { // #14: e.g. fsp on a pair of unequal channels
+                throw new ConfigException(
+                        "distill.method: "
+                                + e.getMessage()
+                                + " (teacher "
+                                + cfg.teacher.name
+                                + ", model "
+                                + cfg.model.name
+                                + "); choose another method or pair");
+            }
         }
         StudentWithAuxiliary net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
         ctx.trained = new ArrayList<>();
@@ -364,10 +375,16 @@ public final class RunSetup {
         ctx.startEpoch = ck.epochsDone();
         ctx.globalStep = ck.step();
         if (inInit) {
-            LOG.info("resuming {} in its init stage after init epoch {}", ctx.dir, ck.initEpochsDone());
+            LOG.info(
+                    "resuming {} in its init stage after init epoch {}",
+                    ctx.dir,
+                    ck.initEpochsDone());
         } else {
             LOG.info(
-                    "resuming {} after epoch {} (step {})", ctx.dir, ctx.startEpoch, ctx.globalStep);
+                    "resuming {} after epoch {} (step {})",
+                    ctx.dir,
+                    ctx.startEpoch,
+                    ctx.globalStep);
         }
     }
 
