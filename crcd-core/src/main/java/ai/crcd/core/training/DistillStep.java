@@ -240,6 +240,13 @@ public final class DistillStep {
             if (out.stem() != null) {
                 feats.add(out.stem());
             }
+            if (feats.isEmpty()) {
+                throw new IllegalStateException(
+                        "the init stage of "
+                                + distiller.name()
+                                + " trains the student's feature modules, but the student"
+                                + " returns no stem or stage outputs");
+            }
             NDArray probe = null;
             for (NDArray f : feats) {
                 NDArray s = f.sum().add(f.square().sum()); // ()
