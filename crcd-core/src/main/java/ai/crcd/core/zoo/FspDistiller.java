@@ -193,13 +193,9 @@ public final class FspDistiller implements Distiller {
         for (int i = 0; i + 1 < g.size(); i++) {
             NDArray bot = g.get(i);
             NDArray top = g.get(i + 1);
-            long bh = bot.getShape().get(2);
-            long th = top.getShape().get(2);
-            if (bh > th) {
-                bot = ZooLayers.adaptiveAvgPool(bot, th, th, "fsp feature " + i);
-            } else if (bh < th) {
-                top = ZooLayers.adaptiveAvgPool(top, bh, bh, "fsp feature " + (i + 1));
-            }
+            NDArray[] same = AdaptiveAvgPool.matchHeights(bot, top); // RepDistiller's rule
+            bot = same[0];
+            top = same[1];
             long b = bot.getShape().get(0);
             long hw = bot.getShape().get(2) * bot.getShape().get(3);
             NDArray bf = bot.reshape(b, bot.getShape().get(1), hw); // (B, Cb, HW)

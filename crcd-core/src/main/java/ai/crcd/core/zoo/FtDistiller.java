@@ -177,14 +177,8 @@ public final class FtDistiller implements Distiller {
      * @return () {@code mean |F(fs) - F(ft)|}
      */
     static NDArray factorLoss(NDArray fs, NDArray ft) {
-        long sh = fs.getShape().get(2);
-        long th = ft.getShape().get(2);
-        if (sh > th) {
-            fs = ZooLayers.adaptiveAvgPool(fs, th, th, "ft student factor");
-        } else if (sh < th) {
-            ft = ZooLayers.adaptiveAvgPool(ft, sh, sh, "ft teacher factor");
-        }
-        return factor(fs).sub(factor(ft)).abs().mean(); // ()
+        NDArray[] same = AdaptiveAvgPool.matchHeights(fs, ft); // RepDistiller's rule
+        return factor(same[0]).sub(factor(same[1])).abs().mean(); // ()
     }
 
     /**

@@ -1,17 +1,15 @@
 package ai.crcd.core.zoo;
 
 import ai.crcd.core.FanInUniformInitializer;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import java.util.List;
 
 /**
- * Building blocks shared by the zoo's auxiliary networks: convolutions initialised as PyTorch's
- * defaults ({@link FanInUniformInitializer}), adaptive average pooling, and reading the stage
- * shapes of a {@link ai.crcd.core.FeatureOutput} layout from a {@code DistillSetup}.
+ * Building blocks shared by AB, FSP and FT: convolutions initialised as PyTorch's defaults ({@link
+ * FanInUniformInitializer}), and reading the stage (or pre-activation stage) shapes of a {@link
+ * ai.crcd.core.FeatureOutput} layout from a {@code DistillSetup}.
  */
 final class ZooLayers {
 
@@ -41,53 +39,6 @@ final class ZooLayers {
         c.setInitializer(init, Parameter.Type.WEIGHT);
         c.setInitializer(init, Parameter.Type.BIAS);
         return c;
-    }
-
-    /**
-     * A stride-2 transposed convolution with bias, initialised as PyTorch's {@code
-     * nn.ConvTranspose2d} (see {@link StridedTransposedConv}).
-     *
-     * @param out output channels
-     * @param k kernel size
-     * @param pad the padding
-     * @return the block
-     */
-    static Block convTranspose(long out, long k, long pad) {
-        return new StridedTransposedConv(out, k, pad);
-    }
-
-    /**
-     * {@code F.adaptive_avg_pool2d(x, (outH, outW))} for sizes that divide the input's (the only
-     * case the CIFAR networks produce): mean over non-overlapping (H/outH, W/outW) windows.
-     *
-     * @param x (B, C, H, W)
-     * @param outH the output height, dividing H
-     * @param outW the output width, dividing W
-     * @param what the feature's description for the error message
-     * @return (B, C, outH, outW)
-     */
-    static NDArray adaptiveAvgPool(NDArray x, long outH, long outW, String what) {
-        Shape s = x.getShape();
-        long h = s.get(2);
-        long w = s.get(3);
-        if (h == outH && w == outW) {
-            return x;
-        }
-        if (h % outH != 0 || w % outW != 0) {
-            throw new IllegalArgumentException(
-                    what
-                            + ": adaptive average pooling from "
-                            + h
-                            + "x"
-                            + w
-                            + " to "
-                            + outH
-                            + "x"
-                            + outW
-                            + " is supported for whole windows only");
-        }
-        NDArray r = x.reshape(s.get(0), s.get(1), outH, h / outH, outW, w / outW);
-        return r.mean(new int[] {5}).mean(new int[] {3}); // (B, C, outH, outW)
     }
 
     /**

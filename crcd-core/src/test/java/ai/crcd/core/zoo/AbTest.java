@@ -249,60 +249,6 @@ class AbTest {
     }
 
     @Test
-    void transposedConvolutionIsPyTorchs() {
-        // out[o][y][x] = b[o] + sum_{i,h,w} x[i][h][w] Wt[i][o][y + p - 2h][x + p - 2w]
-        int cin = 2;
-        int cout = 3;
-        int k = 4;
-        int p = 1;
-        int h = 3;
-        double[] x = ZooFixtures.values(21, cin * h * h);
-        try (NDManager m = NDManager.newBaseManager()) {
-            StridedTransposedConv t = new StridedTransposedConv(cout, k, p);
-            Shape in = new Shape(1, cin, h, h);
-            t.initialize(m, ai.djl.ndarray.types.DataType.FLOAT64, in);
-            double[] wc = t.getParameters().get(0).getValue().getArray().toDoubleArray();
-            double[] bias = t.getParameters().get(1).getValue().getArray().toDoubleArray();
-            for (double v : wc) { // ConvTranspose2d's init: U(+-1/sqrt(out * k * k))
-                assertTrue(Math.abs(v) <= 1 / Math.sqrt(cout * k * k), "" + v);
-            }
-            double[] y =
-                    t.forward(
-                                    new ai.djl.training.ParameterStore(m, false),
-                                    new ai.djl.ndarray.NDList(m.create(x, in)),
-                                    false)
-                            .singletonOrThrow()
-                            .toDoubleArray();
-            int out = 2 * h;
-            assertEquals(cout * out * out, y.length);
-            for (int o = 0; o < cout; o++) {
-                for (int yy = 0; yy < out; yy++) {
-                    for (int xx = 0; xx < out; xx++) {
-                        double acc = bias[o];
-                        for (int i = 0; i < cin; i++) {
-                            for (int r = 0; r < h; r++) {
-                                for (int c = 0; c < h; c++) {
-                                    int a = yy + p - 2 * r;
-                                    int bb = xx + p - 2 * c;
-                                    if (a >= 0 && a < k && bb >= 0 && bb < k) {
-                                        // Wt[i][o][a][bb] = Wc[o][i][k-1-a][k-1-bb]
-                                        double w =
-                                                wc[
-                                                        ((o * cin + i) * k + (k - 1 - a)) * k
-                                                                + (k - 1 - bb)];
-                                        acc += x[(i * h + r) * h + c] * w;
-                                    }
-                                }
-                            }
-                        }
-                        assertEquals(acc, y[(o * out + yy) * out + xx], 1e-12);
-                    }
-                }
-            }
-        }
-    }
-
-    @Test
     void optionsAndInputsAreChecked() {
         assertTrue(Distillers.registry().containsKey("ab"));
         var e =
