@@ -87,8 +87,8 @@ public final class AbDistiller implements Distiller {
      */
     @Override
     public void initialize(NDManager manager, DistillSetup setup) {
-        List<Shape> s = ZooLayers.stageShapes(setup.studentShapes(), true, "student");
-        List<Shape> t = ZooLayers.stageShapes(setup.teacherShapes(), true, "teacher");
+        List<Shape> s = stages(setup.studentShapes()); // preact shapes = stage shapes
+        List<Shape> t = stages(setup.teacherShapes());
         connectors = new AbConnectors(s, t);
         connectors.initialize(manager, setup.dataType(), s.toArray(new Shape[0]));
         if (initEpochs > 0) {
@@ -101,6 +101,11 @@ public final class AbDistiller implements Distiller {
                             .addInitOnlyBlock(connectors)
                             .build();
         }
+    }
+
+    private static List<Shape> stages(List<Shape> outputShapes) {
+        List<Shape> feats = FeatureMaps.shapes(outputShapes); // [stem, stage1..K, pooled]
+        return feats.subList(1, feats.size() - 1);
     }
 
     /**

@@ -114,10 +114,8 @@ public final class FspDistiller implements Distiller {
     }
 
     private static List<Shape> features(List<Shape> layout, String who) {
-        List<Shape> f = new ArrayList<>();
-        f.add(ZooLayers.stemShape(layout));
-        f.addAll(ZooLayers.stageShapes(layout, false, who));
-        return f;
+        List<Shape> feats = FeatureMaps.shapes(layout); // [stem, stage1..K, pooled]
+        return feats.subList(0, feats.size() - 1);
     }
 
     /**

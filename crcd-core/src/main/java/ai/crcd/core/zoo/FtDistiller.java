@@ -90,10 +90,10 @@ public final class FtDistiller implements Distiller {
      */
     @Override
     public void initialize(NDManager manager, DistillSetup setup) {
-        List<Shape> s = ZooLayers.stageShapes(setup.studentShapes(), false, "student");
-        List<Shape> t = ZooLayers.stageShapes(setup.teacherShapes(), false, "teacher");
-        Shape sLast = s.get(s.size() - 1);
-        Shape tLast = t.get(t.size() - 1);
+        List<Shape> s = FeatureMaps.shapes(setup.studentShapes()); // [stem, stages, pooled]
+        List<Shape> t = FeatureMaps.shapes(setup.teacherShapes());
+        Shape sLast = s.get(s.size() - 2); // feats[-2]
+        Shape tLast = t.get(t.size() - 2);
         block = new FtBlock(sLast.get(1), tLast.get(1), RATE);
         block.initialize(manager, setup.dataType(), sLast, tLast);
         if (initEpochs > 0) {
