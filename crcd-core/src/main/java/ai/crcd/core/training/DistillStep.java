@@ -4,6 +4,7 @@ import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.FeatureOutput;
+import ai.crcd.core.InputViews;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
 import ai.crcd.core.StudentWithAuxiliary;
@@ -37,6 +38,10 @@ import java.util.Map;
  * manager; closing the batch frees the step. Scalars on the differentiable path go through {@link
  * Scalars}. The step does not copy anything to the host unless {@link
  * Builder#optSkipNonFinite(boolean)} is on (then one copy of the (T) terms before backward).
+ *
+ * <p>Views: {@link #train} asks the distiller for its {@link Distiller#trainingViews} of the batch
+ * (the batch itself for most methods; SSKD's four rotations), runs teacher and student on all rows,
+ * and computes CE and the top-1 hits on the originals (the first B rows) only.
  *
  * <p>Without a teacher (plain training) the step is {@code ce_weight * CE} only.
  */
@@ -97,12 +102,15 @@ public final class DistillStep {
         if (optimizer == null) {
             throw new IllegalStateException("DistillStep.train needs an optimiser: optOptimizer");
         }
-        FeatureOutput tOut = teacherForward(x);
+        // the method's views of the batch (originals first); the batch itself for most methods
+        InputViews views = distiller == null ? InputViews.single(x) : distiller.trainingViews(x);
+        NDArray in = views.inputs(); // (V * B, C, H, W)
+        FeatureOutput tOut = teacherForward(in);
         Losses l;
         NDArray vec;
         try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
-            FeatureOutput sOut = studentForward(x, true);
-            l = losses(sOut, tOut, y, indices);
+            FeatureOutput sOut = studentForward(in, true);
+            l = losses(sOut, tOut, y, indices, views.views());
             if (skipNonFinite) {
                 float[] v = l.stacked().toFloatArray();
                 for (float f : v) {
@@ -175,8 +183,29 @@ public final class DistillStep {
      */
     public Losses losses(
             FeatureOutput student, FeatureOutput teacher, NDArray labels, NDArray indices) {
+        return losses(student, teacher, labels, indices, 1);
+    }
+
+    /**
+     * Computes {@code ce_weight * CE} on the originals and the distiller's terms for a batch of
+     * several views of each image (see {@link InputViews}); call inside a gradient collector.
+     *
+     * @param student the student's output on the V * B view-major rows (with gradient)
+     * @param teacher the teacher's output on the same rows, or {@code null} for CE only
+     * @param labels (B) int64 labels of the originals
+     * @param indices (B) int64 sample indices, or {@code null}
+     * @param views V &gt;= 1, from {@link Distiller#trainingViews}
+     * @return the terms, their (T) float32 stack, the batch, the originals' logits (B, C)
+     */
+    public Losses losses(
+            FeatureOutput student,
+            FeatureOutput teacher,
+            NDArray labels,
+            NDArray indices,
+            int views) {
+        NDArray logits = InputViews.originals(student.logits(), views); // (B, C)
         LossTerms terms = new LossTerms();
-        terms.put(CE, Scalars.mul(crossEntropy(student.logits(), labels), ceWeight));
+        terms.put(CE, Scalars.mul(crossEntropy(logits, labels), ceWeight));
         DistillBatch db = null;
         if (teacher != null) {
             db =
@@ -186,6 +215,7 @@ public final class DistillStep {
                             .setLabels(labels)
                             .setIndices(indices)
                             .setParameterStore(trainStore)
+                            .optViews(views)
                             .optHeadWeights(
                                     this.teacher.classifierWeight().getArray(),
                                     net.student().classifierWeight().getArray())
@@ -205,7 +235,7 @@ public final class DistillStep {
         for (NDArray v : terms.asMap().values()) {
             parts.add(v.getDataType() == DataType.FLOAT32 ? v : v.toType(DataType.FLOAT32, false));
         }
-        return new Losses(terms, NDArrays.stack(parts), db, student.logits()); // (T)
+        return new Losses(terms, NDArrays.stack(parts), db, logits); // (T)
     }
 
     /**
@@ -303,7 +333,7 @@ public final class DistillStep {
      * @param terms the named, weighted scalar terms ({@code "ce"} first)
      * @param stacked (T) the terms as float32, in the same order, with gradient
      * @param batch what the distiller saw (for {@link #afterStep}), {@code null} without teacher
-     * @param logits (B, C) the student's logits
+     * @param logits (B, C) the student's logits on the originals
      */
     public record Losses(LossTerms terms, NDArray stacked, DistillBatch batch, NDArray logits) {}
 
