@@ -111,6 +111,27 @@ public interface Distiller extends AutoCloseable {
         return InputViews.single(x);
     }
 
+    /**
+     * Returns the method's init stage, run by the loop before the main epochs (RepDistiller's
+     * {@code init()} for AB, FSP and FT), or empty (the default). Called after {@link #initialize}.
+     *
+     * @return the stage, or empty for a method without one
+     */
+    default java.util.Optional<InitStage> initStage() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Returns whether the method reads the pre-activation stage outputs ({@link
+     * FeatureOutput#preActStages()}, RepDistiller's {@code preact=True}); the loop then builds the
+     * teacher and the student with them. Default {@code false}.
+     *
+     * @return true to request pre-activation outputs from both networks
+     */
+    default boolean usesPreActivations() {
+        return false;
+    }
+
     /** Releases buffers. */
     @Override
     default void close() {}
