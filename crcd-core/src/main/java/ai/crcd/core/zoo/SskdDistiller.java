@@ -5,6 +5,7 @@ import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
+import ai.crcd.core.InitStage;
 import ai.crcd.core.InputViews;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.kd.KdTerm;
@@ -16,6 +17,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * SSKD, "Knowledge Distillation Meets Self-Supervision" (Xu et al., ECCV 2020), as the authors'
@@ -50,6 +52,15 @@ public final class SskdDistiller implements Distiller {
     /** The views per image: rotations by 0, 90, 180, 270 degrees. */
     public static final int VIEWS = 4;
 
+    /** SSKD's {@code --t-lr}: the teacher head's learning rate. */
+    public static final double INIT_LR = 0.05;
+
+    /** SSKD's {@code --t-milestones}: the teacher head's learning rate decays at these epochs. */
+    public static final List<Integer> INIT_MILESTONES = List.of(30, 45);
+
+    /** SSKD's {@code --gamma}. */
+    public static final double INIT_GAMMA = 0.1;
+
     /** The name of the teacher's self-supervision loss term. */
     public static final String TEACHER_SS_TERM = "sskd_teacher_ss";
 
@@ -60,7 +71,8 @@ public final class SskdDistiller implements Distiller {
     private final double ssWeight;
     private final double ssTemperature;
     private final double ratioSs;
-    private final int teacherEpochs;
+    private final int initEpochs;
+    private final double initLr;
     private SskdHeads heads;
 
     private SskdDistiller(Builder b) {
@@ -71,7 +83,8 @@ public final class SskdDistiller implements Distiller {
         this.ssWeight = b.ssWeight;
         this.ssTemperature = b.ssTemperature;
         this.ratioSs = b.ratioSs;
-        this.teacherEpochs = b.teacherEpochs;
+        this.initEpochs = b.initEpochs;
+        this.initLr = b.initLr;
     }
 
     /**
@@ -94,8 +107,9 @@ public final class SskdDistiller implements Distiller {
     }
 
     /**
-     * Creates both SS heads (PyTorch's default {@code nn.Linear} initialisation) and freezes the
-     * teacher's.
+     * Creates both SS heads (PyTorch's default {@code nn.Linear} initialisation). Without an init
+     * stage ({@code init_epochs} 0) the teacher's head is frozen; with one, it is the stage's
+     * init-only block (trained there, never by the main stage).
      *
      * @param manager owns the parameters
      * @param setup the pooled feature sizes
@@ -108,7 +122,37 @@ public final class SskdDistiller implements Distiller {
                 setup.dataType(),
                 new Shape(1, setup.studentDim()),
                 new Shape(1, setup.teacherDim()));
-        heads.teacherHead().freezeParameters(true);
+        if (initEpochs == 0) {
+            heads.teacherHead().freezeParameters(true);
+        }
+    }
+
+    /**
+     * Returns the teacher's SS-head training (SSKD {@code student.py}, "train ssp_head"): {@code
+     * init_epochs} epochs (60) of {@link #teacherHeadLosses} on the rotation views, only the
+     * teacher head trained (SGD, the run's momentum and weight decay, lr {@code init_lr} 0.05
+     * decayed by 0.1 at epochs 30 and 45), the student in inference mode and not updated.
+     *
+     * @return the stage, empty when {@code init_epochs} is 0
+     * @throws IllegalStateException before {@link #initialize}
+     */
+    @Override
+    public Optional<InitStage> initStage() {
+        if (initEpochs == 0) {
+            return Optional.empty();
+        }
+        if (heads == null) {
+            throw new IllegalStateException("sskd: call initialize(...) before initStage()");
+        }
+        return Optional.of(
+                InitStage.builder()
+                        .setEpochs(initEpochs)
+                        .setObjective(this::teacherHeadLosses)
+                        .addInitOnlyBlock(heads.teacherHead())
+                        .optStudentTraining(false)
+                        .optLearningRate(initLr)
+                        .optLearningRateMilestones(INIT_MILESTONES, INIT_GAMMA)
+                        .build());
     }
 
     /**
@@ -131,13 +175,13 @@ public final class SskdDistiller implements Distiller {
     }
 
     /**
-     * Returns how many epochs the teacher's SS head is trained before the main stage (SSKD's {@code
-     * --t-epoch}, 60).
+     * Returns how many epochs the teacher's SS head is trained before the main stage ({@code
+     * init_epochs}, SSKD's {@code --t-epoch} 60).
      *
      * @return the epochs, &gt;= 0
      */
-    public int teacherEpochs() {
-        return teacherEpochs;
+    public int initEpochs() {
+        return initEpochs;
     }
 
     /**
@@ -194,7 +238,7 @@ public final class SskdDistiller implements Distiller {
      * The objective of the teacher's SS head (SSKD {@code student.py}, "train ssp_head"): mean
      * cross-entropy of the similarity rows sim_t (M, B), no temperature, each transformed row's
      * target its own original. The teacher's pooled feature is detached (backbone frozen), so only
-     * the teacher head receives gradient; the head must be unfrozen by the stage that trains it.
+     * the teacher head receives gradient; it runs in the init stage ({@link #initStage()}).
      *
      * @param batch outputs on the 4B rotation rows (the student's are not used)
      * @return one term, {@value #TEACHER_SS_TERM}
@@ -236,7 +280,8 @@ public final class SskdDistiller implements Distiller {
         private double ssWeight = 10.0;
         private double ssTemperature = 0.5;
         private double ratioSs = 0.75;
-        private int teacherEpochs = 60;
+        private int initEpochs = 60;
+        private double initLr = INIT_LR;
 
         Builder() {}
 
@@ -298,13 +343,16 @@ public final class SskdDistiller implements Distiller {
         }
 
         /**
-         * Sets the epochs of the teacher's SS-head training (SSKD {@code --t-epoch} 60).
+         * Sets the teacher's SS-head training stage (SSKD {@code --t-epoch} 60, {@code --t-lr}
+         * 0.05).
          *
-         * @param epochs &gt;= 0
+         * @param epochs &gt;= 0; 0 leaves the teacher head at its initial values, frozen
+         * @param lr the initial learning rate, &gt; 0
          * @return this builder
          */
-        public Builder optTeacherEpochs(int epochs) {
-            this.teacherEpochs = epochs;
+        public Builder optInitStage(int epochs, double lr) {
+            this.initEpochs = epochs;
+            this.initLr = lr;
             return this;
         }
 
@@ -323,8 +371,9 @@ public final class SskdDistiller implements Distiller {
             atLeast("ss_weight", ssWeight, 0);
             positive("ss_temperature", ssTemperature);
             ratio("ratio_ss", ratioSs);
-            if (teacherEpochs < 0) {
-                throw bad("teacher_epochs", teacherEpochs, "an integer >= 0");
+            positive("init_lr", initLr);
+            if (initEpochs < 0) {
+                throw bad(InitStage.EPOCHS_OPTION, initEpochs, "an integer >= 0");
             }
             return new SskdDistiller(this);
         }
@@ -357,7 +406,8 @@ public final class SskdDistiller implements Distiller {
      * Factory for {@code sskd}; options (defaults = SSKD's CIFAR-100 ones): {@code alpha} 0.9,
      * {@code kd_temperature} 4, {@code tf_weight} 2.7, {@code tf_temperature} 4, {@code ratio_tf}
      * 1.0, {@code ss_weight} 10, {@code ss_temperature} 0.5, {@code ratio_ss} 0.75, {@code
-     * teacher_epochs} 60. SSKD's {@code ce_weight} 0.1 is the run's {@code loss.ce_weight}.
+     * init_epochs} 60, {@code init_lr} 0.05. SSKD's {@code ce_weight} 0.1 is the run's {@code
+     * loss.ce_weight}.
      */
     public static final class Factory implements DistillerFactory {
 
@@ -383,8 +433,9 @@ public final class SskdDistiller implements Distiller {
                     options.getDouble("ss_weight", b.ssWeight, any),
                     options.getDouble("ss_temperature", b.ssTemperature, any),
                     options.getDouble("ratio_ss", b.ratioSs, any));
-            b.optTeacherEpochs(
-                    options.getInt("teacher_epochs", b.teacherEpochs, Integer.MIN_VALUE));
+            b.optInitStage(
+                    options.getInt(InitStage.EPOCHS_OPTION, b.initEpochs, Integer.MIN_VALUE),
+                    options.getDouble("init_lr", b.initLr, any));
             options.checkNoUnknownKeys();
             return b.build();
         }
