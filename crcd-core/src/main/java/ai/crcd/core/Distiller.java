@@ -1,5 +1,6 @@
 package ai.crcd.core;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
@@ -92,6 +93,22 @@ public interface Distiller extends AutoCloseable {
      */
     default long estimateStepBytes(DistillSetup setup, int batchSize) {
         return 0;
+    }
+
+    /**
+     * Returns the views of a training batch that the method trains on. The default is the batch
+     * itself (one view); a method such as SSKD returns more (e.g. {@link
+     * InputViews#rotations(NDArray)}), laid out view-major with the originals as the first B rows.
+     * The step runs the student and the teacher on all rows, computes the cross-entropy and the
+     * train top-1 on the originals only, and passes the view count on in {@link
+     * DistillBatch#views()}; evaluation sees the originals only. Called once per training step, on
+     * the device batch (already augmented and normalised), inside the step's manager.
+     *
+     * @param x (B, C, H, W) the training batch
+     * @return the views, {@link InputViews#single(NDArray)} by default
+     */
+    default InputViews trainingViews(NDArray x) {
+        return InputViews.single(x);
     }
 
     /**

@@ -23,8 +23,9 @@ import java.util.OptionalDouble;
  * by the main stage either.
  *
  * <p>The optimiser is SGD as in RepDistiller's {@code init()}: the run's momentum and weight decay,
- * a constant learning rate ({@link #learningRate()}, or the run's base learning rate), new momentum
- * buffers; the main stage then starts with its own fresh optimiser.
+ * a learning rate ({@link #learningRate()}, or the run's base learning rate; constant unless the
+ * method sets {@link #milestones()}), new momentum buffers; the main stage then starts with its own
+ * fresh optimiser.
  */
 public final class InitStage {
 
@@ -54,6 +55,8 @@ public final class InitStage {
     private final List<Block> trainedBlocks;
     private final List<Block> initOnlyBlocks;
     private final double learningRate;
+    private final List<Integer> milestones;
+    private final double gamma;
 
     private InitStage(Builder b) {
         this.epochs = b.epochs;
@@ -63,6 +66,8 @@ public final class InitStage {
         this.trainedBlocks = Collections.unmodifiableList(new ArrayList<>(b.trainedBlocks));
         this.initOnlyBlocks = Collections.unmodifiableList(new ArrayList<>(b.initOnlyBlocks));
         this.learningRate = b.learningRate;
+        this.milestones = List.copyOf(b.milestones);
+        this.gamma = b.gamma;
     }
 
     /**
@@ -151,6 +156,26 @@ public final class InitStage {
     }
 
     /**
+     * Returns the init epochs (from 0) at which the stage's learning rate is multiplied by {@link
+     * #gamma()} (PyTorch's {@code MultiStepLR} stepped per epoch, e.g. SSKD's teacher-head stage:
+     * 30 and 45); empty by default (a constant rate, RepDistiller's {@code init()}).
+     *
+     * @return strictly increasing epoch indices
+     */
+    public List<Integer> milestones() {
+        return milestones;
+    }
+
+    /**
+     * Returns the factor applied at each of {@link #milestones()}.
+     *
+     * @return gamma, 1 without milestones
+     */
+    public double gamma() {
+        return gamma;
+    }
+
+    /**
      * Builder for {@link InitStage}: {@code set*} are required, {@code opt*}/{@code add*} optional.
      */
     public static final class Builder {
@@ -161,6 +186,8 @@ public final class InitStage {
         private final List<Block> trainedBlocks = new ArrayList<>();
         private final List<Block> initOnlyBlocks = new ArrayList<>();
         private double learningRate = Double.NaN;
+        private List<Integer> milestones = List.of();
+        private double gamma = 1.0;
 
         Builder() {}
 
@@ -245,6 +272,20 @@ public final class InitStage {
         }
 
         /**
+         * Decays the stage's learning rate by {@code gamma} at each milestone (init epochs from 0,
+         * PyTorch's {@code MultiStepLR}); default none.
+         *
+         * @param milestones strictly increasing epoch indices &gt;= 1
+         * @param gamma the factor, in (0, 1]
+         * @return this builder
+         */
+        public Builder optLearningRateMilestones(List<Integer> milestones, double gamma) {
+            this.milestones = List.copyOf(milestones);
+            this.gamma = gamma;
+            return this;
+        }
+
+        /**
          * Builds the description.
          *
          * @return the stage
@@ -263,6 +304,18 @@ public final class InitStage {
             if (!Double.isNaN(learningRate) && !(learningRate > 0)) {
                 throw new IllegalArgumentException(
                         "init stage: learning rate must be > 0, got " + learningRate);
+            }
+            for (int i = 0; i < milestones.size(); i++) {
+                if (milestones.get(i) < 1
+                        || (i > 0 && milestones.get(i) <= milestones.get(i - 1))) {
+                    throw new IllegalArgumentException(
+                            "init stage: milestones must be increasing epochs >= 1, got "
+                                    + milestones);
+                }
+            }
+            if (!(gamma > 0 && gamma <= 1)) {
+                throw new IllegalArgumentException(
+                        "init stage: gamma must be in (0, 1], got " + gamma);
             }
             return new InitStage(this);
         }

@@ -5,6 +5,7 @@ import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.InitStage;
+import ai.crcd.core.InputViews;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
 import ai.crcd.core.StudentWithAuxiliary;
@@ -42,6 +43,10 @@ import java.util.Set;
  * manager; closing the batch frees the step. Scalars on the differentiable path go through {@link
  * Scalars}. The step does not copy anything to the host unless {@link
  * Builder#optSkipNonFinite(boolean)} is on (then one copy of the (T) terms before backward).
+ *
+ * <p>Views: {@link #train} asks the distiller for its {@link Distiller#trainingViews} of the batch
+ * (the batch itself for most methods; SSKD's four rotations), runs teacher and student on all rows,
+ * and computes CE and the top-1 hits on the originals (the first B rows) only.
  *
  * <p>Without a teacher (plain training) the step is {@code ce_weight * CE} only.
  *
@@ -125,12 +130,15 @@ public final class DistillStep {
         if (optimizer == null) {
             throw new IllegalStateException("DistillStep.train needs an optimiser: optOptimizer");
         }
-        FeatureOutput tOut = teacherForward(x);
+        // the method's views of the batch (originals first); the batch itself for most methods
+        InputViews views = distiller == null ? InputViews.single(x) : distiller.trainingViews(x);
+        NDArray in = views.inputs(); // (V * B, C, H, W)
+        FeatureOutput tOut = teacherForward(in);
         Losses l;
         NDArray vec;
         try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
-            FeatureOutput sOut = studentForward(x, true);
-            l = losses(sOut, tOut, y, indices);
+            FeatureOutput sOut = studentForward(in, true);
+            l = losses(sOut, tOut, y, indices, views.views());
             if (skipNonFinite) {
                 float[] v = l.stacked().toFloatArray();
                 for (float f : v) {
@@ -150,12 +158,15 @@ public final class DistillStep {
     /** One step of the init stage (see the class comment). */
     private StepResult trainInit(NDArray x, NDArray y, NDArray indices) {
         List<Parameter> params = initParameters(x);
-        FeatureOutput tOut = teacherForward(x);
+        InputViews views = distiller.trainingViews(x); // the init objective sees the views too
+        NDArray in = views.inputs(); // (V * B, C, H, W)
+        FeatureOutput tOut = teacherForward(in);
         NDArray stacked;
         NDArray logits;
         try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
-            FeatureOutput sOut = studentForward(x, init.studentTraining());
-            LossTerms terms = init.objective().losses(batchOf(sOut, tOut, y, indices));
+            FeatureOutput sOut = studentForward(in, init.studentTraining());
+            LossTerms terms =
+                    init.objective().losses(batchOf(sOut, tOut, y, indices, views.views()));
             if (terms.isEmpty() || terms.asMap().containsKey(CE)) {
                 throw new IllegalStateException(
                         "the init stage of "
@@ -168,7 +179,7 @@ public final class DistillStep {
                         Collections.unmodifiableList(new ArrayList<>(terms.asMap().keySet()));
             }
             stacked = stackFloat32(terms); // (T)
-            logits = sOut.logits();
+            logits = InputViews.originals(sOut.logits(), views.views()); // (B, C)
             if (skipNonFinite) {
                 float[] v = stacked.toFloatArray();
                 for (float f : v) {
@@ -371,11 +382,32 @@ public final class DistillStep {
      */
     public Losses losses(
             FeatureOutput student, FeatureOutput teacher, NDArray labels, NDArray indices) {
+        return losses(student, teacher, labels, indices, 1);
+    }
+
+    /**
+     * Computes {@code ce_weight * CE} on the originals and the distiller's terms for a batch of
+     * several views of each image (see {@link InputViews}); call inside a gradient collector.
+     *
+     * @param student the student's output on the V * B view-major rows (with gradient)
+     * @param teacher the teacher's output on the same rows, or {@code null} for CE only
+     * @param labels (B) int64 labels of the originals
+     * @param indices (B) int64 sample indices, or {@code null}
+     * @param views V &gt;= 1, from {@link Distiller#trainingViews}
+     * @return the terms, their (T) float32 stack, the batch, the originals' logits (B, C)
+     */
+    public Losses losses(
+            FeatureOutput student,
+            FeatureOutput teacher,
+            NDArray labels,
+            NDArray indices,
+            int views) {
+        NDArray logits = InputViews.originals(student.logits(), views); // (B, C)
         LossTerms terms = new LossTerms();
-        terms.put(CE, Scalars.mul(crossEntropy(student.logits(), labels), ceWeight));
+        terms.put(CE, Scalars.mul(crossEntropy(logits, labels), ceWeight));
         DistillBatch db = null;
         if (teacher != null) {
-            db = batchOf(student, teacher, labels, indices);
+            db = batchOf(student, teacher, labels, indices, views);
             for (Map.Entry<String, NDArray> e : distiller.losses(db).asMap().entrySet()) {
                 if (CE.equals(e.getKey())) {
                     throw new IllegalStateException(
@@ -387,18 +419,23 @@ public final class DistillStep {
         if (termNames == null && (teacher != null || this.teacher == null)) {
             termNames = Collections.unmodifiableList(new ArrayList<>(terms.asMap().keySet()));
         }
-        return new Losses(terms, stackFloat32(terms), db, student.logits()); // (T)
+        return new Losses(terms, stackFloat32(terms), db, logits); // (T)
     }
 
-    /** The batch a distiller sees. */
+    /** The batch a distiller sees; outputs on V * B view-major rows, labels of the originals. */
     private DistillBatch batchOf(
-            FeatureOutput student, FeatureOutput teacher, NDArray labels, NDArray indices) {
+            FeatureOutput student,
+            FeatureOutput teacher,
+            NDArray labels,
+            NDArray indices,
+            int views) {
         return DistillBatch.builder()
                 .setTeacher(teacher)
                 .setStudent(student)
                 .setLabels(labels)
                 .setIndices(indices)
                 .setParameterStore(trainStore)
+                .optViews(views)
                 .optHeadWeights(
                         this.teacher.classifierWeight().getArray(),
                         net.student().classifierWeight().getArray())
@@ -510,7 +547,7 @@ public final class DistillStep {
      * @param terms the named, weighted scalar terms ({@code "ce"} first)
      * @param stacked (T) the terms as float32, in the same order, with gradient
      * @param batch what the distiller saw (for {@link #afterStep}), {@code null} without teacher
-     * @param logits (B, C) the student's logits
+     * @param logits (B, C) the student's logits on the originals
      */
     public record Losses(LossTerms terms, NDArray stacked, DistillBatch batch, NDArray logits) {}
 

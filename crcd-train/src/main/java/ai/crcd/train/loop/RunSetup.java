@@ -215,7 +215,8 @@ public final class RunSetup {
 
     /**
      * The init stage's optimiser, as RepDistiller's {@code init()}: SGD with the run's momentum and
-     * weight decay, a constant learning rate (the stage's own, else the run's base rate).
+     * weight decay, a learning rate (the stage's own, else the run's base rate), constant unless
+     * the stage has milestones.
      */
     private static PyTorchSgd initOptimizer(RunContext ctx, InitStage stage) {
         RunConfig cfg = ctx.cfg;
@@ -224,8 +225,8 @@ public final class RunSetup {
                         .setSchedule(
                                 new MultiStepSchedule(
                                         stage.learningRate().orElse(cfg.resolvedLr()),
-                                        List.of(),
-                                        1.0))
+                                        stage.milestones(), // s1: SSKD's teacher-head decay
+                                        stage.gamma()))
                         .optMomentum(cfg.optim.momentum)
                         .optWeightDecay(cfg.optim.weightDecay)
                         .build();

@@ -46,6 +46,7 @@ public final class TrainingStages {
         long t0 = System.nanoTime();
         int index = RunSetup.initEpochIndex(initEpoch);
         Engine.getInstance().setRandomSeed(RunSetup.seedFor(ctx.cfg.seed, index));
+        ctx.initOptimizer.setEpoch(initEpoch); // s1: the stage's own milestones, if any
         ctx.step.enterInitStage();
         listeners.forEach(l -> l.onEpochBegin(ctx, initEpoch));
         EpochLoop.Totals totals = loop.run(initEpoch, index);
