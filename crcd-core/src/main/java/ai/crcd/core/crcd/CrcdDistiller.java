@@ -206,7 +206,25 @@ public final class CrcdDistiller implements Distiller {
                                     reps[1].getDataType()));
             studentReps.add(reps[1].stopGradient());
         }
-        NDList out = block.forward(batch.parameterStore(), inputs, batch.training());
+        boolean fused = fusedNegatives();
+        NDList out;
+        if (fused) {
+            // per element [u, v+, () RC's negative term], the negatives side chunked by hand
+            out = new NDList();
+            List<RelationContrastBlock> blocks = block.elements();
+            for (int e = 0; e < elements.size(); e++) {
+                out.addAll(
+                        blocks.get(e)
+                                .forwardRc(
+                                        batch.parameterStore(),
+                                        new NDList(inputs.subList(3 * e, 3 * e + 3)),
+                                        batch.training(),
+                                        cfg.tau,
+                                        cfg.negativeWeight));
+            }
+        } else {
+            out = block.forward(batch.parameterStore(), inputs, batch.training());
+        }
 
         LossTerms terms = new LossTerms();
         if (cfg.alpha > 0) {
@@ -216,7 +234,11 @@ public final class CrcdDistiller implements Distiller {
                             s.logits(), t.logits().stopGradient(), cfg.kdTemperature, cfg.alpha));
         }
         for (int e = 0; e < elements.size(); e++) {
-            NDArray rc = loss.compute(out.get(3 * e), out.get(3 * e + 1), out.get(3 * e + 2));
+            NDArray rc =
+                    fused
+                            ? loss.compute(out.get(3 * e), out.get(3 * e + 1), null)
+                                    .add(out.get(3 * e + 2))
+                            : loss.compute(out.get(3 * e), out.get(3 * e + 1), out.get(3 * e + 2));
             double beta = elements.get(e) == Element.FEATURE ? cfg.betaFeature : cfg.betaGradient;
             terms.put(
                     "rc_" + elements.get(e).name().toLowerCase(Locale.ROOT), Scalars.mul(rc, beta));
@@ -226,6 +248,17 @@ public final class CrcdDistiller implements Distiller {
             cachedStudentReps = studentReps;
         }
         return terms;
+    }
+
+    /**
+     * Returns whether RC's negative term is computed by {@link RcNegativesHead} (fast path: RC
+     * loss, folded linear critic, {@code fast_path} on).
+     */
+    private boolean fusedNegatives() {
+        return cfg.fastPath
+                && loss.type() == RelationContrastiveLoss.Type.RC
+                && cfg.foldCritic
+                && cfg.critic == CriticHead.Type.LINEAR;
     }
 
     /** Returns [teacher (B, Dt) detached, student (B, Ds)] representations of one element. */
@@ -380,6 +413,7 @@ public final class CrcdDistiller implements Distiller {
         private boolean normalizeGradient = true;
         private double kdTemperature = 4.0;
         private boolean foldCritic = true;
+        private boolean fastPath = true;
 
         Builder() {}
 
@@ -562,6 +596,20 @@ public final class CrcdDistiller implements Distiller {
         }
 
         /**
+         * Sets whether, with the RC loss and a folded linear critic, RC's negative term and its
+         * gradients are computed chunk by chunk with a hand-derived backward ({@link
+         * RcNegativesHead}) instead of by autograd over the whole negatives side; default {@code
+         * true}. Same value and gradients; changes the cost and the memory kept for backward.
+         *
+         * @param fast the flag
+         * @return this builder
+         */
+        public Builder optFastPath(boolean fast) {
+            this.fastPath = fast;
+            return this;
+        }
+
+        /**
          * Builds the distiller.
          *
          * @return a new, uninitialised distiller
@@ -593,8 +641,8 @@ public final class CrcdDistiller implements Distiller {
      * Factory for {@code crcd}, {@code frcd} and {@code grcd}. Option keys (snake_case): {@code
      * alpha, beta_feature, beta_gradient, tau, negatives, relation_dim, critic
      * (identity|linear|mlp), critic_dim, loss (rc|nce|triplet|logistic|l2), margin,
-     * negative_weight, buffer (queue|random), normalize_gradient, kd_temperature, fold_critic};
-     * {@code beta_feature} is rejected for grcd, {@code beta_gradient} and {@code
+     * negative_weight, buffer (queue|random), normalize_gradient, kd_temperature, fold_critic,
+     * fast_path}; {@code beta_feature} is rejected for grcd, {@code beta_gradient} and {@code
      * normalize_gradient} for frcd.
      */
     public static final class Factory implements DistillerFactory {
@@ -651,6 +699,7 @@ public final class CrcdDistiller implements Distiller {
                             o.getChoice("buffer", "queue", "queue", "random")));
             b.optKdTemperature(o.getPositiveDouble("kd_temperature", 4.0));
             b.optFoldCritic(o.getBoolean("fold_critic", true));
+            b.optFastPath(o.getBoolean("fast_path", true));
             o.checkNoUnknownKeys();
             return b.build();
         }

@@ -210,6 +210,87 @@ public class RelationContrastBlock extends AbstractBlock {
     }
 
     /**
+     * The folded forward pass fused with RC's negative term (the default training path of CRCD with
+     * the RC loss): u and v+ as {@link #forward}, and instead of v- (B, N, C) the term {@code -(w /
+     * (B B)) sum_ijk log(1 - h(u_ij . v-_ik))} with its gradients computed chunk by chunk by {@link
+     * RcNegativesHead}, so that nothing of the (B, N, R) hidden relations or the (B, B, N) scores
+     * is kept for backward. Same value and gradients as {@code RelationContrastiveLoss} of type RC
+     * on {@link #forward}'s outputs (see {@code RcNegativesHeadTest}).
+     *
+     * @param ps the parameter store
+     * @param inputs [teacher (B, Dt), student (B, Ds), negatives (N, Ds); N may be 0]
+     * @param training whether training
+     * @param tau the temperature
+     * @param negativeWeight w, factor of RC's negative sum
+     * @return [u (B, B, C), v+ (B, B, C), () RC's negative term (0 without negatives or for w = 0)]
+     * @throws IllegalStateException when the critic is not folded ({@link #folds()})
+     */
+    public NDList forwardRc(
+            ParameterStore ps, NDList inputs, boolean training, double tau, double negativeWeight) {
+        return forwardRc(ps, inputs, training, tau, negativeWeight, RcNegativesHead.CHUNK_ELEMENTS);
+    }
+
+    /** {@link #forwardRc} with a given chunk size (package-private for tests). */
+    NDList forwardRc(
+            ParameterStore ps,
+            NDList inputs,
+            boolean training,
+            double tau,
+            double negativeWeight,
+            long chunkElements) {
+        if (!folds()) {
+            throw new IllegalStateException(
+                    "RelationContrastBlock.forwardRc needs a folded linear critic (fold_critic:"
+                            + " true, critic: linear)");
+        }
+        NDArray teacher = inputs.get(0).stopGradient(); // (B, Dt)
+        NDArray student = inputs.get(1); // (B, Ds)
+        NDArray negatives = inputs.get(2).stopGradient(); // (N, Ds)
+        long numNeg = negatives.getShape().get(0);
+        NDArray u =
+                foldedHead(
+                        ps,
+                        teacherRelation,
+                        teacherCritic,
+                        teacherRelation.projectAnchors(ps, teacher, training),
+                        teacherRelation.projectSamples(ps, teacher, training),
+                        training); // (B, B, C)
+        NDArray anchors = crossRelation.projectAnchors(ps, teacher, training); // (B, R)
+        NDArray positives =
+                foldedHead(
+                        ps,
+                        crossRelation,
+                        crossCritic,
+                        anchors,
+                        crossRelation.projectSamples(ps, student, training),
+                        training); // (B, B, C)
+        NDArray term;
+        if (numNeg == 0 || negativeWeight == 0) {
+            term = u.getManager().zeros(new Shape(), u.getDataType()); // ()
+        } else {
+            NDArray[] folded =
+                    foldedWeight(
+                            ps,
+                            crossRelation,
+                            crossCritic,
+                            u.getDevice(),
+                            u.getManager(),
+                            training); // (C, R), (C)
+            term =
+                    RcNegativesHead.compute(
+                            u,
+                            anchors,
+                            crossRelation.projectSamples(ps, negatives, training), // (N, R)
+                            folded[0],
+                            folded[1],
+                            tau,
+                            negativeWeight,
+                            chunkElements); // ()
+        }
+        return new NDList(u, positives, term);
+    }
+
+    /**
      * Computes {@code normalise(relu(A_p - S_q) (W V) + (c V + e))} for all pairs with as few
      * passes over the (P, Q, R) hidden relations as DJL allows: S is negated on its small side (so
      * that the backward of the pairwise difference needs no negation of the large gradient); the

@@ -226,25 +226,39 @@ public final class RelationContrastiveLoss {
      */
     static NDArray rcNegativeTerm(NDArray neg, double tau, double weight) {
         long pairs = neg.getShape().get(0) * neg.getShape().get(1);
+        NDArray[] vg = rcNegativeValueAndGradient(neg.stopGradient(), tau, weight / pairs);
+        NDArray value = vg[0]; // ()
+        NDArray flat = neg.reshape(-1); // (B M N)
+        NDArray dot = flat.dot(vg[1].reshape(-1)); // () s . G, backward: G
+        return value.add(dot.sub(dot.stopGradient())); // () value, gradient G
+    }
+
+    /**
+     * The value {@code -c sum log(max(2t/(1+t), eps))} and its gradient w.r.t. the scores, no
+     * autograd (see {@link #rcNegativeTerm} for the formulas); shared by {@link #rcNegativeTerm}
+     * and the chunked negatives side ({@link RcNegativesHead}).
+     *
+     * @param s (...) scores, detached
+     * @param tau the temperature
+     * @param c the factor {@code w / (B M)}
+     * @return [() value, (...) dValue/ds], in {@code s}'s manager
+     */
+    static NDArray[] rcNegativeValueAndGradient(NDArray s, double tau, double c) {
         double k = 0.5 / tau;
-        double c = weight / pairs;
-        // not on a differentiable path from here to g: plain Number operands are safe
-        NDArray s = neg.stopGradient(); // (B, M, N)
+        // not on a differentiable path: plain Number operands are safe
         // y = (1 - s) / (2 tau), s - 1 first: exact for s in [0.5, 2], as in the reference
-        NDArray y = s.sub(1).divi(-2 * tau); // (B, M, N), < 0 for s > 1
-        NDArray t = y.tanh(); // (B, M, N)
+        NDArray y = s.sub(1).divi(-2 * tau); // (...), < 0 for s > 1
+        NDArray t = y.tanh(); // (...)
         NDArray q = t.mul(2).divi(t.add(1)); // 1 - h = 2t / (1 + t), <= 0 for s >= 1
         NDArray value = q.maximum(ONE_MINUS_H_EPS).log().sum().muli(-c); // ()
         // the clamp is inactive where 2t/(1+t) >= eps, i.e. t >= eps / (2 - eps)
         double tEps = ONE_MINUS_H_EPS / (2 - ONE_MINUS_H_EPS);
-        NDArray kept = t.gte(tEps); // (B, M, N)
+        NDArray kept = t.gte(tEps); // (...)
         // dL/ds = c k (1 - t) / t with 1 - t = 2 / (1 + e^{2y}), free of the cancellation of 1 - t
         // for t near 1 (far negatives; e^{2y} = inf gives the limit 0)
-        NDArray den = y.mul(2).exp().addi(1).muli(t.maximum(tEps)); // (B, M, N)
-        NDArray g = Scalars.of(den, 2 * c * k).div(den).muli(kept); // (B, M, N) dL/ds
-        NDArray flat = neg.reshape(-1); // (B M N)
-        NDArray dot = flat.dot(g.reshape(-1)); // () s . G, backward: G
-        return value.add(dot.sub(dot.stopGradient())); // () value, gradient G
+        NDArray den = y.mul(2).exp().addi(1).muli(t.maximum(tEps)); // (...)
+        NDArray g = Scalars.of(den, 2 * c * k).div(den).muli(kept); // (...) dL/ds
+        return new NDArray[] {value, g};
     }
 
     /**
