@@ -25,8 +25,12 @@ import java.util.Locale;
 /**
  * Times forward + backward of the CRCD loss alone (no networks): the distiller's terms ({@code kd},
  * {@code rc_feature}, {@code rc_gradient}) for B = 64, N = 500, teacher and student dim 64,
- * relation 256, critic 128, 100 classes, with the critic folded into the relation output map and
- * not folded, and the feature-only variant (FRCD). Prints the median milliseconds and writes a CSV.
+ * relation 256, critic 128, 100 classes, in three paths: the critic folded into the relation output
+ * map with RC's negatives side fused and differentiated by hand ({@code fast_path}, the default),
+ * folded with autograd over the whole negatives side, and not folded; for CRCD and the feature-only
+ * variant (FRCD). The configurations run interleaved, their order reversed every iteration (an
+ * in-process A/B). Prints the median milliseconds and the median of the per-iteration ratio to the
+ * folded autograd path, and writes a CSV.
  *
  * <p>Usage: {@code CrcdLossBench [csv path (default target/bench/crcd-loss.csv)] [iterations
  * (default 50)] [warm-up (default 10)]}.
@@ -55,36 +59,58 @@ public final class CrcdLossBench {
         int warmUp = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         List<String> rows = new ArrayList<>();
         rows.add(
-                "variant,fold_critic,batch,negatives,teacher_dim,student_dim,relation_dim,"
-                        + "critic_dim,iterations,median_ms,p10_ms,p90_ms,engine_threads");
+                "variant,fold_critic,fast_path,batch,negatives,teacher_dim,student_dim,"
+                        + "relation_dim,critic_dim,iterations,median_ms,p10_ms,p90_ms,"
+                        + "ratio_to_autograd_median,engine_threads");
         String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
         Engine.getInstance().setRandomSeed(42);
         List<String> variants = List.of("crcd", "frcd");
-        List<Boolean> folds = List.of(true, false);
-        double[][] all = run(variants, folds, iterations, warmUp);
+        // {fold, fast}: fused (default), folded autograd, unfolded
+        List<boolean[]> paths =
+                List.of(
+                        new boolean[] {true, true},
+                        new boolean[] {true, false},
+                        new boolean[] {false, false});
+        double[][] all = run(variants, paths, iterations, warmUp);
         int c = 0;
-        for (String variant : variants) {
-            for (boolean fold : folds) {
-                double[] sorted = all[c++].clone();
+        for (int v = 0; v < variants.size(); v++) {
+            String variant = variants.get(v);
+            double[] autograd = all[v * paths.size() + 1];
+            for (boolean[] path : paths) {
+                double[] times = all[c++];
+                double[] sorted = times.clone();
                 Arrays.sort(sorted);
                 double median = sorted[sorted.length / 2];
                 double p10 = sorted[(int) (0.1 * (sorted.length - 1))];
                 double p90 = sorted[(int) Math.ceil(0.9 * (sorted.length - 1))];
+                double[] ratio = new double[times.length];
+                for (int i = 0; i < times.length; i++) {
+                    ratio[i] = times[i] / autograd[i];
+                }
+                Arrays.sort(ratio);
+                double ratioMedian = ratio[ratio.length / 2];
                 System.out.printf(
                         Locale.ROOT,
-                        "%s fold_critic=%s: median %.2f ms (p10 %.2f, p90 %.2f) over %d iterations%n",
+                        "%s fold_critic=%s fast_path=%s: median %.2f ms (p10 %.2f, p90 %.2f),"
+                                + " ratio to folded autograd %.3f (p10 %.3f, p90 %.3f) over %d"
+                                + " iterations%n",
                         variant,
-                        fold,
+                        path[0],
+                        path[1],
                         median,
                         p10,
                         p90,
+                        ratioMedian,
+                        ratio[(int) (0.1 * (ratio.length - 1))],
+                        ratio[(int) Math.ceil(0.9 * (ratio.length - 1))],
                         iterations);
                 rows.add(
                         String.format(
                                 Locale.ROOT,
-                                "%s,%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%s",
+                                "%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.4f,%s",
                                 variant,
-                                fold,
+                                path[0],
+                                path[1],
                                 B,
                                 N,
                                 DT,
@@ -95,6 +121,7 @@ public final class CrcdLossBench {
                                 median,
                                 p10,
                                 p90,
+                                ratioMedian,
                                 threads));
             }
         }
@@ -113,17 +140,18 @@ public final class CrcdLossBench {
      * of them alike.
      */
     private static double[][] run(
-            List<String> variants, List<Boolean> folds, int iterations, int warmUp) {
+            List<String> variants, List<boolean[]> paths, int iterations, int warmUp) {
         try (NDManager manager = NDManager.newBaseManager()) {
             List<CrcdDistiller> configs = new ArrayList<>();
             for (String variant : variants) {
-                for (boolean fold : folds) {
+                for (boolean[] path : paths) {
                     CrcdDistiller.Builder b =
                             CrcdDistiller.builder()
                                     .optNegatives(N)
                                     .optRelationDim(RELATION)
                                     .optCriticDim(CRITIC)
-                                    .optFoldCritic(fold);
+                                    .optFoldCritic(path[0])
+                                    .optFastPath(path[1]);
                     if ("frcd".equals(variant)) {
                         b.optElements(CrcdDistiller.Element.FEATURE);
                     }
@@ -143,7 +171,8 @@ public final class CrcdLossBench {
             sW.setRequiresGradient(true);
             double[][] ms = new double[configs.size()][iterations];
             for (int it = -warmUp - N / B - 1; it < iterations; it++) { // first fill the queues
-                for (int c = 0; c < configs.size(); c++) {
+                for (int k = 0; k < configs.size(); k++) {
+                    int c = (it & 1) == 0 ? k : configs.size() - 1 - k; // order reversed
                     double t = step(configs.get(c), manager, ps, tW, sW);
                     if (it >= 0) {
                         ms[c][it] = t;

@@ -36,9 +36,10 @@ import ai.djl.nn.Activation;
  * dL/du_ij  += sum_k G_ijk v_ik               bmm (B, M, Nc) x (B, Nc, C)
  * dL/dv_ik   = sum_j G_ijk u_ij               bmm (B, Nc, M) x (B, M, C)
  * dL/dz      = (dv - v (v . dv)) / max(|z|, eps)      (v . dv term only where |z| > eps)
+ *              v_ik . dv_ik = sum_j G_ijk s_ijk        (on the scores, (B, M, Nc))
  * dL/dbf    += sum_ik dz_ik                   (C)
  * dL/dWf    += dz^T h                         (C, B Nc) x (B Nc, R)
- * dL/dh      = (dz Wf) [h > 0]                (B Nc, C) x (C, R), relu mask
+ * dL/dh      = (dz Wf) [h > 0]                (B Nc, C) x (C, R), relu mask = sign(h)
  * dL/dA_i   += sum_k dh_ik                    (B, R)
  * dL/dS_k    = -sum_i dh_ik                   (Nc, R)
  * </pre>
@@ -51,7 +52,7 @@ public final class RcNegativesHead {
     /**
      * Largest hidden-relation chunk, in elements; only one chunk's temporaries are alive at a time.
      */
-    static final long CHUNK_ELEMENTS = 512L * 1024;
+    static final long CHUNK_ELEMENTS = Long.getLong("crcd.rcChunk", 512L * 1024);
 
     private RcNegativesHead() {}
 
@@ -125,20 +126,25 @@ public final class RcNegativesHead {
                 NDArray v3 = v.reshape(b, nc, cdim); // (B, Nc, C)
                 NDArray s = ud.matMul(v3.transpose(0, 2, 1)); // (B, M, C) x (B, C, Nc)
                 NDArray[] vg = RelationContrastiveLoss.rcNegativeValueAndGradient(s, tau, c);
-                s.close();
                 value.addi(vg[0]);
                 NDArray g = vg[1]; // (B, M, Nc) dL/ds
                 gu.addi(g.matMul(v3)); // (B, M, Nc) x (B, Nc, C)
+                // normalise backward, dz = inv (dv - v (v . dv)) with dv = G^T u (B, Nc, C):
+                // v_ik . dv_ik = sum_j G_ijk s_ijk, on the scores instead of the (B Nc, C) side;
+                // the norm's path only where its clamp is inactive
+                NDArray proj = g.mul(s).sum(new int[] {1}).reshape(b * nc, 1); // (B Nc, 1)
+                s.close();
+                proj.muli(norm.gt(FeatureElement.NORM_EPS));
                 // (B, Nc, M) x (B, M, C) -> (B Nc, C)
                 NDArray dv = g.transpose(0, 2, 1).matMul(ud).reshape(b * nc, cdim);
-                // normalise backward: the norm's path only where the clamp is inactive
-                NDArray proj = dv.mul(v).sum(new int[] {1}, true); // (B Nc, 1) v . dv
-                proj.muli(norm.gt(FeatureElement.NORM_EPS));
                 NDArray dz = dv.subi(v.muli(proj)).muli(inv); // (B Nc, C)
                 gb.addi(dz.sum(new int[] {0})); // (C)
                 gw.addi(dz.transpose().matMul(h)); // (C, B Nc) x (B Nc, R)
                 NDArray dh = dz.matMul(wd); // (B Nc, C) x (C, R) = (B Nc, R)
-                dh.muli(h.gt(0)); // relu mask
+                // relu mask: h >= 0, so sign(h) is the 0/1 mask [h > 0] as floats (a multiply by
+                // a boolean array is several times slower in libtorch)
+                dh.muli(h.sign());
+                h.close();
                 NDArray dh3 = dh.reshape(b, nc, r); // (B, Nc, R)
                 ga.addi(dh3.sum(new int[] {1})); // (B, R)
                 NDArray gsc = dh3.sum(new int[] {0}).negi(); // (Nc, R)

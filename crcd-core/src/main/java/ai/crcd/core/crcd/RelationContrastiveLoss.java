@@ -4,6 +4,7 @@ import ai.crcd.core.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.Locale;
 
@@ -209,10 +210,12 @@ public final class RelationContrastiveLoss {
      * d/ds [-(w/(B M)) log(2t/(1+t))] = (w/(B M)) (1 - t) / (2 tau t)
      * </pre>
      *
-     * with {@code 1 - t} taken as {@code 2 / (1 + exp((1 - s)/tau))}, which has no cancellation
-     * where t is near 1 (in float32 the reference's chain, through {@code 1 - t^2}, keeps a
-     * relative error of about 1e-3 there, on gradients below {@code e^{-5}/tau}; this path is at
-     * least as close to the float64 values, see {@code RcNegativeTermTest}).
+     * evaluated as {@code (w/(B M)) h / (tau (1 - h))} with {@code h = exp((s - 1)/tau)} from the
+     * exponential itself and {@code 1 - h = 2t/(1+t)} from tanh (the same quantity: {@code (1 - t)
+     * / (2t) = h / (1 - h)}), which has no cancellation where t is near 1 nor near 0 (in float32
+     * the reference's chain, through {@code 1 - t^2}, keeps a relative error of about 1e-3 there,
+     * on gradients below {@code e^{-5}/tau}; this path is at least as close to the float64 values,
+     * see {@code RcNegativeTermTest}).
      *
      * <p>The term is {@code value + (s . G - stop(s . G))} with {@code G} that gradient (detached):
      * the value exactly, and backward is one multiply by {@code G}. Nothing of the (B, M, N) chain
@@ -244,20 +247,35 @@ public final class RelationContrastiveLoss {
      * @return [() value, (...) dValue/ds], in {@code s}'s manager
      */
     static NDArray[] rcNegativeValueAndGradient(NDArray s, double tau, double c) {
-        double k = 0.5 / tau;
         // not on a differentiable path: plain Number operands are safe
         // y = (1 - s) / (2 tau), s - 1 first: exact for s in [0.5, 2], as in the reference
         NDArray y = s.sub(1).divi(-2 * tau); // (...), < 0 for s > 1
         NDArray t = y.tanh(); // (...)
         NDArray q = t.mul(2).divi(t.add(1)); // 1 - h = 2t / (1 + t), <= 0 for s >= 1
-        NDArray value = q.maximum(ONE_MINUS_H_EPS).log().sum().muli(-c); // ()
-        // the clamp is inactive where 2t/(1+t) >= eps, i.e. t >= eps / (2 - eps)
-        double tEps = ONE_MINUS_H_EPS / (2 - ONE_MINUS_H_EPS);
-        NDArray kept = t.gte(tEps); // (...)
-        // dL/ds = c k (1 - t) / t with 1 - t = 2 / (1 + e^{2y}), free of the cancellation of 1 - t
-        // for t near 1 (far negatives; e^{2y} = inf gives the limit 0)
-        NDArray den = y.mul(2).exp().addi(1).muli(t.maximum(tEps)); // (...)
-        NDArray g = Scalars.of(den, 2 * c * k).div(den).muli(kept); // (...) dL/ds
+        t.close();
+        // the clamp max(q, eps) is active only where a score reaches 1 - O(tau eps): one reduction
+        // tells whether any is, and the clamp and its mask are skipped when none is
+        boolean clamped;
+        try (NDArray min = q.min()) {
+            clamped = min.toType(DataType.FLOAT64, false).getDouble() < ONE_MINUS_H_EPS;
+        }
+        NDArray qc = clamped ? q.maximum(ONE_MINUS_H_EPS) : q; // (...)
+        NDArray value = qc.log().sum().muli(-c); // ()
+        // dL/ds = (c / tau) h / (1 - h) with h = e^{-2y} (from the exponential itself, no
+        // cancellation) and 1 - h = q (from tanh, accurate near s = 1); equal to
+        // c k (1 - t) / t, k = 1 / (2 tau)
+        NDArray g = y.muli(-2).exp().divi(qc).muli(c / tau); // (...) dL/ds
+        y.close();
+        if (clamped) {
+            // 0 where the clamp is active (q < eps); a float 0/1 mask: mul by a boolean array is
+            // several times slower in libtorch
+            try (NDArray over = qc.sub(ONE_MINUS_H_EPS);
+                    NDArray kept = over.sign()) {
+                g.muli(kept);
+            }
+            qc.close();
+        }
+        q.close();
         return new NDArray[] {value, g};
     }
 
