@@ -34,24 +34,44 @@ class StepMemoryEstimateTest {
 
     @Test
     void crcdIsDominatedByScoresHiddenRelationsAndCriticOutputs() {
-        // per element, in float32: B x B x N scores (10 copies), B x (B + N) x (R + 1) hidden
-        // relations (2 copies, folded critic), B x (2B + N) x C critic outputs (4 copies); with
-        // N = 1e9 the rest (the buffer N x Ds) is below 10 %
-        long huge = estimate("crcd", Map.of("negatives", 1_000_000_000), 64);
+        // the autograd path (fast_path false), per element, in float32: B x B x N scores (10
+        // copies), B x (2B + N) x R hidden relations (2 copies, folded critic), B x (2B + N) x C
+        // critic outputs (4 copies); with N = 1e9 the rest (the buffer N x Ds) is below 10 %
+        Map<String, Object> autograd = Map.of("negatives", 1_000_000_000, "fast_path", false);
+        long huge = estimate("crcd", autograd, 64);
         double scores = 64.0 * 64 * 1e9 * 10;
-        double hidden = 64.0 * (64 + 1e9) * 257 * 2;
+        double hidden = 64.0 * (128 + 1e9) * 256 * 2;
         double critic = 64.0 * (128 + 1e9) * 128 * 4;
         double dominant = 2 * 4 * (scores + hidden + critic);
         assertTrue(huge >= dominant && huge < 1.1 * dominant, huge + " vs " + dominant);
         // one element (frcd) is half of crcd
-        long f = estimate("frcd", Map.of("negatives", 1_000_000_000), 64);
+        long f = estimate("frcd", autograd, 64);
         assertEquals(0.5, (double) f / huge, 1e-9);
         // the paper's setting fits a laptop: N = 500 (B 64, R 256, C 128) stays under 1 GB
-        long paper = estimate("crcd", Map.of(), 64);
+        long paper = estimate("crcd", Map.of("fast_path", false), 64);
         assertTrue(paper > 50e6 && paper < 1e9, "paper setting " + paper);
         // the estimate grows with B and N
-        assertTrue(estimate("crcd", Map.of(), 128) > paper);
-        assertTrue(estimate("crcd", Map.of("negatives", 1000), 64) > paper);
+        assertTrue(estimate("crcd", Map.of("fast_path", false), 128) > paper);
+        assertTrue(estimate("crcd", Map.of("negatives", 1000, "fast_path", false), 64) > paper);
+    }
+
+    @Test
+    void fusedNegativesKeepNothingOfTheNegativesSide() {
+        // default fast path: per element N x (Ds + 2 + 2R) values grow with N (the buffer, its
+        // counters, the projected negatives and their gradient), the (B, N) side is not kept
+        long huge = estimate("crcd", Map.of("negatives", 1_000_000_000), 64);
+        double linear = 2 * 4 * 1e9 * (64 + 2 + 2 * 256);
+        assertTrue(huge >= linear && huge < 1.01 * linear, huge + " vs " + linear);
+        // the paper's setting: below the autograd path's estimate, above the kept B x B sides
+        long paper = estimate("crcd", Map.of(), 64);
+        long autograd = estimate("crcd", Map.of("fast_path", false), 64);
+        double bSides = 2 * 4 * (2 * 64.0 * 64 * 256 * 2 + 2 * 64.0 * 64 * 128 * 4);
+        assertTrue(paper > bSides && paper < autograd / 3, paper + " vs " + autograd);
+        // only RC with a folded linear critic is fused
+        assertEquals(autograd, estimate("crcd", Map.of("loss", "nce", "fast_path", false), 64));
+        assertEquals(
+                estimate("crcd", Map.of("loss", "nce"), 64),
+                estimate("crcd", Map.of("loss", "nce", "fast_path", false), 64));
     }
 
     @Test

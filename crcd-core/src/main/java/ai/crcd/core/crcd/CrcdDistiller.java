@@ -362,11 +362,19 @@ public final class CrcdDistiller implements Distiller {
 
     /**
      * Estimates one training step's extra memory, per element (float32 unless the setup says
-     * otherwise): the buffer N x Ds; the hidden relations kept for the backward pass, B x (B + N) x
-     * (R + 1) for M^{T,S} and B x B x (R + 1) for M^T (x2 with their gradient, x2 more without
-     * folding, where the output map and the critic keep their own copies); the critic outputs B x
-     * (2B + N) x C (x4: product, normalised, gradients); the scores B x B x N (x10: the loss's
-     * element-wise chain and gradients).
+     * otherwise): the buffer N x Ds and its counters; the anchor side's and the positives' hidden
+     * relations B x B x R each, kept for backward (x2 with their gradient, x2 more without folding,
+     * where the output map and the critic keep their own copies); their critic outputs B x B x C
+     * each (x4: product, normalised, gradients). The negatives side depends on the path:
+     *
+     * <ul>
+     *   <li>fused ({@code fast_path}, RC with a folded linear critic, {@link RcNegativesHead}):
+     *       nothing of the (B, N) side is kept; the projected negatives N x R (x2 with their
+     *       gradient) and one chunk's temporaries (about 4 hidden-size arrays of min(B N R, 1M)
+     *       values, 2 of their C-wide outputs, 6 chunks of scores B x B x Nc);
+     *   <li>autograd: the hidden relations B x N x R (x2, x4 unfolded), the critic outputs B x N x
+     *       C (x4) and the scores B x B x N (x10: the loss's element-wise chain and gradients).
+     * </ul>
      *
      * @param setup the dims Dt, Ds
      * @param batchSize B
@@ -376,15 +384,25 @@ public final class CrcdDistiller implements Distiller {
     public long estimateStepBytes(DistillSetup setup, int batchSize) {
         double b = batchSize;
         double n = cfg.negatives;
-        double r = cfg.relationDim + 1;
+        double r = cfg.relationDim;
         double c = cfg.critic == CriticHead.Type.IDENTITY ? cfg.relationDim : cfg.criticDim;
         boolean folded = cfg.foldCritic && cfg.critic == CriticHead.Type.LINEAR;
+        double hiddenCopies = folded ? 2 : 4;
         double perElement =
                 n * setup.studentDim()
                         + n * 2 // the counters (int64)
-                        + (b * (b + n) + b * b) * r * (folded ? 2 : 4)
-                        + b * (2 * b + n) * c * 4
-                        + (loss.type().usesNegatives() ? b * b * n * 10 : 0);
+                        + 2 * b * b * r * hiddenCopies // anchor side and positives
+                        + 2 * b * b * c * 4;
+        if (fusedNegatives()) {
+            double chunk = Math.min(b * n * r, RcNegativesHead.CHUNK_ELEMENTS);
+            double perChunk = Math.max(1, Math.floor(chunk / (b * r))); // negatives per chunk
+            perElement += n * r * 2 + 4 * chunk + 2 * chunk * c / r + 6 * b * b * perChunk;
+        } else {
+            perElement +=
+                    b * n * r * hiddenCopies
+                            + b * n * c * 4
+                            + (loss.type().usesNegatives() ? b * b * n * 10 : 0);
+        }
         double total = perElement * elements.size() * setup.dataType().getNumOfBytes();
         return total >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) total;
     }

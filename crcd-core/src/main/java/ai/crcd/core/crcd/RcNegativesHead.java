@@ -50,8 +50,8 @@ import ai.djl.nn.Activation;
 public final class RcNegativesHead {
 
     /**
-     * Largest hidden-relation chunk, in elements (4 MB in float32); only one chunk's temporaries are
-     * alive at a time. Measured in-process on 2 cores (B 64, N 500, R 256, C 128; one element's
+     * Largest hidden-relation chunk, in elements (4 MB in float32); only one chunk's temporaries
+     * are alive at a time. Measured in-process on 2 cores (B 64, N 500, R 256, C 128; one element's
      * loss forward + backward, paired ratio to autograd, machine under load): 512K 0.84, 1M 0.78,
      * 2M 0.82; smaller chunks pay DJL's per-op overhead (about 25 ops per chunk).
      */
