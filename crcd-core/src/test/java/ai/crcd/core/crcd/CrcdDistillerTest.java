@@ -23,6 +23,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -222,6 +224,71 @@ class CrcdDistillerTest {
                 assertEquals(va, vb, 1e-10 * Math.max(1, Math.abs(va)), k);
             }
             assertTrue(a.get("rc_feature").getDouble() > 0);
+        }
+    }
+
+    @Test
+    void fastPathAndAutogradGiveTheSameTermsAndGradients() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Fixture f = new Fixture(m, 5);
+            CrcdDistiller fast = small().build(); // fast_path on by default
+            CrcdDistiller plain = small().optFastPath(false).build();
+            fast.initialize(m, setup());
+            plain.initialize(m, setup());
+            var pf = fast.auxiliaryBlock().getParameters();
+            var pp = plain.auxiliaryBlock().getParameters();
+            for (int i = 0; i < pf.size(); i++) {
+                pp.valueAt(i).getArray().set(new NDIndex(":"), pf.valueAt(i).getArray());
+            }
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray other = m.randomNormal(new Shape(B, DS)).toType(DataType.FLOAT64, false);
+            for (CrcdDistiller d : List.of(fast, plain)) { // the same negatives in both buffers
+                DistillBatch b = f.batch(other, ps);
+                d.losses(b);
+                d.afterStep(b);
+            }
+            double[][] got = new double[2][];
+            List<Map<String, Double>> terms = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                CrcdDistiller d = k == 0 ? fast : plain;
+                NDArray x = f.sPooled.duplicate();
+                x.setRequiresGradient(true);
+                Map<String, Double> values = new LinkedHashMap<>();
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    LossTerms t = d.losses(f.batch(x, ps));
+                    t.asMap().forEach((name, v) -> values.put(name, v.getDouble()));
+                    gc.backward(t.total());
+                }
+                terms.add(values);
+                List<Double> grads = new ArrayList<>();
+                for (double g : x.getGradient().toDoubleArray()) {
+                    grads.add(g);
+                }
+                var params = d.auxiliaryBlock().getParameters();
+                for (int i = 0; i < params.size(); i++) {
+                    try (NDArray g = params.valueAt(i).getArray().getGradient()) {
+                        for (double v : g.toDoubleArray()) {
+                            grads.add(v);
+                        }
+                        g.subi(g);
+                    }
+                }
+                got[k] = grads.stream().mapToDouble(Double::doubleValue).toArray();
+            }
+            assertEquals(terms.get(1).keySet(), terms.get(0).keySet());
+            for (String k : terms.get(0).keySet()) {
+                double want = terms.get(1).get(k);
+                assertEquals(want, terms.get(0).get(k), 1e-10 * Math.max(1, Math.abs(want)), k);
+            }
+            assertEquals(got[1].length, got[0].length);
+            double scale = 0;
+            for (double v : got[1]) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            assertTrue(scale > 0);
+            for (int i = 0; i < got[0].length; i++) {
+                assertEquals(got[1][i], got[0][i], 1e-10 * scale, "gradient entry " + i);
+            }
         }
     }
 
