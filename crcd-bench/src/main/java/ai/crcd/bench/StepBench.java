@@ -54,6 +54,20 @@ public final class StepBench {
                     new MethodSpec("FRCD", "frcd", 1.0, Map.of("alpha", 1.0), List.of()),
                     new MethodSpec("GRCD", "grcd", 1.0, Map.of("alpha", 1.0), List.of()));
 
+    /**
+     * Methods that {@code --methods} can name but that are not run by default: {@code
+     * CRCD-autograd} is CRCD with {@code fast_path: false} (autograd over the whole negatives side,
+     * docs/performance.md), for an in-process A/B against {@code CRCD}.
+     */
+    public static final List<MethodSpec> EXTRA_METHODS =
+            List.of(
+                    new MethodSpec(
+                            "CRCD-autograd",
+                            "crcd",
+                            1.0,
+                            Map.of("alpha", 1.0, "fast_path", false),
+                            List.of()));
+
     private final Builder b;
 
     private StepBench(Builder b) {

@@ -448,7 +448,9 @@ public final class SuiteMain implements Runnable {
         List<MethodSpec> out = new ArrayList<>();
         for (String l : labels) {
             MethodSpec m =
-                    StepBench.DEFAULT_METHODS.stream()
+                    java.util.stream.Stream.concat(
+                                    StepBench.DEFAULT_METHODS.stream(),
+                                    StepBench.EXTRA_METHODS.stream())
                             .filter(s -> s.label().equalsIgnoreCase(l.trim()))
                             .findFirst()
                             .orElseThrow(
@@ -458,6 +460,10 @@ public final class SuiteMain implements Runnable {
                                                             + l
                                                             + "', allowed: "
                                                             + StepBench.DEFAULT_METHODS.stream()
+                                                                    .map(MethodSpec::label)
+                                                                    .toList()
+                                                            + " and "
+                                                            + StepBench.EXTRA_METHODS.stream()
                                                                     .map(MethodSpec::label)
                                                                     .toList()));
             out.add(m);
