@@ -55,6 +55,7 @@ public final class DistillStep {
     private final ParameterStore trainStore;
     private final List<Parameter> trained = new ArrayList<>();
     private List<String> termNames;
+    private int epoch = 1;
 
     private DistillStep(Builder b) {
         this.net = b.net;
@@ -186,6 +187,7 @@ public final class DistillStep {
                             .setLabels(labels)
                             .setIndices(indices)
                             .setParameterStore(trainStore)
+                            .optEpoch(epoch)
                             .optHeadWeights(
                                     this.teacher.classifierWeight().getArray(),
                                     net.student().classifierWeight().getArray())
@@ -206,6 +208,29 @@ public final class DistillStep {
             parts.add(v.getDataType() == DataType.FLOAT32 ? v : v.toType(DataType.FLOAT32, false));
         }
         return new Losses(terms, NDArrays.stack(parts), db, student.logits()); // (T)
+    }
+
+    /**
+     * Sets the 1-based epoch that the following batches belong to ({@link DistillBatch#epoch()});
+     * crcd-train's loop sets it at the start of every epoch, {@link Distillation}'s listener counts
+     * DJL's epochs. Default 1.
+     *
+     * @param epoch the epoch, &gt;= 1
+     */
+    public void setEpoch(int epoch) {
+        if (epoch < 1) {
+            throw new IllegalArgumentException("DistillStep epoch is 1-based, got " + epoch);
+        }
+        this.epoch = epoch;
+    }
+
+    /**
+     * Returns the 1-based epoch given to the batches.
+     *
+     * @return the epoch
+     */
+    public int epoch() {
+        return epoch;
     }
 
     /**
