@@ -215,6 +215,20 @@ public record SuiteSpec(
                         source + ": pair '" + p.name() + "' appears twice");
             }
         }
+        for (MethodSpec m : methods) {
+            for (String pair : m.pairOptions().keySet()) {
+                if (!names.contains(pair)) {
+                    throw new IllegalArgumentException(
+                            source
+                                    + ": method "
+                                    + m.label()
+                                    + ": pair_options names pair '"
+                                    + pair
+                                    + "', allowed: "
+                                    + new java.util.TreeSet<>(names));
+                }
+            }
+        }
     }
 
     /**
