@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  * methods:
  *   - {label: vanilla, method: vanilla}
  *   - {label: KD, method: kd, ce_weight: 0.1, options: {alpha: 0.9, temperature: 4}}
+ *   - {label: DKD, method: dkd, pair_options: {resnet56_resnet20: {beta: 2.0}}}  # per pair
  * </pre>
  *
  * @param name the suite's name

@@ -124,6 +124,15 @@ class ConfigGeneratorTest {
         PairSpec mv2 = cross.pairList().get(0);
         assertEquals(List.of("optim.lr=0.01"), mv2.overrides());
         assertEquals(List.of("optim.lr=0.05"), mv2.teacher().overrides());
+        String typo =
+                all.get("bench/cifar100-table5.yaml")
+                        .replace("resnet56_resnet20: {alpha", "resnet56_resnet2: {alpha");
+        IllegalArgumentException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalArgumentException.class, () -> SuiteSpec.parse(typo, "t5.yaml"));
+        assertTrue(
+                e.getMessage().contains("pair_options names pair 'resnet56_resnet2'"),
+                e.getMessage());
         SuiteSpec zoo =
                 SuiteSpec.parse(all.get("bench/fashion-mnist-zoo.yaml"), "fashion-mnist-zoo.yaml");
         assertEquals(ConfigGenerator.METHODS.size() + 1, zoo.methods().size());
