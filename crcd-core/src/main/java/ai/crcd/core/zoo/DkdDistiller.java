@@ -25,9 +25,10 @@ import java.util.List;
  * dkd  = min(epoch / warmup, 1) * (alpha * tckd + beta * nckd)
  * </pre>
  *
- * with mdistiller's 1-based epoch ({@link DistillBatch#epoch()}). Two terms: {@code dkd_tckd} and
- * {@code dkd_nckd}, each already multiplied by its weight and the warm-up factor. No trainable
- * parameters and no buffers. DKD has no separate "+KD" variant (it replaces KD).
+ * with mdistiller's 1-based epoch ({@link DistillBatch#epoch()}). KL is PyTorch's {@code kl_div}
+ * ({@code xlogy(p, p) - p log q}: a teacher probability of exactly 0 adds 0). Two terms: {@code
+ * dkd_tckd} and {@code dkd_nckd}, each already multiplied by its weight and the warm-up factor. No
+ * trainable parameters and no buffers. DKD has no separate "+KD" variant (it replaces KD).
  */
 public final class DkdDistiller implements Distiller {
 
@@ -146,7 +147,10 @@ public final class DkdDistiller implements Distiller {
         NDArray pt = st.softmax(1); // (B, C)
         NDArray bs = catMask(ps, gt, other); // (B, 2)
         NDArray bt = catMask(pt, gt, other); // (B, 2)
-        NDArray tckd = bt.mul(bt.log().sub(bs.log())).sum(); // ()
+        // F.kl_div(log bs, bt) = sum xlogy(bt, bt) - bt log bs: a teacher probability of exactly
+        // 0 (a confident teacher in float32) contributes 0, not 0 * log 0 = NaN
+        NDArray tLogT = NDArrays.where(bt.gt(0), bt.mul(bt.log()), bt.zerosLike()); // (B, 2)
+        NDArray tckd = tLogT.sub(bt.mul(bs.log())).sum(); // ()
 
         // NCKD: the true class pushed down by 1000 logits before the softmax
         NDArray mask = Scalars.mul(gt, MASK_OFFSET); // (B, C), constant

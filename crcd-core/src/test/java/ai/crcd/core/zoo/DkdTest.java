@@ -139,6 +139,40 @@ class DkdTest {
     }
 
     @Test
+    void aConfidentTeacherGivesAFiniteLossAsPyTorchsKlDiv() {
+        // teacher sure of class 1 in every row: its target probability is exactly 0 in float32
+        // where the label is not 1; kl_div's xlogy(0, 0) = 0 keeps the loss finite
+        double[][] t = {{0, 3000, 0, 0}, {0, 3000, 0, 0}, {0, 3000, 0, 0}};
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray s =
+                    m.create(flat(S), new Shape(3, 4))
+                            .toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            NDArray tt =
+                    m.create(flat(t), new Shape(3, 4))
+                            .toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            DistillBatch b =
+                    DistillBatch.builder()
+                            .setTeacher(out(tt))
+                            .setStudent(out(s))
+                            .setLabels(m.create(Y))
+                            .setParameterStore(new ParameterStore(m, false))
+                            .optEpoch(20)
+                            .build();
+            LossTerms terms = dkd(Map.of()).losses(b);
+            // reference: bt = [0, 1] per row, so tckd = sum_i -log(1 - ps_i[y_i]) T^2 / B
+            double tckd = 0;
+            for (int i = 0; i < 3; i++) {
+                tckd -= Math.log(1 - softmax(S[i], 4.0, -1)[(int) Y[i]]);
+            }
+            tckd *= 16.0 / 3;
+            float v = terms.asMap().get("dkd_tckd").getFloat();
+            assertTrue(Float.isFinite(v), "tckd " + v);
+            assertEquals(tckd, v, 1e-5);
+            assertTrue(Float.isFinite(terms.asMap().get("dkd_nckd").getFloat()));
+        }
+    }
+
+    @Test
     void warmupFactorFollowsMdistillersEpochs() {
         DkdDistiller d = new DkdDistiller(1, 8, 4, 20);
         assertEquals(0.05, d.warmupFactor(1), 1e-15);
