@@ -152,7 +152,11 @@ public final class RunSetup {
         if (teacher != null) {
             DistillSetup setup = distillSetup(ctx, teacher, student, inShape);
             MemoryBudget.check(cfg, distiller, setup, device); // h3b: refuse what cannot fit
-            distiller.initialize(root, setup);
+            try { // z1-zoo: a method rejecting these networks (fitnet's hint_layer) is one line
+                distiller.initialize(root, setup);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage());
+            }
         }
         StudentWithAuxiliary net = new StudentWithAuxiliary(student, distiller.auxiliaryBlock());
         ctx.trained = new ArrayList<>();
