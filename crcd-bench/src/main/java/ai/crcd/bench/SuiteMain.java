@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
  * suite --suite S --out DIR --shard K/N [--phase teachers|students] [--device gpu-local]   (one task of an array)
  * suite --suite S --out DIR --list [--shard K/N]      |      suite --suite S --out DIR --report
  * step  [--teacher resnet56 --student resnet20 --batch 64 --device cpu] --out runs/bench/step
+ * peer  [--threads 2 --python /usr/bin/python3 --peer-env K=V] --out runs/bench/peer   (crcd vs PyTorch)
  * docs  --quick runs/bench/fashion-mnist-quick --step runs/bench/step [--out docs/benchmarks.md]
  * </pre>
  */
@@ -40,6 +41,7 @@ import picocli.CommandLine.Option;
         subcommands = {
             SuiteMain.Suite.class,
             SuiteMain.Step.class,
+            SuiteMain.Peer.class,
             BenchDocs.class,
             GpuSmoke.class
         })
@@ -309,6 +311,128 @@ public final class SuiteMain implements Runnable {
                 System.out.println(r.markdown());
                 System.out.println("wrote " + out.resolve(prefix + ".csv") + " and .md");
             }
+            return 0;
+        }
+    }
+
+    /** {@code peer}: crcd's step and the PyTorch-eager peer, interleaved, in one table. */
+    @Command(
+            name = "peer",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Step time of crcd and of the PyTorch-eager peer (peer_step.py) per method, run"
+                            + " alternately in one invocation; writes peer-cpu-b<batch>.csv/.md with the"
+                            + " ratios, multiply-adds per step and achieved G MAC/s.")
+    static final class Peer implements Callable<Integer> {
+        @Option(
+                names = "--teacher",
+                defaultValue = "resnet56",
+                description = "default: ${DEFAULT-VALUE}")
+        String teacher;
+
+        @Option(
+                names = "--student",
+                defaultValue = "resnet20",
+                description = "default: ${DEFAULT-VALUE}")
+        String student;
+
+        @Option(names = "--batch", defaultValue = "64", description = "default: ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(
+                names = "--methods",
+                split = ",",
+                description = "labels among vanilla, KD, CRD+KD, CRCD, FRCD, GRCD (default: all)")
+        List<String> methods;
+
+        @Option(
+                names = "--warmup",
+                defaultValue = "8",
+                description =
+                        "untimed rounds (CRCD's queues of 500 fill in 8 steps of 64); default:"
+                                + " ${DEFAULT-VALUE}")
+        int warmup;
+
+        @Option(
+                names = "--rounds",
+                defaultValue = "20",
+                description = "timed rounds; default: ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(
+                names = "--threads",
+                description =
+                        "intra-op threads of both sides (default: the JVM property"
+                                + " ai.djl.pytorch.num_threads, else the processors)")
+        Integer threads;
+
+        @Option(names = "--classes", defaultValue = "100")
+        int classes;
+
+        @Option(
+                names = "--dataset-size",
+                defaultValue = "50000",
+                description = "training labels (CRD bank rows); default: ${DEFAULT-VALUE}")
+        int datasetSize;
+
+        @Option(
+                names = "--python",
+                defaultValue = "/usr/bin/python3",
+                description = "the Python with Debian's python3-torch; default: ${DEFAULT-VALUE}")
+        String python;
+
+        @Option(
+                names = "--script",
+                defaultValue = "crcd-bench/src/main/python/peer_step.py",
+                description = "default: ${DEFAULT-VALUE}")
+        Path script;
+
+        @Option(
+                names = "--peer-env",
+                paramLabel = "KEY=VALUE",
+                description = "environment of the peer only (repeatable), e.g. LD_LIBRARY_PATH")
+        java.util.Map<String, String> peerEnv;
+
+        @Option(names = "--out", required = true, description = "folder for peer-cpu-b<batch>.*")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            List<MethodSpec> chosen = selectMethods(methods);
+            if (!java.nio.file.Files.isRegularFile(script)) {
+                throw new IllegalArgumentException(
+                        "--script: no file " + script + "; run from the repository root");
+            }
+            int t =
+                    threads != null
+                            ? threads
+                            : Integer.getInteger(
+                                    "ai.djl.pytorch.num_threads",
+                                    Runtime.getRuntime().availableProcessors());
+            if (t < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + t);
+            }
+            // read by DJL's PyTorch engine when it starts (below, not before)
+            System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(t));
+            if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null) {
+                System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            }
+            PeerBench.Result r =
+                    PeerBench.builder()
+                            .optPair(teacher, student)
+                            .optShapes(batch, classes, 3, 32, datasetSize)
+                            .optMethods(chosen)
+                            .optRounds(warmup, rounds)
+                            .optThreads(t)
+                            .optPeer(python, script, peerEnv == null ? java.util.Map.of() : peerEnv)
+                            .optPeerLog(out.resolve("peer-stderr.log"))
+                            .build()
+                            .run();
+            String prefix = "peer-cpu-b" + batch;
+            r.table().write(out, prefix);
+            Machine.write(out);
+            System.out.println(r.table().markdown());
+            System.out.println("wrote " + out.resolve(prefix + ".csv") + " and .md");
             return 0;
         }
     }
