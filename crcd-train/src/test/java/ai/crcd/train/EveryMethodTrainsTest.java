@@ -1,10 +1,14 @@
 package ai.crcd.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.crcd.core.Distiller;
+import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
+import ai.crcd.core.InitStage;
 import ai.crcd.train.config.ConfigLoader;
 import ai.crcd.train.config.RunConfig;
 import ai.crcd.train.data.DataSets;
@@ -15,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,6 +46,16 @@ class EveryMethodTrainsTest {
     static final int STEPS = PER_CLASS * 10 / BATCH;
     static final int WINDOW = 12;
     static final double MIN_DROP = 0.05;
+
+    /**
+     * Methods whose run is known to diverge here (an open defect, reported; the test asserts the
+     * divergence, so it fails, and the entry must be removed, once the method is fixed).
+     */
+    static final Map<String, String> KNOWN_DIVERGING =
+            Map.of(
+                    "ft",
+                    "init stage: the paraphraser's MSE goes 8.2 -> 6.6e10 within 24 steps at"
+                            + " init_lr 0.01 (z3 report, 2026-12-02)");
 
     @TempDir static Path tmp;
     private static Path teacher;
@@ -81,14 +96,36 @@ class EveryMethodTrainsTest {
         teacher = dir.resolve(TrainingRun.MODEL_FILE);
     }
 
+    /** Every registered method, or those of {@code -Dzoo.methods=a,b} (for a quick local rerun). */
     static List<String> methods() {
-        return new ArrayList<>(Distillers.registry().keySet());
+        List<String> all = new ArrayList<>(Distillers.registry().keySet());
+        String only = System.getProperty("zoo.methods", "");
+        if (!only.isBlank()) {
+            all.retainAll(List.of(only.split(",")));
+        }
+        return all;
+    }
+
+    /**
+     * Whether the method takes {@code init_epochs} (it has an init stage, #14): its factory accepts
+     * the key.
+     */
+    private static boolean hasInitStage(String method) {
+        try (Distiller d =
+                Distillers.create(
+                        method, new DistillerOptions("t", Map.of(InitStage.EPOCHS_OPTION, 1)))) {
+            return d != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("methods")
     void lossFalls(String method) {
         Path dir = tmp.resolve(method);
+        // a method with an init stage gets one init epoch instead of RepDistiller's 30 (cheap)
+        boolean init = hasInitStage(method);
         RunConfig cfg =
                 ConfigLoader.fromString(
                         "kind: distill\nseed: 3\ndevice: cpu\n"
@@ -104,6 +141,7 @@ class EveryMethodTrainsTest {
                                 + "optim: {lr: 0.05, epochs: 1, milestones: []}\n"
                                 + "distill: {method: "
                                 + method
+                                + (init ? ", options: {" + InitStage.EPOCHS_OPTION + ": 1}" : "")
                                 + "}\n"
                                 + "output: {dir: "
                                 + dir
@@ -111,22 +149,46 @@ class EveryMethodTrainsTest {
                         List.of());
         List<String> names = new ArrayList<>();
         List<float[]> rows = new ArrayList<>();
-        TrainingRun.builder(cfg, dir)
-                .addListener(
-                        new RunListener() {
-                            @Override
-                            public void onStepsSynced(RunContext run, StepLog log) {
-                                if (names.isEmpty()) {
-                                    names.addAll(log.termNames());
-                                }
-                                for (int s = 0; s < log.rows().size(); s++) {
-                                    rows.add(log.terms(s));
-                                }
-                            }
-                        })
-                .build()
-                .run();
+        List<Double> initTotals = new ArrayList<>();
+        TrainingRun run =
+                TrainingRun.builder(cfg, dir)
+                        .addListener(
+                                new RunListener() {
+                                    @Override
+                                    public void onStepsSynced(RunContext run, StepLog log) {
+                                        if (run.step().inInitStage()) {
+                                            for (int s = 0; s < log.rows().size(); s++) {
+                                                initTotals.add(log.total(log.terms(s)));
+                                            }
+                                            return;
+                                        }
+                                        if (names.isEmpty()) {
+                                            names.addAll(log.termNames());
+                                        }
+                                        for (int s = 0; s < log.rows().size(); s++) {
+                                            rows.add(log.terms(s));
+                                        }
+                                    }
+                                })
+                        .build();
+        String known = KNOWN_DIVERGING.get(method);
+        if (known != null) {
+            // an open defect, asserted so that this entry must go when it is fixed
+            TrainingException e = assertThrows(TrainingException.class, run::run, known);
+            assertTrue(e.getMessage().contains("diverged"), e.getMessage());
+            System.out.println(method + ": still diverges (known): " + known);
+            return;
+        }
+        run.run();
         assertEquals(STEPS, rows.size(), method + ": every step applied");
+        if (init) {
+            // the init stage's objective falls too
+            assertEquals(STEPS, initTotals.size(), method + ": every init step applied");
+            assertFalls(
+                    initTotals.stream().mapToDouble(Double::doubleValue).toArray(),
+                    method + " init stage: first/last " + WINDOW + "-step means of the total",
+                    0);
+        }
         assertEquals("ce", names.get(0));
         double[] total = new double[rows.size()];
         double[] ce = new double[rows.size()];

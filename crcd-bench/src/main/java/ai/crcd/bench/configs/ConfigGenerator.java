@@ -164,7 +164,13 @@ public final class ConfigGenerator {
         rows.addAll(Row.zoo("pkt", "PKT", "30000", "probabilistic knowledge transfer"));
         rows.addAll(Row.zoo("ab", "AB", "0", "activation boundaries, init stage only"));
         rows.addAll(Row.zoo("ft", "FT", "200", "factor transfer, paraphraser in the init stage"));
-        rows.addAll(Row.zoo("fsp", "FSP", "50", "flow of solution procedure, init stage only"));
+        rows.addAll(
+                Row.zoo(
+                        "fsp",
+                        "FSP",
+                        "0",
+                        "flow of solution procedure, init stage only (RepDistiller's -b 50 weighs"
+                                + " a main-stage loss of 0)"));
         rows.addAll(Row.zoo("nst", "NST", "50", "neuron selectivity transfer, every stage"));
         rows.add(Row.of(null, "CRD", "crd", "1.0", "beta: 0.8", "")); // suites only: CRD alone
         rows.add(
