@@ -7,6 +7,7 @@ import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
+import ai.crcd.core.TeacherUse;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -112,6 +113,16 @@ public final class DkdDistiller implements Distiller {
     @Override
     public Block auxiliaryBlock() {
         return null;
+    }
+
+    /**
+     * Returns {@link TeacherUse#LOGITS}: DKD reads the teacher's logits only.
+     *
+     * @return LOGITS
+     */
+    @Override
+    public TeacherUse teacherUse() {
+        return TeacherUse.LOGITS;
     }
 
     /**

@@ -101,6 +101,7 @@ class DkdTest {
             for (int epoch : new int[] {1, 10, 20, 30}) {
                 Distiller d = dkd(opts);
                 assertEquals("dkd", d.name());
+                assertEquals(ai.crcd.core.TeacherUse.LOGITS, d.teacherUse());
                 NDArray s = m.create(flat(S), new Shape(3, 4));
                 LossTerms terms = d.losses(batch(m, s, T, epoch));
                 double w = Math.min(epoch / 20.0, 1.0);
