@@ -1,0 +1,390 @@
+package ai.crcd.core.zoo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.crcd.core.DistillBatch;
+import ai.crcd.core.DistillSetup;
+import ai.crcd.core.Distiller;
+import ai.crcd.core.DistillerOptions;
+import ai.crcd.core.Distillers;
+import ai.crcd.core.FeatureOutput;
+import ai.crcd.core.LossTerms;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.JsonUtils;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Cross-checks every zoo method against PyTorch running the reference code: the fixtures in {@code
+ * src/test/resources/zoo-fixtures} were written by {@code make_zoo_fixtures.py} (Debian's torch
+ * 1.13, float64), which re-implements RepDistiller's {@code distiller_zoo/*.py}, {@code
+ * models/util.py} ConvReg / LinearEmbed and the feature choices of {@code helper/loops.py} line by
+ * line. Each test loads the same inputs (student and teacher {@code feats}, logits, labels) and
+ * auxiliary weights into crcd's distiller, computes the term and its gradients with DJL autograd in
+ * float64, and compares value and every gradient entry (student features and auxiliary parameters)
+ * to 1e-9 relative.
+ *
+ * <p>Two cases: {@code same} (equal heights, channels 4/8/16 vs 8/16/32, Gaussian maps) and {@code
+ * diff} (heights 8/8/3 vs 16/4/2: pooling of the teacher, of the student, and a 3 -> 2 adaptive
+ * pooling with overlapping bins; non-negative maps as ReLU stages give).
+ */
+class ReferenceFixturesTest {
+
+    private static final String DIR = "/zoo-fixtures/";
+    private static final double REL = 1e-9;
+
+    private static JsonObject arrays;
+    private static JsonObject scalars;
+    private static double[] data;
+
+    @BeforeAll
+    static void load() throws IOException {
+        try (InputStream in = resource("zoo_fixtures.json");
+                Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+            JsonObject index = JsonUtils.GSON.fromJson(r, JsonObject.class);
+            arrays = index.getAsJsonObject("arrays");
+            scalars = index.getAsJsonObject("scalars");
+        }
+        try (InputStream in = resource("zoo_fixtures.bin")) {
+            byte[] bytes = in.readAllBytes();
+            DoubleBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
+            data = new double[b.remaining()];
+            b.get(data);
+        }
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = ReferenceFixturesTest.class.getResourceAsStream(DIR + name);
+        assertNotNull(in, "missing fixture " + DIR + name + ": run make_zoo_fixtures.py");
+        return in;
+    }
+
+    // ---- fixture access --------------------------------------------------------------------
+
+    private static boolean has(String name) {
+        return arrays.has(name);
+    }
+
+    private static Shape shape(String name) {
+        JsonElement e = arrays.get(name);
+        assertNotNull(e, "no fixture array " + name);
+        JsonArray s = e.getAsJsonObject().getAsJsonArray("shape");
+        long[] dims = new long[s.size()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = s.get(i).getAsLong();
+        }
+        return new Shape(dims);
+    }
+
+    private static double[] values(String name) {
+        Shape s = shape(name);
+        int offset = arrays.getAsJsonObject(name).get("offset").getAsInt();
+        double[] out = new double[Math.toIntExact(s.size())];
+        System.arraycopy(data, offset, out, 0, out.length);
+        return out;
+    }
+
+    private static double scalar(String name) {
+        JsonElement e = scalars.get(name);
+        assertNotNull(e, "no fixture scalar " + name);
+        return e.getAsDouble();
+    }
+
+    // ---- running a distiller on a case -------------------------------------------------------
+
+    /** The student's leaves and the batch built from one case's inputs. */
+    private static final class Run {
+        final Map<String, NDArray> student = new LinkedHashMap<>();
+        final DistillBatch batch;
+
+        Run(NDManager m, String c) {
+            Map<String, NDArray> t = new HashMap<>();
+            for (String k : List.of("stem", "stage1", "stage2", "stage3", "pooled", "logits")) {
+                NDArray s = m.create(values(c + "/in/s_" + k), shape(c + "/in/s_" + k));
+                s.setRequiresGradient(true);
+                student.put("s_" + k, s);
+                t.put(k, m.create(values(c + "/in/t_" + k), shape(c + "/in/t_" + k)));
+            }
+            double[] l = values(c + "/in/labels");
+            long[] labels = new long[l.length];
+            for (int i = 0; i < l.length; i++) {
+                labels[i] = (long) l[i];
+            }
+            FeatureOutput so =
+                    FeatureOutput.of(
+                            student.get("s_logits"),
+                            student.get("s_pooled"),
+                            student.get("s_stem"),
+                            List.of(
+                                    student.get("s_stage1"),
+                                    student.get("s_stage2"),
+                                    student.get("s_stage3")),
+                            List.of());
+            FeatureOutput to =
+                    FeatureOutput.of(
+                            t.get("logits"),
+                            t.get("pooled"),
+                            t.get("stem"),
+                            List.of(t.get("stage1"), t.get("stage2"), t.get("stage3")),
+                            List.of());
+            batch =
+                    DistillBatch.builder()
+                            .setStudent(so)
+                            .setTeacher(to)
+                            .setLabels(m.create(labels))
+                            .setParameterStore(new ParameterStore(m, false))
+                            .optTraining(true)
+                            .build();
+        }
+    }
+
+    /** crcd's output shapes [logits, pooled, stem, stage1..3] (batch 1) of one side of a case. */
+    private static List<Shape> outputShapes(String c, String side) {
+        List<Shape> out = new ArrayList<>();
+        for (String k : List.of("logits", "pooled", "stem", "stage1", "stage2", "stage3")) {
+            Shape s = shape(c + "/in/" + side + "_" + k);
+            long[] d = s.getShape().clone();
+            d[0] = 1;
+            out.add(new Shape(d));
+        }
+        return out;
+    }
+
+    private static DistillSetup setup(String c) {
+        List<Shape> t = outputShapes(c, "t");
+        List<Shape> s = outputShapes(c, "s");
+        return DistillSetup.builder()
+                .setFeatureDims((int) t.get(1).get(1), (int) s.get(1).get(1))
+                .setNumClasses((int) t.get(0).get(1))
+                .optOutputShapes(t, s)
+                .optDataType(DataType.FLOAT64)
+                .build();
+    }
+
+    /**
+     * Runs {@code method} with {@code options} on case {@code c}, with the auxiliary parameters
+     * {@code params} set from {@code prefix/param/<key>}; checks that term {@code term} equals the
+     * reference {@code prefix/loss} and that its gradients equal {@code prefix/grad/<input or
+     * key>}, inputs without a reference gradient getting none.
+     */
+    private static void check(
+            String c,
+            String method,
+            Map<String, Object> options,
+            String prefix,
+            String term,
+            String... params) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Distiller d =
+                    Distillers.create(method, new DistillerOptions("distill.options", options));
+            d.initialize(m, setup(c));
+            Block aux = d.auxiliaryBlock();
+            List<Parameter> ps = new ArrayList<>();
+            for (String key : params) {
+                Parameter p = ZooTests.param(aux, key);
+                String name = prefix + "/param/" + key;
+                assertEquals(shape(name), p.getArray().getShape(), key + ": crcd's layout");
+                ZooTests.setValues(p.getArray(), values(name));
+                ps.add(p);
+            }
+            Run run = new Run(m, c);
+            double value;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                LossTerms terms = d.losses(run.batch);
+                NDArray loss = terms.asMap().get(term);
+                assertNotNull(loss, method + ": no term " + term + " in " + terms.asMap().keySet());
+                value = loss.getDouble();
+                gc.backward(loss);
+            }
+            double expected = scalar(prefix + "/loss");
+            assertTrue(Math.abs(expected) > 1e-6, prefix + ": degenerate fixture " + expected);
+            assertEquals(expected, value, REL * Math.abs(expected), prefix + " value");
+            int compared = 0;
+            for (Map.Entry<String, NDArray> e : run.student.entrySet()) {
+                String name = prefix + "/grad/" + e.getKey();
+                double[] got = ZooTests.values(e.getValue().getGradient());
+                if (has(name)) {
+                    assertClose(name, values(name), got);
+                    compared++;
+                } else {
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(0, got[i], 0, name + " (no reference gradient) entry " + i);
+                    }
+                }
+            }
+            for (int k = 0; k < params.length; k++) {
+                String name = prefix + "/grad/" + params[k];
+                assertClose(name, values(name), ps.get(k).getArray().getGradient().toDoubleArray());
+                compared++;
+            }
+            assertTrue(compared > 0, prefix + ": no gradient compared");
+        }
+    }
+
+    /**
+     * Entry-wise to {@link #REL} relative, floored at 1e-3 of the largest reference entry (tiny
+     * entries are differences of much larger sums, e.g. through BatchNorm's backward).
+     */
+    private static void assertClose(String what, double[] expected, double[] got) {
+        assertEquals(expected.length, got.length, what + " size");
+        double largest = 0;
+        for (double v : expected) {
+            largest = Math.max(largest, Math.abs(v));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            double scale = Math.max(Math.abs(expected[i]), 1e-3 * largest);
+            assertEquals(
+                    expected[i],
+                    got[i],
+                    REL * scale + 1e-15,
+                    what + " entry " + i + " of " + got.length);
+        }
+    }
+
+    private static Map<String, Object> opts(Object... kv) {
+        Map<String, Object> o = new HashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            o.put((String) kv[i], kv[i + 1]);
+        }
+        return o;
+    }
+
+    // ---- the methods -------------------------------------------------------------------------
+
+    private static final String[] CONV_REG = {"conv_weight", "conv_bias", "bn_gamma", "bn_beta"};
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same/2", "diff/1", "diff/2", "diff/3"})
+    void fitnetMatchesHintLossOnConvRegOfEachKind(String caseAndLayer) {
+        String[] p = caseAndLayer.split("/");
+        int h = Integer.parseInt(p[1]);
+        check(
+                p[0],
+                "fitnet",
+                opts("beta", 1.0, "hint_layer", h),
+                p[0] + "/fitnet/h" + h,
+                "fitnet",
+                CONV_REG);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void atMatchesAttention(String c) {
+        check(c, "at", opts("beta", 1.0), c + "/at", "at");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void spMatchesSimilarityOnTheLastStage(String c) {
+        check(c, "sp", opts("beta", 1.0), c + "/sp", "sp");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void nstMatchesNstLoss(String c) {
+        check(c, "nst", opts("beta", 1.0), c + "/nst", "nst");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void ccMatchesCorrelationOnLinearEmbeds(String c) {
+        check(c, "cc", opts("beta", 1.0, "feat_dim", 16), c + "/cc", "cc", CcDistillerTest.KEYS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void rkdDistanceAndAngleMatchRkdLoss(String c) {
+        check(
+                c,
+                "rkd",
+                opts("beta", 1.0, "distance_weight", 1.0, "angle_weight", 0.0),
+                c + "/rkd_distance",
+                "rkd_distance");
+        check(
+                c,
+                "rkd",
+                opts("beta", 1.0, "distance_weight", 0.0, "angle_weight", 1.0),
+                c + "/rkd_angle",
+                "rkd_angle");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void rkdDefaultsAreRkdLossWeights(String c) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Distiller d = Distillers.create("rkd", DistillerOptions.empty());
+            d.initialize(m, setup(c));
+            LossTerms terms = d.losses(new Run(m, c).batch);
+            double wd = scalar(c + "/rkd/w_d");
+            double wa = scalar(c + "/rkd/w_a");
+            double ld = scalar(c + "/rkd_distance/loss");
+            double la = scalar(c + "/rkd_angle/loss");
+            assertEquals(wd * ld, ZooFixture.value(terms, "rkd_distance"), REL * wd * ld);
+            assertEquals(wa * la, ZooFixture.value(terms, "rkd_angle"), REL * wa * la);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void pktMatchesCosineSimilarityLoss(String c) {
+        check(c, "pkt", opts("beta", 1.0), c + "/pkt", "pkt");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void vidMatchesVidLossPerStage(String c) {
+        List<String> keys = new ArrayList<>();
+        for (int l = 1; l <= 3; l++) {
+            for (String p : VidDistillerTest.PARTS) {
+                keys.add("layer" + l + "_" + p);
+            }
+        }
+        check(c, "vid", opts("beta", 1.0), c + "/vid", "vid", keys.toArray(new String[0]));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff"})
+    void kdTermMatchesDistillKl(String c) {
+        check(c, "pkt", opts("alpha", 1.0, "kd_temperature", 4.0), c + "/kd", "kd");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same"})
+    void fixtureShapesAreRepDistillersLayouts(String c) {
+        // ConvReg conv weight OIHW, ConvTranspose2d (Cin, Cout, kh, kw), Linear (out, in)
+        assertArrayEquals(
+                new long[] {16, 8, 1, 1}, shape(c + "/fitnet/h2/param/conv_weight").getShape());
+        assertArrayEquals(
+                new long[] {4, 6, 4, 4}, shape("diff/fitnet/h1/param/conv_weight").getShape());
+        assertArrayEquals(
+                new long[] {16, 16}, shape(c + "/cc/param/embed_s_linear_weight").getShape());
+    }
+}

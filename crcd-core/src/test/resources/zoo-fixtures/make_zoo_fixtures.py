@@ -1,0 +1,454 @@
+#!/usr/bin/python3
+"""Reference fixtures for crcd's comparison zoo (issue #13), computed with PyTorch as
+HobbitLong/RepDistiller (and megvii-research/mdistiller for DKD) compute them.
+
+Run with Debian's PyTorch (torch 1.13, float64 on CPU):
+
+    /usr/bin/python3 crcd-core/src/test/resources/zoo-fixtures/make_zoo_fixtures.py
+
+It writes, next to itself, ``zoo_fixtures.json`` (an index: for every array its shape and its offset,
+in float64 values, into the data file; plus scalars) and ``zoo_fixtures.bin`` (raw little-endian
+float64). ReferenceFixturesTest (Java, DJL) reads them; tests never run Python.
+
+Every loss below is a faithful re-implementation of the reference module (same ops, same
+reductions, same eps), with the file and lines it follows cited in a comment. References:
+  RepDistiller @ HEAD of github:HobbitLong/RepDistiller (distiller_zoo/*.py, models/util.py,
+  train_student.py, helper/loops.py); mdistiller @ HEAD of github:megvii-research/mdistiller
+  (mdistiller/distillers/DKD.py).
+
+Feature lists follow RepDistiller's ``feats = [stem, stage1, stage2, stage3, pooled]``: hint_layer 2
+is stage2, feats[1:-1] are the stages, feats[-2] the last stage, feats[-1] the pooled vector.
+Teacher features are detached (helper/loops.py train_distill: ``feat_t = [f.detach() ...]``),
+the auxiliary modules are in train mode (BatchNorm on batch statistics), gradients are taken with
+respect to the student's features and every auxiliary parameter.
+"""
+import json
+import math
+import os
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+ARRAYS = []  # (name, tensor)
+SCALARS = {}
+
+
+def put(name, t):
+    ARRAYS.append((name, t.detach().to(torch.float64).contiguous()))
+
+
+def scalar(name, v):
+    SCALARS[name] = float(v)
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+B = 4
+CASES = {
+    # same spatial sizes, differing channels (e.g. resnet8x4-like student vs wider teacher)
+    "same": dict(stem_s=(4, 8), stem_t=(8, 8),
+                 s=[(4, 8), (8, 4), (16, 2)], t=[(8, 8), (16, 4), (32, 2)],
+                 ds=16, dt=32, relu=False),
+    # differing spatial sizes in both directions, one not divisible (3 -> 2 overlapping bins);
+    # post-ReLU (non-negative) maps as ResNet stages give
+    "diff": dict(stem_s=(4, 8), stem_t=(6, 16),
+                 s=[(4, 8), (8, 8), (16, 3)], t=[(6, 16), (16, 4), (32, 2)],
+                 ds=16, dt=32, relu=True),
+}
+NUM_CLASSES = 10
+CC_FEAT_DIM = 16  # crcd option feat_dim (RepDistiller's --feat_dim, 128 by default)
+
+
+def make_inputs(name, c, seed):
+    g = torch.Generator().manual_seed(seed)
+
+    def rnd(*shape):
+        x = torch.randn(*shape, generator=g)
+        return x.abs() if c["relu"] else x
+
+    inp = {}
+    inp["s_stem"] = rnd(B, c["stem_s"][0], c["stem_s"][1], c["stem_s"][1])
+    inp["t_stem"] = rnd(B, c["stem_t"][0], c["stem_t"][1], c["stem_t"][1])
+    for i, (ch, h) in enumerate(c["s"]):
+        inp["s_stage%d" % (i + 1)] = rnd(B, ch, h, h)
+    for i, (ch, h) in enumerate(c["t"]):
+        inp["t_stage%d" % (i + 1)] = rnd(B, ch, h, h)
+    inp["s_pooled"] = rnd(B, c["ds"])
+    inp["t_pooled"] = rnd(B, c["dt"])
+    inp["s_logits"] = 2 * torch.randn(B, NUM_CLASSES, generator=g)
+    inp["t_logits"] = 2 * torch.randn(B, NUM_CLASSES, generator=g)
+    inp["labels"] = torch.randint(0, NUM_CLASSES, (B,), generator=g).to(torch.float64)
+    for k, v in inp.items():
+        put("%s/in/%s" % (name, k), v)
+    return inp
+
+
+def leaves(inp):
+    """Fresh student leaves with gradients, detached teacher features."""
+    s = {k: v.clone().requires_grad_(k.startswith("s_")) for k, v in inp.items()}
+    return s
+
+
+def feats(x, side):
+    """RepDistiller's feats list [stem, stage1..3, pooled] for 's' or 't'."""
+    return [x[side + "_stem"], x[side + "_stage1"], x[side + "_stage2"], x[side + "_stage3"],
+            x[side + "_pooled"]]
+
+
+def record(prefix, loss, x, params=()):
+    """Stores loss and its gradients w.r.t. every student input that receives one and params."""
+    wrt = [(k, v) for k, v in x.items() if v.requires_grad] + list(params)
+    grads = torch.autograd.grad(loss, [v for _, v in wrt], allow_unused=True)
+    scalar(prefix + "/loss", loss.item())
+    for (k, _), gr in zip(wrt, grads):
+        if gr is not None:
+            put(prefix + "/grad/" + k, gr)
+
+
+# ---- KD: distiller_zoo/KD.py DistillKL (lines 7-17) -------------------------------------------
+
+def distill_kl(y_s, y_t, T):
+    p_s = F.log_softmax(y_s / T, dim=1)
+    p_t = F.softmax(y_t / T, dim=1)
+    return F.kl_div(p_s, p_t, reduction="sum") * (T ** 2) / y_s.shape[0]  # size_average=False
+
+
+# ---- FitNet: distiller_zoo/FitNet.py HintLoss (MSELoss), models/util.py ConvReg --------------
+
+class ConvReg(nn.Module):
+    """models/util.py ConvReg (lines 'class ConvReg' .. forward), use_relu=True as
+    train_student.py builds it for --distill hint: ConvReg(feat_s[hint].shape, feat_t[hint].shape)."""
+
+    def __init__(self, s_shape, t_shape, use_relu=True):
+        super().__init__()
+        self.use_relu = use_relu
+        s_N, s_C, s_H, s_W = s_shape
+        t_N, t_C, t_H, t_W = t_shape
+        if s_H == 2 * t_H:
+            self.conv = nn.Conv2d(s_C, t_C, kernel_size=3, stride=2, padding=1)
+        elif s_H * 2 == t_H:
+            self.conv = nn.ConvTranspose2d(s_C, t_C, kernel_size=4, stride=2, padding=1)
+        elif s_H >= t_H:
+            self.conv = nn.Conv2d(s_C, t_C, kernel_size=(1 + s_H - t_H, 1 + s_W - t_W))
+        else:
+            raise NotImplementedError
+        self.bn = nn.BatchNorm2d(t_C)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if self.use_relu:
+            return self.relu(self.bn(x))
+        return self.bn(x)
+
+
+def fitnet(name, inp, hint_layer, seed):
+    torch.manual_seed(seed)
+    x = leaves(inp)
+    fs, ft = feats(x, "s"), feats(x, "t")
+    reg = ConvReg(fs[hint_layer].shape, ft[hint_layer].shape).train()
+    with torch.no_grad():  # gamma/beta away from 1/0 so that their gradients are generic
+        reg.bn.weight.copy_(1 + 0.2 * torch.randn(reg.bn.weight.shape))
+        reg.bn.bias.copy_(0.2 * torch.randn(reg.bn.bias.shape))
+    p = "%s/fitnet/h%d" % (name, hint_layer)
+    put(p + "/param/conv_weight", reg.conv.weight)
+    put(p + "/param/conv_bias", reg.conv.bias)
+    put(p + "/param/bn_gamma", reg.bn.weight)
+    put(p + "/param/bn_beta", reg.bn.bias)
+    # helper/loops.py train_distill, 'hint': f_s = module_list[1](feat_s[hint]); MSELoss(f_s, f_t)
+    loss = nn.MSELoss()(reg(fs[hint_layer]), ft[hint_layer].detach())
+    record(p, loss, x, [("conv_weight", reg.conv.weight), ("conv_bias", reg.conv.bias),
+                        ("bn_gamma", reg.bn.weight), ("bn_beta", reg.bn.bias)])
+
+
+# ---- AT: distiller_zoo/AT.py Attention(p=2) ---------------------------------------------------
+
+def at_map(f, p=2):
+    return F.normalize(f.pow(p).mean(1).view(f.size(0), -1))  # AT.py at()
+
+
+def match_heights(f_s, f_t):
+    # AT.py at_loss / NST.py nst_loss / VID.py forward: pool the taller to (H, H) of the other
+    s_H, t_H = f_s.shape[2], f_t.shape[2]
+    if s_H > t_H:
+        f_s = F.adaptive_avg_pool2d(f_s, (t_H, t_H))
+    elif s_H < t_H:
+        f_t = F.adaptive_avg_pool2d(f_t, (s_H, s_H))
+    return f_s, f_t
+
+
+def at_loss(f_s, f_t):
+    f_s, f_t = match_heights(f_s, f_t)
+    return (at_map(f_s) - at_map(f_t)).pow(2).mean()
+
+
+def at(name, inp):
+    x = leaves(inp)
+    g_s, g_t = feats(x, "s")[1:-1], [f.detach() for f in feats(x, "t")[1:-1]]
+    loss = sum(at_loss(a, b) for a, b in zip(g_s, g_t))  # loops.py 'attention': sum(loss_group)
+    record(name + "/at", loss, x)
+
+
+# ---- SP: distiller_zoo/SP.py Similarity, on [feat[-2]] (loops.py 'similarity') ---------------
+
+def sp(name, inp):
+    x = leaves(inp)
+    f_s, f_t = feats(x, "s")[-2], feats(x, "t")[-2].detach()
+    bsz = f_s.shape[0]
+    f_s = f_s.view(bsz, -1)
+    f_t = f_t.view(bsz, -1)
+    G_s = F.normalize(torch.mm(f_s, torch.t(f_s)))
+    G_t = F.normalize(torch.mm(f_t, torch.t(f_t)))
+    G_diff = G_t - G_s
+    loss = (G_diff * G_diff).view(-1, 1).sum(0) / (bsz * bsz)
+    record(name + "/sp", loss.sum(), x)
+
+
+# ---- NST: distiller_zoo/NST.py NSTLoss (full_loss=True), feats[1:-1] (loops.py 'nst') --------
+
+def poly_kernel(a, b):
+    a = a.unsqueeze(1)
+    b = b.unsqueeze(2)
+    return (a * b).sum(-1).pow(2)
+
+
+def nst_loss(f_s, f_t):
+    f_s, f_t = match_heights(f_s, f_t)
+    f_s = F.normalize(f_s.view(f_s.shape[0], f_s.shape[1], -1), dim=2)
+    f_t = F.normalize(f_t.view(f_t.shape[0], f_t.shape[1], -1), dim=2)
+    return (poly_kernel(f_t, f_t).mean().detach() + poly_kernel(f_s, f_s).mean()
+            - 2 * poly_kernel(f_s, f_t).mean())
+
+
+def nst(name, inp):
+    x = leaves(inp)
+    g_s, g_t = feats(x, "s")[1:-1], [f.detach() for f in feats(x, "t")[1:-1]]
+    loss = sum(nst_loss(a, b) for a, b in zip(g_s, g_t))
+    record(name + "/nst", loss, x)
+
+
+# ---- CC: distiller_zoo/CC.py Correlation with models/util.py LinearEmbed both sides ----------
+
+class LinearEmbed(nn.Module):
+    def __init__(self, dim_in, dim_out):
+        super().__init__()
+        self.linear = nn.Linear(dim_in, dim_out)
+
+    def forward(self, x):
+        return self.linear(x.view(x.shape[0], -1))
+
+
+def cc(name, inp, feat_dim, seed):
+    torch.manual_seed(seed)
+    x = leaves(inp)
+    f_s, f_t = feats(x, "s")[-1], feats(x, "t")[-1].detach()
+    # train_student.py 'correlation': LinearEmbed(feat_s[-1].shape[1], opt.feat_dim), same for t
+    embed_s = LinearEmbed(f_s.shape[1], feat_dim)
+    embed_t = LinearEmbed(f_t.shape[1], feat_dim)
+    p = name + "/cc"
+    params = [("embed_s_linear_weight", embed_s.linear.weight),
+              ("embed_s_linear_bias", embed_s.linear.bias),
+              ("embed_t_linear_weight", embed_t.linear.weight),
+              ("embed_t_linear_bias", embed_t.linear.bias)]
+    for k, v in params:
+        put(p + "/param/" + k, v)
+    e_s, e_t = embed_s(f_s), embed_t(f_t)  # loops.py 'correlation'
+    delta = torch.abs(e_s - e_t)
+    loss = torch.mean((delta[:-1] * delta[1:]).sum(1))
+    record(p, loss, x, params)
+
+
+# ---- RKD: distiller_zoo/RKD.py RKDLoss(w_d=25, w_a=50), on feats[-1] --------------------------
+
+def pdist(e, squared=False, eps=1e-12):
+    e_square = e.pow(2).sum(dim=1)
+    prod = e @ e.t()
+    res = (e_square.unsqueeze(1) + e_square.unsqueeze(0) - 2 * prod).clamp(min=eps)
+    if not squared:
+        res = res.sqrt()
+    res = res.clone()
+    res[range(len(e)), range(len(e))] = 0
+    return res
+
+
+def rkd(name, inp):
+    x = leaves(inp)
+    f_s, f_t = feats(x, "s")[-1], feats(x, "t")[-1].detach()
+    student = f_s.view(f_s.shape[0], -1)
+    teacher = f_t.view(f_t.shape[0], -1)
+    with torch.no_grad():
+        t_d = pdist(teacher, squared=False)
+        t_d = t_d / t_d[t_d > 0].mean()
+    d = pdist(student, squared=False)
+    d = d / d[d > 0].mean()
+    loss_d = F.smooth_l1_loss(d, t_d)
+    with torch.no_grad():
+        td = teacher.unsqueeze(0) - teacher.unsqueeze(1)
+        norm_td = F.normalize(td, p=2, dim=2)
+        t_angle = torch.bmm(norm_td, norm_td.transpose(1, 2)).view(-1)
+    sd = student.unsqueeze(0) - student.unsqueeze(1)
+    norm_sd = F.normalize(sd, p=2, dim=2)
+    s_angle = torch.bmm(norm_sd, norm_sd.transpose(1, 2)).view(-1)
+    loss_a = F.smooth_l1_loss(s_angle, t_angle)
+    # the two parts separately (crcd's terms rkd_distance / rkd_angle) and RKDLoss's sum
+    record(name + "/rkd_distance", loss_d, x)
+    record(name + "/rkd_angle", loss_a, x)
+    scalar(name + "/rkd/w_d", 25)
+    scalar(name + "/rkd/w_a", 50)
+
+
+# ---- PKT: distiller_zoo/PKT.py cosine_similarity_loss (eps 1e-7), on feats[-1] ---------------
+
+def pkt(name, inp):
+    x = leaves(inp)
+    output_net, target_net = feats(x, "s")[-1], feats(x, "t")[-1].detach()
+    eps = 0.0000001
+    output_net_norm = torch.sqrt(torch.sum(output_net ** 2, dim=1, keepdim=True))
+    output_net = output_net / (output_net_norm + eps)
+    output_net[output_net != output_net] = 0
+    target_net_norm = torch.sqrt(torch.sum(target_net ** 2, dim=1, keepdim=True))
+    target_net = target_net / (target_net_norm + eps)
+    target_net[target_net != target_net] = 0
+    model_similarity = torch.mm(output_net, output_net.transpose(0, 1))
+    target_similarity = torch.mm(target_net, target_net.transpose(0, 1))
+    model_similarity = (model_similarity + 1.0) / 2.0
+    target_similarity = (target_similarity + 1.0) / 2.0
+    model_similarity = model_similarity / torch.sum(model_similarity, dim=1, keepdim=True)
+    target_similarity = target_similarity / torch.sum(target_similarity, dim=1, keepdim=True)
+    loss = torch.mean(target_similarity * torch.log((target_similarity + eps) / (model_similarity + eps)))
+    record(name + "/pkt", loss, x)
+
+
+# ---- VID: distiller_zoo/VID.py VIDLoss(s_C, t_C, t_C) per stage (train_student.py 'vid') -----
+
+class VIDLoss(nn.Module):
+    def __init__(self, num_input_channels, num_mid_channel, num_target_channels,
+                 init_pred_var=5.0, eps=1e-5):
+        super().__init__()
+
+        def conv1x1(i, o):
+            return nn.Conv2d(i, o, kernel_size=1, padding=0, bias=False, stride=1)
+
+        self.regressor = nn.Sequential(
+            conv1x1(num_input_channels, num_mid_channel), nn.ReLU(),
+            conv1x1(num_mid_channel, num_mid_channel), nn.ReLU(),
+            conv1x1(num_mid_channel, num_target_channels))
+        self.log_scale = nn.Parameter(
+            math.log(math.exp(init_pred_var - eps) - 1.0) * torch.ones(num_target_channels))
+        self.eps = eps
+
+    def forward(self, input, target):
+        input, target = match_heights(input, target)
+        pred_mean = self.regressor(input)
+        pred_var = torch.log(1.0 + torch.exp(self.log_scale)) + self.eps
+        pred_var = pred_var.view(1, -1, 1, 1)
+        neg_log_prob = 0.5 * ((pred_mean - target) ** 2 / pred_var + torch.log(pred_var))
+        return torch.mean(neg_log_prob)
+
+
+def vid(name, inp, seed):
+    torch.manual_seed(seed)
+    x = leaves(inp)
+    g_s, g_t = feats(x, "s")[1:-1], [f.detach() for f in feats(x, "t")[1:-1]]
+    crit = [VIDLoss(s.shape[1], t.shape[1], t.shape[1]) for s, t in zip(g_s, g_t)]
+    params = []
+    p = name + "/vid"
+    for l, c in enumerate(crit):
+        with torch.no_grad():  # log_scale away from its constant init, so each channel differs
+            c.log_scale.add_(0.5 * torch.randn(c.log_scale.shape))
+        for k, v in [("conv1_weight", c.regressor[0].weight), ("conv2_weight", c.regressor[2].weight),
+                     ("conv3_weight", c.regressor[4].weight), ("log_scale", c.log_scale)]:
+            key = "layer%d_%s" % (l + 1, k)
+            put(p + "/param/" + key, v)
+            params.append((key, v))
+    loss = sum(c(a, b) for a, b, c in zip(g_s, g_t, crit))  # loops.py 'vid'
+    record(p, loss, x, params)
+
+
+# ---- KD (the shared "+KD" term) --------------------------------------------------------------
+
+def kd(name, inp, T):
+    x = leaves(inp)
+    loss = distill_kl(x["s_logits"], x["t_logits"].detach(), T)
+    record(name + "/kd", loss, x)
+
+
+# ---- DKD: mdistiller/distillers/DKD.py dkd_loss -----------------------------------------------
+
+def dkd(name, inp, alpha, beta, temperature, warmup, epoch):
+    x = leaves(inp)
+    logits_student, logits_teacher = x["s_logits"], x["t_logits"].detach()
+    target = inp["labels"].to(torch.int64)
+
+    def _get_gt_mask(logits, target):
+        target = target.reshape(-1)
+        return torch.zeros_like(logits).scatter_(1, target.unsqueeze(1), 1).bool()
+
+    def _get_other_mask(logits, target):
+        target = target.reshape(-1)
+        return torch.ones_like(logits).scatter_(1, target.unsqueeze(1), 0).bool()
+
+    def cat_mask(t, mask1, mask2):
+        t1 = (t * mask1).sum(dim=1, keepdims=True)
+        t2 = (t * mask2).sum(1, keepdims=True)
+        return torch.cat([t1, t2], dim=1)
+
+    gt_mask = _get_gt_mask(logits_student, target)
+    other_mask = _get_other_mask(logits_student, target)
+    pred_student = F.softmax(logits_student / temperature, dim=1)
+    pred_teacher = F.softmax(logits_teacher / temperature, dim=1)
+    pred_student = cat_mask(pred_student, gt_mask, other_mask)
+    pred_teacher = cat_mask(pred_teacher, gt_mask, other_mask)
+    log_pred_student = torch.log(pred_student)
+    tckd_loss = (F.kl_div(log_pred_student, pred_teacher, size_average=False)
+                 * (temperature ** 2) / target.shape[0])
+    pred_teacher_part2 = F.softmax(logits_teacher / temperature - 1000.0 * gt_mask, dim=1)
+    log_pred_student_part2 = F.log_softmax(logits_student / temperature - 1000.0 * gt_mask, dim=1)
+    nckd_loss = (F.kl_div(log_pred_student_part2, pred_teacher_part2, size_average=False)
+                 * (temperature ** 2) / target.shape[0])
+    # DKD.forward_train: loss_dkd = min(epoch / warmup, 1.0) * dkd_loss(...)
+    w = min(epoch / warmup, 1.0)
+    p = "%s/dkd/e%d" % (name, epoch)
+    record(p + "/tckd", w * alpha * tckd_loss, x)
+    record(p + "/nckd", w * beta * nckd_loss, x)
+
+
+def main():
+    for i, (name, c) in enumerate(CASES.items()):
+        inp = make_inputs(name, c, 1000 + i)
+        hints = [2] if name == "same" else [1, 2, 3]  # 'diff': transposed, strided, valid 2x2
+        for h in hints:
+            fitnet(name, inp, h, 2000 + 10 * i + h)
+        at(name, inp)
+        sp(name, inp)
+        nst(name, inp)
+        cc(name, inp, CC_FEAT_DIM, 3000 + i)
+        rkd(name, inp)
+        pkt(name, inp)
+        vid(name, inp, 4000 + i)
+        kd(name, inp, 4.0)
+        for epoch in (5, 20, 25):
+            dkd(name, inp, 1.0, 8.0, 4.0, 20, epoch)
+    index, data, offset = {}, bytearray(), 0
+    for name, t in ARRAYS:
+        v = t.reshape(-1).tolist()
+        index[name] = {"shape": list(t.shape), "offset": offset}
+        data += struct.pack("<%dd" % len(v), *v)
+        offset += len(v)
+    with open(os.path.join(HERE, "zoo_fixtures.bin"), "wb") as f:
+        f.write(bytes(data))
+    with open(os.path.join(HERE, "zoo_fixtures.json"), "w") as f:
+        json.dump({"generator": "make_zoo_fixtures.py", "torch": torch.__version__,
+                   "arrays": index, "scalars": SCALARS}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("%d arrays, %d values (%d bytes), %d scalars"
+          % (len(index), offset, len(data), len(SCALARS)))
+
+
+if __name__ == "__main__":
+    main()
