@@ -59,6 +59,13 @@ CASES = {
     "diff": dict(stem_s=(4, 8), stem_t=(6, 16),
                  s=[(4, 8), (8, 8), (16, 3)], t=[(6, 16), (16, 4), (32, 2)],
                  ds=16, dt=32, relu=True),
+    # 'diff' with the degenerate rows a post-ReLU network produces: two identical student pooled
+    # vectors (RKD distance 0 -> clamp eps), an all-zero student pooled vector (PKT norm 0), two
+    # identical teacher pooled vectors, an all-zero student sample in stage 1 (AT map 0), a dead
+    # student channel in stage 3 (NST row 0)
+    "edge": dict(stem_s=(4, 8), stem_t=(6, 16),
+                 s=[(4, 8), (8, 8), (16, 3)], t=[(6, 16), (16, 4), (32, 2)],
+                 ds=16, dt=32, relu=True, edge=True),
 }
 NUM_CLASSES = 10
 CC_FEAT_DIM = 16  # crcd option feat_dim (RepDistiller's --feat_dim, 128 by default)
@@ -83,6 +90,12 @@ def make_inputs(name, c, seed):
     inp["s_logits"] = 2 * torch.randn(B, NUM_CLASSES, generator=g)
     inp["t_logits"] = 2 * torch.randn(B, NUM_CLASSES, generator=g)
     inp["labels"] = torch.randint(0, NUM_CLASSES, (B,), generator=g).to(torch.float64)
+    if c.get("edge"):
+        inp["s_pooled"][1] = inp["s_pooled"][0]
+        inp["s_pooled"][3] = 0
+        inp["t_pooled"][2] = inp["t_pooled"][3]
+        inp["s_stage1"][2] = 0
+        inp["s_stage3"][:, 0] = 0
     for k, v in inp.items():
         put("%s/in/%s" % (name, k), v)
     return inp
@@ -162,6 +175,9 @@ def fitnet(name, inp, hint_layer, seed):
     put(p + "/param/bn_beta", reg.bn.bias)
     # helper/loops.py train_distill, 'hint': f_s = module_list[1](feat_s[hint]); MSELoss(f_s, f_t)
     loss = nn.MSELoss()(reg(fs[hint_layer]), ft[hint_layer].detach())
+    # PyTorch updates the running statistics in this forward (momentum 0.1, unbiased variance)
+    put(p + "/after/bn_runningMean", reg.bn.running_mean)
+    put(p + "/after/bn_runningVar", reg.bn.running_var)
     record(p, loss, x, [("conv_weight", reg.conv.weight), ("conv_bias", reg.conv.bias),
                         ("bn_gamma", reg.bn.weight), ("bn_beta", reg.bn.bias)])
 
@@ -358,6 +374,8 @@ def vid(name, inp, seed):
     crit = [VIDLoss(s.shape[1], t.shape[1], t.shape[1]) for s, t in zip(g_s, g_t)]
     params = []
     p = name + "/vid"
+    # VID.py: log_scale = log(exp(init_pred_var - eps) - 1) (float32 parameter in the reference)
+    scalar(p + "/log_scale_init", VIDLoss(1, 1, 1, 5.0).log_scale.detach().float()[0].item())
     for l, c in enumerate(crit):
         with torch.no_grad():  # log_scale away from its constant init, so each channel differs
             c.log_scale.add_(0.5 * torch.randn(c.log_scale.shape))
@@ -421,7 +439,7 @@ def dkd(name, inp, alpha, beta, temperature, warmup, epoch):
 def main():
     for i, (name, c) in enumerate(CASES.items()):
         inp = make_inputs(name, c, 1000 + i)
-        hints = [2] if name == "same" else [1, 2, 3]  # 'diff': transposed, strided, valid 2x2
+        hints = [1, 2, 3] if name == "diff" else [2]  # 'diff': transposed, strided, valid 2x2
         for h in hints:
             fitnet(name, inp, h, 2000 + 10 * i + h)
         at(name, inp)
