@@ -292,8 +292,8 @@ def pdist(e, squared=False, eps=1e-12):
     return res
 
 
-def rkd(name, inp):
-    x = leaves(inp)
+def rkd(name, inp, dtype=torch.float64, suffix=""):
+    x = leaves({k: v.to(dtype) for k, v in inp.items()})
     f_s, f_t = feats(x, "s")[-1], feats(x, "t")[-1].detach()
     student = f_s.view(f_s.shape[0], -1)
     teacher = f_t.view(f_t.shape[0], -1)
@@ -312,8 +312,8 @@ def rkd(name, inp):
     s_angle = torch.bmm(norm_sd, norm_sd.transpose(1, 2)).view(-1)
     loss_a = F.smooth_l1_loss(s_angle, t_angle)
     # the two parts separately (crcd's terms rkd_distance / rkd_angle) and RKDLoss's sum
-    record(name + "/rkd_distance", loss_d, x)
-    record(name + "/rkd_angle", loss_a, x)
+    record(name + "/rkd_distance" + suffix, loss_d, x)
+    record(name + "/rkd_angle" + suffix, loss_a, x)
     scalar(name + "/rkd/w_d", 25)
     scalar(name + "/rkd/w_a", 50)
 
@@ -447,6 +447,10 @@ def main():
         nst(name, inp)
         cc(name, inp, CC_FEAT_DIM, 3000 + i)
         rkd(name, inp)
+        if name == "edge":
+            # float32 as well: with duplicate rows the float32 value differs from float64's by
+            # ~1e-3 relative (cancellation in e_i^2 + e_j^2 - 2 e_i.e_j), in PyTorch as in crcd
+            rkd(name, inp, torch.float32, "/float32")
         pkt(name, inp)
         vid(name, inp, 4000 + i)
         kd(name, inp, 4.0)

@@ -60,6 +60,7 @@ class ReferenceFixturesTest {
 
     private static final String DIR = "/zoo-fixtures/";
     private static final double REL = 1e-9;
+    private static final double REL32 = 1e-4;
 
     private static JsonObject arrays;
     private static JsonObject scalars;
@@ -125,13 +126,18 @@ class ReferenceFixturesTest {
         final Map<String, NDArray> student = new LinkedHashMap<>();
         final DistillBatch batch;
 
-        Run(NDManager m, String c) {
+        Run(NDManager m, String c, DataType type) {
             Map<String, NDArray> t = new HashMap<>();
             for (String k : List.of("stem", "stage1", "stage2", "stage3", "pooled", "logits")) {
-                NDArray s = m.create(values(c + "/in/s_" + k), shape(c + "/in/s_" + k));
+                NDArray s =
+                        m.create(values(c + "/in/s_" + k), shape(c + "/in/s_" + k))
+                                .toType(type, false);
                 s.setRequiresGradient(true);
                 student.put("s_" + k, s);
-                t.put(k, m.create(values(c + "/in/t_" + k), shape(c + "/in/t_" + k)));
+                t.put(
+                        k,
+                        m.create(values(c + "/in/t_" + k), shape(c + "/in/t_" + k))
+                                .toType(type, false));
             }
             double[] l = values(c + "/in/labels");
             long[] labels = new long[l.length];
@@ -178,14 +184,14 @@ class ReferenceFixturesTest {
         return out;
     }
 
-    private static DistillSetup setup(String c) {
+    private static DistillSetup setup(String c, DataType type) {
         List<Shape> t = outputShapes(c, "t");
         List<Shape> s = outputShapes(c, "s");
         return DistillSetup.builder()
                 .setFeatureDims((int) t.get(1).get(1), (int) s.get(1).get(1))
                 .setNumClasses((int) t.get(0).get(1))
                 .optOutputShapes(t, s)
-                .optDataType(DataType.FLOAT64)
+                .optDataType(type)
                 .build();
     }
 
@@ -193,7 +199,8 @@ class ReferenceFixturesTest {
      * Runs {@code method} with {@code options} on case {@code c}, with the auxiliary parameters
      * {@code params} set from {@code prefix/param/<key>}; checks that term {@code term} equals the
      * reference {@code prefix/loss} and that its gradients equal {@code prefix/grad/<input or
-     * key>}, inputs without a reference gradient getting none.
+     * key>}, inputs without a reference gradient getting none: in float64 to {@link #REL}, and
+     * again in float32 (the precision training runs in) to {@link #REL32}.
      */
     private static void check(
             String c,
@@ -217,10 +224,30 @@ class ReferenceFixturesTest {
             String term,
             boolean finiteForNan,
             String... params) {
+        check(c, method, options, prefix, term, finiteForNan, DataType.FLOAT64, params);
+        check(c, method, options, prefix, term, finiteForNan, DataType.FLOAT32, params);
+    }
+
+    private static void check(
+            String c,
+            String method,
+            Map<String, Object> options,
+            String prefix,
+            String term,
+            boolean finiteForNan,
+            DataType type,
+            String... params) {
+        boolean f64 = type == DataType.FLOAT64;
+        double rel = f64 ? REL : REL32;
+        String f32 = prefix + "/float32";
+        if (!f64 && scalars.has(f32 + "/loss")) {
+            prefix = f32; // PyTorch's own float32 numbers where they differ from float64's
+        }
+        String at = prefix + " (" + type + ")";
         try (NDManager m = NDManager.newBaseManager()) {
             Distiller d =
                     Distillers.create(method, new DistillerOptions("distill.options", options));
-            d.initialize(m, setup(c));
+            d.initialize(m, setup(c, type));
             Block aux = d.auxiliaryBlock();
             List<Parameter> ps = new ArrayList<>();
             for (String key : params) {
@@ -230,24 +257,24 @@ class ReferenceFixturesTest {
                 ZooTests.setValues(p.getArray(), values(name));
                 ps.add(p);
             }
-            Run run = new Run(m, c);
+            Run run = new Run(m, c, type);
             double value;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 LossTerms terms = d.losses(run.batch);
                 NDArray loss = terms.asMap().get(term);
                 assertNotNull(loss, method + ": no term " + term + " in " + terms.asMap().keySet());
-                value = loss.getDouble();
+                value = ZooTests.values(loss)[0];
                 gc.backward(loss);
             }
             double expected = scalar(prefix + "/loss");
             assertTrue(Math.abs(expected) > 1e-6, prefix + ": degenerate fixture " + expected);
-            assertEquals(expected, value, REL * Math.abs(expected), prefix + " value");
+            assertEquals(expected, value, rel * Math.abs(expected), at + " value");
             int compared = 0;
             for (Map.Entry<String, NDArray> e : run.student.entrySet()) {
                 String name = prefix + "/grad/" + e.getKey();
                 double[] got = ZooTests.values(e.getValue().getGradient());
                 if (has(name)) {
-                    assertClose(name, values(name), got, finiteForNan);
+                    assertClose(name + " (" + type + ")", values(name), got, rel, finiteForNan);
                     compared++;
                 } else {
                     for (int i = 0; i < got.length; i++) {
@@ -258,13 +285,14 @@ class ReferenceFixturesTest {
             for (int k = 0; k < params.length; k++) {
                 String name = prefix + "/grad/" + params[k];
                 assertClose(
-                        name,
+                        name + " (" + type + ")",
                         values(name),
-                        ps.get(k).getArray().getGradient().toDoubleArray(),
+                        ZooTests.values(ps.get(k).getArray().getGradient()),
+                        rel,
                         finiteForNan);
                 compared++;
             }
-            assertTrue(compared > 0, prefix + ": no gradient compared");
+            assertTrue(compared > 0, at + ": no gradient compared");
             for (String buffer : List.of("bn_runningMean", "bn_runningVar")) {
                 String name = prefix + "/after/" + buffer;
                 if (has(name)) {
@@ -277,8 +305,8 @@ class ReferenceFixturesTest {
                         assertEquals(
                                 ref[i],
                                 got[i],
-                                1e-6 * Math.abs(ref[i]) + 1e-15,
-                                name + " entry " + i);
+                                (f64 ? 1e-6 : 1e-5) * Math.abs(ref[i]) + 1e-15,
+                                name + " (" + type + ") entry " + i);
                     }
                 }
             }
@@ -286,11 +314,12 @@ class ReferenceFixturesTest {
     }
 
     /**
-     * Entry-wise to {@link #REL} relative, floored at 1e-3 of the largest reference entry (tiny
-     * entries are differences of much larger sums, e.g. through BatchNorm's backward).
+     * Entry-wise to {@code rel} relative, floored at 1e-3 (float64) or 1e-2 (float32) of the
+     * largest reference entry (tiny entries are differences of much larger sums, e.g. through
+     * BatchNorm's backward).
      */
     private static void assertClose(
-            String what, double[] expected, double[] got, boolean finiteForNan) {
+            String what, double[] expected, double[] got, double rel, boolean finiteForNan) {
         assertEquals(expected.length, got.length, what + " size");
         double largest = 0;
         int nans = 0;
@@ -307,11 +336,11 @@ class ReferenceFixturesTest {
                 assertTrue(Double.isFinite(got[i]), what + " entry " + i + ": " + got[i]);
                 continue;
             }
-            double scale = Math.max(Math.abs(expected[i]), 1e-3 * largest);
+            double scale = Math.max(Math.abs(expected[i]), (rel < 1e-6 ? 1e-3 : 1e-2) * largest);
             assertEquals(
                     expected[i],
                     got[i],
-                    REL * scale + 1e-15,
+                    rel * scale + (rel < 1e-6 ? 1e-15 : 1e-7),
                     what + " entry " + i + " of " + got.length);
         }
     }
@@ -388,8 +417,8 @@ class ReferenceFixturesTest {
     void rkdDefaultsAreRkdLossWeights(String c) {
         try (NDManager m = NDManager.newBaseManager()) {
             Distiller d = Distillers.create("rkd", DistillerOptions.empty());
-            d.initialize(m, setup(c));
-            LossTerms terms = d.losses(new Run(m, c).batch);
+            d.initialize(m, setup(c, DataType.FLOAT64));
+            LossTerms terms = d.losses(new Run(m, c, DataType.FLOAT64).batch);
             double wd = scalar(c + "/rkd/w_d");
             double wa = scalar(c + "/rkd/w_a");
             double ld = scalar(c + "/rkd_distance/loss");
@@ -425,7 +454,7 @@ class ReferenceFixturesTest {
     void vidInitialVarianceIsTheReferences(String c) {
         try (NDManager m = NDManager.newBaseManager()) {
             Distiller d = Distillers.create("vid", DistillerOptions.empty());
-            d.initialize(m, setup(c));
+            d.initialize(m, setup(c, DataType.FLOAT64));
             double expected = scalar(c + "/vid/log_scale_init"); // float32 in the reference
             for (int l = 1; l <= 3; l++) {
                 NDArray a =
