@@ -320,7 +320,7 @@ def rkd(name, inp, dtype=torch.float64, suffix=""):
 
 # ---- PKT: distiller_zoo/PKT.py cosine_similarity_loss (eps 1e-7), on feats[-1] ---------------
 
-def pkt(name, inp):
+def pkt(name, inp, term="/pkt"):
     x = leaves(inp)
     output_net, target_net = feats(x, "s")[-1], feats(x, "t")[-1].detach()
     eps = 0.0000001
@@ -337,7 +337,7 @@ def pkt(name, inp):
     model_similarity = model_similarity / torch.sum(model_similarity, dim=1, keepdim=True)
     target_similarity = target_similarity / torch.sum(target_similarity, dim=1, keepdim=True)
     loss = torch.mean(target_similarity * torch.log((target_similarity + eps) / (model_similarity + eps)))
-    record(name + "/pkt", loss, x)
+    record(name + term, loss, x)
 
 
 # ---- VID: distiller_zoo/VID.py VIDLoss(s_C, t_C, t_C) per stage (train_student.py 'vid') -----
@@ -452,6 +452,13 @@ def main():
             # ~1e-3 relative (cancellation in e_i^2 + e_j^2 - 2 e_i.e_j), in PyTorch as in crcd
             rkd(name, inp, torch.float32, "/float32")
         pkt(name, inp)
+        if name == "edge":
+            # the all-zero row's gradient is NaN in the reference (sqrt'(0) * 0); its limit, the
+            # gradient at a row of 1e-30 (x / (|x| + eps) ~ x / eps near 0), is finite
+            tiny = dict(inp)
+            tiny["s_pooled"] = inp["s_pooled"].clone()
+            tiny["s_pooled"][3] = 1e-30
+            pkt(name, tiny, "/pkt_limit")
         vid(name, inp, 4000 + i)
         kd(name, inp, 4.0)
         for epoch in (5, 20, 25):

@@ -213,8 +213,9 @@ class ReferenceFixturesTest {
     }
 
     /**
-     * As above; with {@code finiteForNan}, an entry where the reference's gradient is NaN must be
-     * finite in crcd (a documented deviation) instead of failing.
+     * As above; with {@code finiteForNan}, an entry where the reference's gradient is NaN must
+     * equal the reference's limit {@code <prefix>_limit/grad/...} (a documented deviation: PKT's
+     * all-zero row) instead of failing.
      */
     private static void check(
             String c,
@@ -274,7 +275,9 @@ class ReferenceFixturesTest {
                 String name = prefix + "/grad/" + e.getKey();
                 double[] got = ZooTests.values(e.getValue().getGradient());
                 if (has(name)) {
-                    assertClose(name + " (" + type + ")", values(name), got, rel, finiteForNan);
+                    String limit = name.replace("/pkt/", "/pkt_limit/");
+                    double[] forNan = finiteForNan && has(limit) ? values(limit) : null;
+                    assertClose(name + " (" + type + ")", values(name), got, rel, forNan);
                     compared++;
                 } else {
                     for (int i = 0; i < got.length; i++) {
@@ -289,7 +292,7 @@ class ReferenceFixturesTest {
                         values(name),
                         ZooTests.values(ps.get(k).getArray().getGradient()),
                         rel,
-                        finiteForNan);
+                        null);
                 compared++;
             }
             assertTrue(compared > 0, at + ": no gradient compared");
@@ -319,7 +322,7 @@ class ReferenceFixturesTest {
      * BatchNorm's backward).
      */
     private static void assertClose(
-            String what, double[] expected, double[] got, double rel, boolean finiteForNan) {
+            String what, double[] expected, double[] got, double rel, double[] forNan) {
         assertEquals(expected.length, got.length, what + " size");
         double largest = 0;
         int nans = 0;
@@ -330,10 +333,15 @@ class ReferenceFixturesTest {
                 largest = Math.max(largest, Math.abs(v));
             }
         }
-        assertTrue(finiteForNan || nans == 0, what + ": " + nans + " NaN in the reference");
+        assertTrue(forNan != null || nans == 0, what + ": " + nans + " NaN in the reference");
         for (int i = 0; i < expected.length; i++) {
             if (Double.isNaN(expected[i])) {
-                assertTrue(Double.isFinite(got[i]), what + " entry " + i + ": " + got[i]);
+                // where the reference gives NaN, crcd must give the reference's limit
+                assertEquals(
+                        forNan[i],
+                        got[i],
+                        rel * Math.abs(forNan[i]),
+                        what + " entry " + i + " (reference NaN, its limit)");
                 continue;
             }
             double scale = Math.max(Math.abs(expected[i]), (rel < 1e-6 ? 1e-3 : 1e-2) * largest);
@@ -432,8 +440,8 @@ class ReferenceFixturesTest {
     @ValueSource(strings = {"same", "diff", "edge"})
     void pktMatchesCosineSimilarityLoss(String c) {
         // 'edge' has an all-zero student row: the reference's sqrt(sum(x^2)) gives NaN gradients
-        // for it (d sqrt(0) = inf times 0), crcd's norm a finite one (docs/zoo/pkt.md); the value
-        // and the other rows agree
+        // for it (d sqrt(0) = inf times 0), crcd's norm the limit of the reference's gradient at
+        // rows tending to 0 (docs/zoo/pkt.md); the value and the other rows agree
         check(c, "pkt", opts("beta", 1.0), c + "/pkt", "pkt", "edge".equals(c));
     }
 
