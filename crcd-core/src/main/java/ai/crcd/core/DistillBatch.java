@@ -20,6 +20,7 @@ public final class DistillBatch {
     private final NDArray studentHeadWeight;
     private final ParameterStore parameterStore;
     private final boolean training;
+    private final int views;
 
     private DistillBatch(Builder b) {
         this.teacher = b.teacher;
@@ -30,6 +31,7 @@ public final class DistillBatch {
         this.studentHeadWeight = b.studentHeadWeight;
         this.parameterStore = b.parameterStore;
         this.training = b.training;
+        this.views = b.views;
     }
 
     /**
@@ -115,6 +117,28 @@ public final class DistillBatch {
     }
 
     /**
+     * Returns how many views of each image the outputs hold (see {@link InputViews}): 1 unless the
+     * method asked for more through {@link Distiller#trainingViews}. With V views the teacher and
+     * student outputs have V * B rows, view-major, and {@link #labels()} / {@link #indices()} have
+     * the B rows of the originals.
+     *
+     * @return V &gt;= 1
+     */
+    public int views() {
+        return views;
+    }
+
+    /**
+     * Returns the rows of the originals (view 0) of an array laid out as the outputs.
+     *
+     * @param rows (V * B, ...) e.g. {@code student().logits()}
+     * @return (B, ...) the originals' rows, {@code rows} itself with one view
+     */
+    public NDArray originals(NDArray rows) {
+        return InputViews.originals(rows, views);
+    }
+
+    /**
      * Returns the manager of the student output; per-step intermediates should live there.
      *
      * @return the manager
@@ -133,6 +157,7 @@ public final class DistillBatch {
         private NDArray studentHeadWeight;
         private ParameterStore parameterStore;
         private boolean training = true;
+        private int views = 1;
 
         Builder() {}
 
@@ -216,6 +241,17 @@ public final class DistillBatch {
         }
 
         /**
+         * Sets how many views of each image the outputs hold; default 1.
+         *
+         * @param views V &gt;= 1 (see {@link InputViews})
+         * @return this builder
+         */
+        public Builder optViews(int views) {
+            this.views = views;
+            return this;
+        }
+
+        /**
          * Builds the batch.
          *
          * @return the batch
@@ -224,6 +260,9 @@ public final class DistillBatch {
             if (teacher == null || student == null || labels == null || parameterStore == null) {
                 throw new IllegalStateException(
                         "DistillBatch needs teacher, student, labels and parameterStore");
+            }
+            if (views < 1) {
+                throw new IllegalStateException("DistillBatch: views must be >= 1, got " + views);
             }
             return new DistillBatch(this);
         }

@@ -1,5 +1,6 @@
 package ai.crcd.core;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
@@ -92,6 +93,43 @@ public interface Distiller extends AutoCloseable {
      */
     default long estimateStepBytes(DistillSetup setup, int batchSize) {
         return 0;
+    }
+
+    /**
+     * Returns the views of a training batch that the method trains on. The default is the batch
+     * itself (one view); a method such as SSKD returns more (e.g. {@link
+     * InputViews#rotations(NDArray)}), laid out view-major with the originals as the first B rows.
+     * The step runs the student and the teacher on all rows, computes the cross-entropy and the
+     * train top-1 on the originals only, and passes the view count on in {@link
+     * DistillBatch#views()}; evaluation sees the originals only. Called once per training step, on
+     * the device batch (already augmented and normalised), inside the step's manager.
+     *
+     * @param x (B, C, H, W) the training batch
+     * @return the views, {@link InputViews#single(NDArray)} by default
+     */
+    default InputViews trainingViews(NDArray x) {
+        return InputViews.single(x);
+    }
+
+    /**
+     * Returns the method's init stage, run by the loop before the main epochs (RepDistiller's
+     * {@code init()} for AB, FSP and FT), or empty (the default). Called after {@link #initialize}.
+     *
+     * @return the stage, or empty for a method without one
+     */
+    default java.util.Optional<InitStage> initStage() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Returns whether the method reads the pre-activation stage outputs ({@link
+     * FeatureOutput#preActStages()}, RepDistiller's {@code preact=True}); the loop then builds the
+     * teacher and the student with them. Default {@code false}.
+     *
+     * @return true to request pre-activation outputs from both networks
+     */
+    default boolean usesPreActivations() {
+        return false;
     }
 
     /** Releases buffers. */

@@ -31,6 +31,27 @@ public interface Catalog {
     DistillableNetwork createModel(String name, int numClasses, int inChannels);
 
     /**
+     * Creates an uninitialised network that also returns its pre-activation stage outputs ({@code
+     * FeatureOutput.preActStages()}) when asked (a method's {@code usesPreActivations()}). The
+     * default supports only {@code preActivation == false}.
+     *
+     * @param name one of {@link #modelNames()}
+     * @param numClasses C
+     * @param inChannels input channels
+     * @param preActivation whether the forward output carries the pre-activation outputs
+     * @return the network
+     * @throws IllegalArgumentException if the catalog cannot build pre-activation outputs
+     */
+    default DistillableNetwork createModel(
+            String name, int numClasses, int inChannels, boolean preActivation) {
+        if (preActivation) {
+            throw new IllegalArgumentException(
+                    "model " + name + ": this catalog has no pre-activation outputs");
+        }
+        return createModel(name, numClasses, inChannels);
+    }
+
+    /**
      * Returns the data set names.
      *
      * @return the names

@@ -36,6 +36,16 @@ final class StandardCatalog implements Catalog {
     }
 
     @Override
+    public DistillableNetwork createModel(
+            String name, int numClasses, int inChannels, boolean preActivation) {
+        return Models.builder(name)
+                .optNumClasses(numClasses)
+                .optInChannels(inChannels)
+                .optPreActivation(preActivation)
+                .build();
+    }
+
+    @Override
     public Set<String> dataSetNames() {
         return new LinkedHashSet<>(DataSets.names());
     }

@@ -105,9 +105,9 @@ public final class TrainingRun {
     }
 
     /**
-     * Test hook: runs at most {@code epochs} epochs in this process (as if killed after them) and
-     * reports internal objects ({@code "teacher"}, {@code "student"}, {@code "arrays"}) to {@code
-     * probe}.
+     * Test hook: runs at most {@code epochs} epochs (init-stage epochs count) in this process (as
+     * if killed after them) and reports internal objects ({@code "teacher"}, {@code "student"},
+     * {@code "arrays"}) to {@code probe}.
      */
     static RunResult execute(
             RunConfig cfg,
@@ -170,6 +170,13 @@ public final class TrainingRun {
         TrainingStages stages = new TrainingStages(ctx, listeners);
         stages.begin();
         int ran = 0;
+        for (int e = ctx.initStartEpoch(); e < ctx.initEpochs(); e++) { // #14: the init stage
+            if (ran++ >= stopAfterEpochs) {
+                break;
+            }
+            stages.initEpoch(e);
+            probe.accept("arrays", ctx.manager().getManagedArrays().size());
+        }
         for (int epoch = ctx.startEpoch(); epoch < cfg.optim.epochs; epoch++) {
             if (ran++ >= stopAfterEpochs) {
                 break;

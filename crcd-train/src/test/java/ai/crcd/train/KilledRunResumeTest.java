@@ -109,6 +109,16 @@ class KilledRunResumeTest {
         killResumeAndCompare("crd-kd", "crd_kd", "{feat_dim: 16, nce_k: 24}");
     }
 
+    /**
+     * AB (#14): the progress line {@code distill ab init epoch 2/2 step s/6} of its 2-epoch init
+     * stage matches first, so the child is killed inside the init stage (after the checkpoint of
+     * init epoch 1, holding the init optimiser's momentum) and resumes there.
+     */
+    @Test
+    void abKilledInItsInitStage() throws Exception {
+        killResumeAndCompare("ab-init", "ab", "{init_epochs: 2, alpha: 0.5}");
+    }
+
     private void killResumeAndCompare(String name, String method, String options) throws Exception {
         Path killedDir = tmp.resolve(name + "-killed");
         Path killedCfg = config(name + "-killed", killedDir, method, options);
@@ -125,6 +135,13 @@ class KilledRunResumeTest {
                 Files.notExists(killedDir.resolve(TrainingRun.MODEL_FILE)),
                 "the child finished before it was killed:\n" + String.join("\n", output));
 
+        if (name.endsWith("-init")) { // killed inside the init stage: its checkpoint says so
+            try (NDManager m = NDManager.newBaseManager()) {
+                Checkpoint k = Checkpoint.read(killedDir.resolve(Checkpoint.FILE), m);
+                assertEquals(0, k.epochsDone(), String.join("\n", output));
+                assertEquals(1, k.initEpochsDone(), String.join("\n", output));
+            }
+        }
         assertEquals(0, Main.run("distill", "--config", killedCfg.toString(), "--resume"));
 
         assertArrayEquals(
@@ -139,7 +156,16 @@ class KilledRunResumeTest {
             assertEquals(a.step(), b.step());
             assertSame(name + " parameters", a.parameters(), b.parameters());
             assertSame(name + " momentum", a.momentum(), b.momentum());
-            assertSame(name + " distiller state", a.distillerState(), b.distillerState());
+            if (!a.distillerState().isEmpty() || !b.distillerState().isEmpty()) {
+                assertSame(name + " distiller state", a.distillerState(), b.distillerState());
+            }
+            assertEquals(a.initEpochsDone(), b.initEpochsDone(), name + " init epochs");
+            for (int i = 0; i < a.initHistory().size(); i++) {
+                assertEquals(
+                        a.initHistory().get(i).trainTerms(),
+                        b.initHistory().get(i).trainTerms(),
+                        name + " init epoch " + (i + 1));
+            }
             for (int i = 0; i < a.history().size(); i++) {
                 EpochMetrics x = a.history().get(i);
                 EpochMetrics y = b.history().get(i);

@@ -60,7 +60,8 @@ public record KdTerm(double alpha, double temperature) {
      * Adds the term {@code kd} to {@code terms} when enabled.
      *
      * @param terms the method's terms
-     * @param batch student logits (B, C) with gradient, teacher logits (B, C)
+     * @param batch student logits (B, C) with gradient, teacher logits (B, C); with several views
+     *     of each image ({@link DistillBatch#views()}) the term uses the originals' rows only
      * @return {@code terms}
      */
     public LossTerms addTo(LossTerms terms, DistillBatch batch) {
@@ -68,8 +69,8 @@ public record KdTerm(double alpha, double temperature) {
             terms.put(
                     "kd",
                     KdLoss.compute(
-                            batch.student().logits(),
-                            batch.teacher().logits().stopGradient(),
+                            batch.originals(batch.student().logits()),
+                            batch.originals(batch.teacher().logits()).stopGradient(),
                             temperature,
                             alpha));
         }

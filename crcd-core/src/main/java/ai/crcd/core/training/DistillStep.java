@@ -4,6 +4,8 @@ import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.FeatureOutput;
+import ai.crcd.core.InitStage;
+import ai.crcd.core.InputViews;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
 import ai.crcd.core.StudentWithAuxiliary;
@@ -12,6 +14,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -19,8 +22,11 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The one training step of crcd: teacher forward in inference mode (frozen, through its own {@link
@@ -38,7 +44,18 @@ import java.util.Map;
  * Scalars}. The step does not copy anything to the host unless {@link
  * Builder#optSkipNonFinite(boolean)} is on (then one copy of the (T) terms before backward).
  *
+ * <p>Views: {@link #train} asks the distiller for its {@link Distiller#trainingViews} of the batch
+ * (the batch itself for most methods; SSKD's four rotations), runs teacher and student on all rows,
+ * and computes CE and the top-1 hits on the originals (the first B rows) only.
+ *
  * <p>Without a teacher (plain training) the step is {@code ce_weight * CE} only.
+ *
+ * <p>Init stage: when the distiller asks for one ({@link Distiller#initStage()}), {@link
+ * #enterInitStage()} switches {@link #train} to it: the stage's objective alone (no CE), the
+ * student in the stage's mode, an update by the init optimiser ({@link Builder#optInitOptimizer})
+ * of the stage's parameters only, the gradients of every other parameter zeroed, no {@link
+ * Distiller#afterStep}. {@link #enterMainStage()} switches back. The init stage's init-only blocks
+ * are never updated by the main stage.
  */
 public final class DistillStep {
 
@@ -55,6 +72,12 @@ public final class DistillStep {
     private final ParameterStore trainStore;
     private final List<Parameter> trained = new ArrayList<>();
     private List<String> termNames;
+    private final InitStage init;
+    private final Optimizer initOptimizer;
+    private final Set<Parameter> initOnly = Collections.newSetFromMap(new IdentityHashMap<>());
+    private List<Parameter> initTrained;
+    private List<String> initTermNames;
+    private boolean inInit;
 
     private DistillStep(Builder b) {
         this.net = b.net;
@@ -66,8 +89,15 @@ public final class DistillStep {
         NDManager manager = b.manager;
         this.teacherStore = new ParameterStore(manager, false);
         this.trainStore = new ParameterStore(manager, false);
+        this.init = distiller == null ? null : distiller.initStage().orElse(null);
+        this.initOptimizer = b.initOptimizer;
+        if (init != null) {
+            for (Block block : init.initOnlyBlocks()) {
+                initOnly.addAll(block.getParameters().values());
+            }
+        }
         for (Pair<String, Parameter> p : net.getParameters()) {
-            if (p.getValue().requiresGradient()) {
+            if (p.getValue().requiresGradient() && !initOnly.contains(p.getValue())) {
                 trained.add(p.getValue());
             }
         }
@@ -94,15 +124,21 @@ public final class DistillStep {
      * @throws IllegalStateException without an optimiser
      */
     public StepResult train(NDArray x, NDArray y, NDArray indices) {
+        if (inInit) {
+            return trainInit(x, y, indices);
+        }
         if (optimizer == null) {
             throw new IllegalStateException("DistillStep.train needs an optimiser: optOptimizer");
         }
-        FeatureOutput tOut = teacherForward(x);
+        // the method's views of the batch (originals first); the batch itself for most methods
+        InputViews views = distiller == null ? InputViews.single(x) : distiller.trainingViews(x);
+        NDArray in = views.inputs(); // (V * B, C, H, W)
+        FeatureOutput tOut = teacherForward(in);
         Losses l;
         NDArray vec;
         try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
-            FeatureOutput sOut = studentForward(x, true);
-            l = losses(sOut, tOut, y, indices);
+            FeatureOutput sOut = studentForward(in, true);
+            l = losses(sOut, tOut, y, indices, views.views());
             if (skipNonFinite) {
                 float[] v = l.stacked().toFloatArray();
                 for (float f : v) {
@@ -117,6 +153,177 @@ public final class DistillStep {
         update();
         afterStep(l.batch());
         return new StepResult(termNames, vec, top1Hits(l.logits().stopGradient(), y));
+    }
+
+    /** One step of the init stage (see the class comment). */
+    private StepResult trainInit(NDArray x, NDArray y, NDArray indices) {
+        List<Parameter> params = initParameters(x);
+        InputViews views = distiller.trainingViews(x); // the init objective sees the views too
+        NDArray in = views.inputs(); // (V * B, C, H, W)
+        FeatureOutput tOut = teacherForward(in);
+        NDArray stacked;
+        NDArray logits;
+        try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
+            FeatureOutput sOut = studentForward(in, init.studentTraining());
+            LossTerms terms =
+                    init.objective().losses(batchOf(sOut, tOut, y, indices, views.views()));
+            if (terms.isEmpty() || terms.asMap().containsKey(CE)) {
+                throw new IllegalStateException(
+                        "the init stage of "
+                                + distiller.name()
+                                + " returned "
+                                + (terms.isEmpty() ? "no term" : "a term 'ce'"));
+            }
+            if (initTermNames == null) {
+                initTermNames =
+                        Collections.unmodifiableList(new ArrayList<>(terms.asMap().keySet()));
+            }
+            stacked = stackFloat32(terms); // (T)
+            logits = InputViews.originals(sOut.logits(), views.views()); // (B, C)
+            if (skipNonFinite) {
+                float[] v = stacked.toFloatArray();
+                for (float f : v) {
+                    if (!Float.isFinite(f)) {
+                        return StepResult.skipped(initTermNames, v);
+                    }
+                }
+            }
+            gc.backward(stacked.sum());
+            stacked = stacked.stopGradient();
+        }
+        Set<Parameter> updated = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Parameter p : params) {
+            NDArray w = p.getArray();
+            try (NDArray g = w.getGradient()) {
+                initOptimizer.update(p.getId(), w, g);
+                g.subi(g);
+            }
+            updated.add(p);
+        }
+        List<Parameter> others = new ArrayList<>(trained);
+        others.addAll(initOnly);
+        for (Parameter p : others) { // nothing outside the stage's subset keeps a gradient
+            if (!updated.contains(p)) {
+                try (NDArray g = p.getArray().getGradient()) {
+                    g.subi(g);
+                }
+            }
+        }
+        return new StepResult(initTermNames, stacked, top1Hits(logits.stopGradient(), y));
+    }
+
+    /**
+     * Returns the parameters the init stage trains, in block order; the student's feature modules
+     * are found once, on the first init batch, as the student parameters that receive a gradient
+     * from its stem and stage outputs (inference mode, so no BatchNorm statistic moves).
+     */
+    private List<Parameter> initParameters(NDArray x) {
+        if (initTrained != null) {
+            return initTrained;
+        }
+        if (init == null || initOptimizer == null) {
+            throw new IllegalStateException(
+                    "DistillStep init stage needs a distiller with an init stage and"
+                            + " optInitOptimizer");
+        }
+        Set<Parameter> chosen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Block block : init.trainedBlocks()) {
+            chosen.addAll(block.getParameters().values());
+        }
+        chosen.addAll(initOnly);
+        if (init.trainsStudentFeatures()) {
+            chosen.addAll(studentFeatureParameters(x));
+        }
+        List<Parameter> list = new ArrayList<>();
+        for (Pair<String, Parameter> p : net.getParameters()) {
+            if (p.getValue().requiresGradient() && chosen.contains(p.getValue())) {
+                list.add(p.getValue());
+            }
+        }
+        initTrained = Collections.unmodifiableList(list);
+        return initTrained;
+    }
+
+    private List<Parameter> studentFeatureParameters(NDArray x) {
+        try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
+            FeatureOutput out = studentForward(x, false);
+            List<NDArray> feats = new ArrayList<>(out.stages());
+            if (out.stem() != null) {
+                feats.add(out.stem());
+            }
+            if (feats.isEmpty()) {
+                throw new IllegalStateException(
+                        "the init stage of "
+                                + distiller.name()
+                                + " trains the student's feature modules, but the student"
+                                + " returns no stem or stage outputs");
+            }
+            NDArray probe = null;
+            for (NDArray f : feats) {
+                NDArray s = f.sum().add(f.square().sum()); // ()
+                probe = probe == null ? s : probe.add(s);
+            }
+            gc.backward(probe);
+        }
+        List<Parameter> used = new ArrayList<>();
+        for (Parameter p : net.student().getParameters().values()) {
+            if (!p.requiresGradient()) {
+                continue;
+            }
+            try (NDArray g = p.getArray().getGradient()) {
+                try (NDArray a = g.abs().sum()) {
+                    if (a.getFloat() > 0) {
+                        used.add(p);
+                    }
+                }
+                g.subi(g);
+            }
+        }
+        return used;
+    }
+
+    /**
+     * Switches {@link #train} to the distiller's init stage.
+     *
+     * @throws IllegalStateException if the distiller has no init stage
+     */
+    public void enterInitStage() {
+        if (init == null) {
+            throw new IllegalStateException("the distiller has no init stage");
+        }
+        inInit = true;
+    }
+
+    /** Switches {@link #train} to the main stage (the default). */
+    public void enterMainStage() {
+        inInit = false;
+    }
+
+    /**
+     * Returns whether {@link #train} runs the init stage.
+     *
+     * @return true between {@link #enterInitStage()} and {@link #enterMainStage()}
+     */
+    public boolean inInitStage() {
+        return inInit;
+    }
+
+    /**
+     * Returns the distiller's init stage.
+     *
+     * @return the stage, or empty
+     */
+    public Optional<InitStage> initStage() {
+        return Optional.ofNullable(init);
+    }
+
+    /**
+     * Returns the parameters the init stage trains (known after its first step).
+     *
+     * @return the parameters in block order, or {@code null} before the first init step
+     */
+    public List<Parameter> initTrainedParameters() {
+        return initTrained;
     }
 
     /**
@@ -175,21 +382,32 @@ public final class DistillStep {
      */
     public Losses losses(
             FeatureOutput student, FeatureOutput teacher, NDArray labels, NDArray indices) {
+        return losses(student, teacher, labels, indices, 1);
+    }
+
+    /**
+     * Computes {@code ce_weight * CE} on the originals and the distiller's terms for a batch of
+     * several views of each image (see {@link InputViews}); call inside a gradient collector.
+     *
+     * @param student the student's output on the V * B view-major rows (with gradient)
+     * @param teacher the teacher's output on the same rows, or {@code null} for CE only
+     * @param labels (B) int64 labels of the originals
+     * @param indices (B) int64 sample indices, or {@code null}
+     * @param views V &gt;= 1, from {@link Distiller#trainingViews}
+     * @return the terms, their (T) float32 stack, the batch, the originals' logits (B, C)
+     */
+    public Losses losses(
+            FeatureOutput student,
+            FeatureOutput teacher,
+            NDArray labels,
+            NDArray indices,
+            int views) {
+        NDArray logits = InputViews.originals(student.logits(), views); // (B, C)
         LossTerms terms = new LossTerms();
-        terms.put(CE, Scalars.mul(crossEntropy(student.logits(), labels), ceWeight));
+        terms.put(CE, Scalars.mul(crossEntropy(logits, labels), ceWeight));
         DistillBatch db = null;
         if (teacher != null) {
-            db =
-                    DistillBatch.builder()
-                            .setTeacher(teacher)
-                            .setStudent(student)
-                            .setLabels(labels)
-                            .setIndices(indices)
-                            .setParameterStore(trainStore)
-                            .optHeadWeights(
-                                    this.teacher.classifierWeight().getArray(),
-                                    net.student().classifierWeight().getArray())
-                            .build();
+            db = batchOf(student, teacher, labels, indices, views);
             for (Map.Entry<String, NDArray> e : distiller.losses(db).asMap().entrySet()) {
                 if (CE.equals(e.getKey())) {
                     throw new IllegalStateException(
@@ -201,11 +419,36 @@ public final class DistillStep {
         if (termNames == null && (teacher != null || this.teacher == null)) {
             termNames = Collections.unmodifiableList(new ArrayList<>(terms.asMap().keySet()));
         }
+        return new Losses(terms, stackFloat32(terms), db, logits); // (T)
+    }
+
+    /** The batch a distiller sees; outputs on V * B view-major rows, labels of the originals. */
+    private DistillBatch batchOf(
+            FeatureOutput student,
+            FeatureOutput teacher,
+            NDArray labels,
+            NDArray indices,
+            int views) {
+        return DistillBatch.builder()
+                .setTeacher(teacher)
+                .setStudent(student)
+                .setLabels(labels)
+                .setIndices(indices)
+                .setParameterStore(trainStore)
+                .optViews(views)
+                .optHeadWeights(
+                        this.teacher.classifierWeight().getArray(),
+                        net.student().classifierWeight().getArray())
+                .build();
+    }
+
+    /** The terms as one (T) float32 array, in order. */
+    private static NDArray stackFloat32(LossTerms terms) {
         NDList parts = new NDList();
         for (NDArray v : terms.asMap().values()) {
             parts.add(v.getDataType() == DataType.FLOAT32 ? v : v.toType(DataType.FLOAT32, false));
         }
-        return new Losses(terms, NDArrays.stack(parts), db, student.logits()); // (T)
+        return NDArrays.stack(parts); // (T)
     }
 
     /**
@@ -220,12 +463,13 @@ public final class DistillStep {
     }
 
     /**
-     * Returns the names of the loss terms ({@code "ce"} first), known after the first step.
+     * Returns the names of the loss terms ({@code "ce"} first), known after the first step; in the
+     * init stage, the init objective's terms.
      *
      * @return the names, or {@code null} before the first step
      */
     public List<String> termNames() {
-        return termNames;
+        return inInit ? initTermNames : termNames;
     }
 
     /**
@@ -303,7 +547,7 @@ public final class DistillStep {
      * @param terms the named, weighted scalar terms ({@code "ce"} first)
      * @param stacked (T) the terms as float32, in the same order, with gradient
      * @param batch what the distiller saw (for {@link #afterStep}), {@code null} without teacher
-     * @param logits (B, C) the student's logits
+     * @param logits (B, C) the student's logits on the originals
      */
     public record Losses(LossTerms terms, NDArray stacked, DistillBatch batch, NDArray logits) {}
 
@@ -316,8 +560,21 @@ public final class DistillStep {
         private Optimizer optimizer;
         private boolean skipNonFinite;
         private NDManager manager;
+        private Optimizer initOptimizer;
 
         Builder() {}
+
+        /**
+         * Sets the optimiser of the distiller's init stage (a fresh one, used by {@link #train}
+         * between {@link DistillStep#enterInitStage()} and {@link DistillStep#enterMainStage()}).
+         *
+         * @param optimizer the init stage's optimiser
+         * @return this builder
+         */
+        public Builder optInitOptimizer(Optimizer optimizer) {
+            this.initOptimizer = optimizer;
+            return this;
+        }
 
         /**
          * Sets the trained network: the student with the distiller's auxiliary block.

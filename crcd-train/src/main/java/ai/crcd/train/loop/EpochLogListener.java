@@ -46,6 +46,11 @@ public final class EpochLogListener implements RunListener {
     }
 
     @Override
+    public void onInitEpoch(RunContext run, EpochMetrics metrics) {
+        append(run, "init epoch " + metrics.toRow());
+    }
+
+    @Override
     public void onRunEnd(RunContext run, RunResult result) {
         append(
                 run,

@@ -38,9 +38,21 @@ final class EpochLoop {
      * @return the mean of each term over the applied steps, and the train top-1 accuracy
      */
     Totals run(int epoch) {
+        return run(epoch, epoch);
+    }
+
+    /**
+     * Trains one epoch on the batches of a given data epoch (the init stage's epochs have their
+     * own, see {@link RunSetup#initEpochIndex}).
+     *
+     * @param epoch the epoch told to the listeners, from 0
+     * @param dataEpoch the loader's epoch
+     * @return the means of the terms and the train top-1 accuracy
+     */
+    Totals run(int epoch, int dataEpoch) {
         Accumulator acc = new Accumulator();
         Pending pending = new Pending(epoch);
-        Iterator<IndexedBatch> it = ctx.train.loader().epoch(epoch);
+        Iterator<IndexedBatch> it = ctx.train.loader().epoch(dataEpoch);
         int stepInEpoch = 0;
         try {
             while (it.hasNext()) {

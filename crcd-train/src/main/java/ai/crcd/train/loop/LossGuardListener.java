@@ -19,30 +19,45 @@ public final class LossGuardListener implements RunListener {
     private static final Logger LOG = LoggerFactory.getLogger(LossGuardListener.class);
 
     private LossGuard guard;
+    private LossGuard initGuard; // #14: the init stage's objective has its own scale
 
     @Override
     public void onRunBegin(RunContext run) {
         guard = new LossGuard(run.config().guard, "skip".equals(run.config().nanPolicy));
+        initGuard = new LossGuard(run.config().guard, "skip".equals(run.config().nanPolicy));
+    }
+
+    private LossGuard current(RunContext run) {
+        return run.inInitStage() ? initGuard : guard;
     }
 
     @Override
     public void onEpochBegin(RunContext run, int epoch) {
-        guard.beginEpoch(
-                epoch, run.train().loader().batchesPerEpoch(), new ArrayList<>(run.history()));
+        current(run)
+                .beginEpoch(
+                        epoch,
+                        run.train().loader().batchesPerEpoch(),
+                        new ArrayList<>(run.inInitStage() ? run.initHistory() : run.history()));
     }
 
     @Override
     public void onStepsSynced(RunContext run, StepLog log) {
+        LossGuard g = current(run);
         for (int s = 0; s < log.rows().size(); s++) {
-            guard.step(log.stepNumbers()[s], log.termNames(), log.terms(s));
+            g.step(log.stepNumbers()[s], log.termNames(), log.terms(s));
         }
+    }
+
+    @Override
+    public void onInitEpoch(RunContext run, EpochMetrics metrics) {
+        initGuard.endEpoch(); // before the checkpoint, as for main epochs
     }
 
     @Override
     public void onStepSkipped(
             RunContext run, int epoch, int stepInEpoch, Map<String, Float> terms) {
         LOG.warn("skipping epoch {} step {}: terms {}", epoch + 1, stepInEpoch, terms);
-        guard.skipped(stepInEpoch);
+        current(run).skipped(stepInEpoch);
     }
 
     @Override

@@ -6,11 +6,16 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 
-/** The throttled progress line during an epoch and one line after it. */
+/**
+ * The throttled progress line during an epoch and one line after it; during a method's init stage
+ * its own line ({@code <label> init epoch e/E step s/S ...}) and {@code init epoch} lines.
+ */
 public final class ProgressListener implements RunListener {
 
     private final PrintStream out;
     private Progress progress;
+    private Progress initProgress;
+    private boolean lastInInit;
     private double lastLoss = Double.NaN;
 
     /**
@@ -42,8 +47,45 @@ public final class ProgressListener implements RunListener {
     }
 
     @Override
+    public void onEpochBegin(RunContext run, int epoch) {
+        if (run.inInitStage() != lastInInit) { // the init stage's loss is not the main one's
+            lastLoss = Double.NaN;
+            lastInInit = run.inInitStage();
+        }
+    }
+
+    @Override
     public void onStep(RunContext run, int epoch, int stepInEpoch, int images, long nanos) {
+        if (run.inInitStage()) {
+            if (initProgress == null) {
+                int steps = run.train().loader().batchesPerEpoch();
+                initProgress =
+                        new Progress(
+                                out,
+                                run.label() + " init",
+                                run.initEpochs(),
+                                steps,
+                                run.config().output.progressSeconds);
+                initProgress.resumedAt((long) run.initStartEpoch() * steps);
+            }
+            initProgress.update(epoch + 1, stepInEpoch, 1, images, nanos, lastLoss);
+            return;
+        }
         progress.update(epoch + 1, stepInEpoch, 1, images, nanos, lastLoss);
+    }
+
+    @Override
+    public void onInitEpoch(RunContext run, EpochMetrics m) {
+        progress.epochLine(
+                String.format(
+                        Locale.ROOT,
+                        "init epoch %d/%d lr %.4g loss %.4f train top-1 %.2f (%.1fs)",
+                        m.epoch(),
+                        run.initEpochs(),
+                        m.lr(),
+                        m.trainLoss(),
+                        m.trainTop1(),
+                        m.seconds()));
     }
 
     @Override

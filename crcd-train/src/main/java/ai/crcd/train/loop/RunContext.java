@@ -39,6 +39,9 @@ public final class RunContext {
     int startEpoch;
     long globalStep;
     final List<EpochMetrics> history = new ArrayList<>();
+    PyTorchSgd initOptimizer;
+    int initStartEpoch;
+    final List<EpochMetrics> initHistory = new ArrayList<>();
     final Map<String, String> summaryLines = new LinkedHashMap<>();
 
     RunContext(RunConfig cfg, Path dir, Device device, NDManager root) {
@@ -190,6 +193,53 @@ public final class RunContext {
      */
     public boolean distill() {
         return "distill".equals(cfg.kind);
+    }
+
+    /**
+     * Returns the optimiser of the method's init stage (a fresh SGD with a constant learning rate).
+     *
+     * @return the optimiser, or {@code null} for a method without an init stage
+     */
+    public PyTorchSgd initOptimizer() {
+        return initOptimizer;
+    }
+
+    /**
+     * Returns the number of epochs of the method's init stage ({@code Distiller.initStage()}).
+     *
+     * @return the epochs, 0 without an init stage
+     */
+    public int initEpochs() {
+        return step.initStage().map(s -> s.epochs()).orElse(0);
+    }
+
+    /**
+     * Returns the first init epoch this process trains (0, the init epochs done by a resumed run,
+     * or {@link #initEpochs()} once the main stage has begun).
+     *
+     * @return the init epoch, from 0
+     */
+    public int initStartEpoch() {
+        return initStartEpoch;
+    }
+
+    /**
+     * Returns the metrics of the completed init epochs (test columns NaN).
+     *
+     * @return an unmodifiable view
+     */
+    public List<EpochMetrics> initHistory() {
+        return Collections.unmodifiableList(initHistory);
+    }
+
+    /**
+     * Returns whether the run is in the method's init stage (step-level listener calls then carry
+     * the init epoch).
+     *
+     * @return true during the init stage
+     */
+    public boolean inInitStage() {
+        return step.inInitStage();
     }
 
     /**

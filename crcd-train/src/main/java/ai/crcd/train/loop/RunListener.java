@@ -69,6 +69,18 @@ public interface RunListener {
     default void onEpoch(RunContext run, EpochMetrics metrics) {}
 
     /**
+     * Called after each epoch of the method's init stage (before the main epochs); {@code
+     * run.initHistory()} already holds it. During the init stage the step-level calls ({@link
+     * #onEpochBegin}, {@link #onStep}, {@link #onStepsSynced}, {@link #onStepSkipped}) carry the
+     * init epoch and {@code run.inInitStage()} is true; {@link #onEpoch} is for main epochs only.
+     *
+     * @param run the run
+     * @param metrics the init epoch's metrics: epoch from 1, lr, train terms, loss and top-1 (test
+     *     columns NaN)
+     */
+    default void onInitEpoch(RunContext run, EpochMetrics metrics) {}
+
+    /**
      * Called once when the loop ends (all epochs done, or stopped early by the test hook).
      *
      * @param run the run

@@ -3,6 +3,7 @@ package ai.crcd.train.loop;
 import ai.crcd.core.DistillSetup;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
+import ai.crcd.core.InitStage;
 import ai.crcd.core.StudentWithAuxiliary;
 import ai.crcd.core.training.DistillStep;
 import ai.crcd.train.Catalog;
@@ -64,6 +65,18 @@ public final class RunSetup {
     public static int seedFor(long seed, int epoch) {
         long h = seed * 0x9E3779B97F4A7C15L + (epoch + 1) * 0xBF58476D1CE4E5B9L;
         return (int) (h ^ (h >>> 31)) & 0x7fffffff;
+    }
+
+    /**
+     * Returns the epoch index that seeds an init-stage epoch (engine seed via {@link #seedFor} and
+     * the loader's order and augmentation): {@code -2 - initEpoch}, distinct from the setup (-1)
+     * and every main epoch (&gt;= 0).
+     *
+     * @param initEpoch the init epoch, from 0
+     * @return the index
+     */
+    public static int initEpochIndex(int initEpoch) {
+        return -2 - initEpoch;
     }
 
     /**
@@ -145,8 +158,9 @@ public final class RunSetup {
         ctx.test = splits.test();
         ctx.classes = classCount(cfg, ctx.train);
         Shape inShape = new Shape(1, ctx.train.channels(), ctx.train.height(), ctx.train.width());
+        boolean preAct = ctx.distill() && distiller.usesPreActivations(); // #14: AB
         DistillableNetwork student =
-                catalog.createModel(cfg.model.name, ctx.classes, ctx.train.channels());
+                catalog.createModel(cfg.model.name, ctx.classes, ctx.train.channels(), preAct);
         student.initialize(root, DataType.FLOAT32, inShape);
         DistillableNetwork teacher = ctx.distill() ? loadTeacher(ctx, catalog, inShape) : null;
         if (teacher != null) {
@@ -182,6 +196,7 @@ public final class RunSetup {
                         .optSkipNonFinite("skip".equals(cfg.nanPolicy));
         if (teacher != null) {
             step.optTeacher(teacher, distiller);
+            distiller.initStage().ifPresent(s -> step.optInitOptimizer(initOptimizer(ctx, s)));
         }
         ctx.step = step.build();
         ctx.summaryLines.put("kind", cfg.kind);
@@ -198,10 +213,34 @@ public final class RunSetup {
         return ctx;
     }
 
+    /**
+     * The init stage's optimiser, as RepDistiller's {@code init()}: SGD with the run's momentum and
+     * weight decay, a learning rate (the stage's own, else the run's base rate), constant unless
+     * the stage has milestones.
+     */
+    private static PyTorchSgd initOptimizer(RunContext ctx, InitStage stage) {
+        RunConfig cfg = ctx.cfg;
+        ctx.initOptimizer =
+                PyTorchSgd.builder()
+                        .setSchedule(
+                                new MultiStepSchedule(
+                                        stage.learningRate().orElse(cfg.resolvedLr()),
+                                        stage.milestones(), // s1: SSKD's teacher-head decay
+                                        stage.gamma()))
+                        .optMomentum(cfg.optim.momentum)
+                        .optWeightDecay(cfg.optim.weightDecay)
+                        .build();
+        return ctx.initOptimizer;
+    }
+
     private static DistillableNetwork loadTeacher(RunContext ctx, Catalog catalog, Shape inShape) {
         RunConfig cfg = ctx.cfg;
         DistillableNetwork teacher =
-                catalog.createModel(cfg.teacher.name, ctx.classes, ctx.train.channels());
+                catalog.createModel(
+                        cfg.teacher.name,
+                        ctx.classes,
+                        ctx.train.channels(),
+                        ctx.distiller.usesPreActivations());
         teacher.initialize(ctx.root, DataType.FLOAT32, inShape);
         try {
             if (TorchImport.isTorchFile(Path.of(cfg.teacher.checkpoint))) {
@@ -305,18 +344,42 @@ public final class RunSetup {
         }
         Map<String, Parameter> byName = new HashMap<>();
         ctx.trained.forEach(p -> byName.put(p.getKey(), p.getValue()));
+        // #14: a checkpoint written during the init stage holds the init optimiser's momentum
+        boolean inInit = ck.epochsDone() == 0 && ck.initEpochsDone() > 0;
+        if (inInit && ctx.initOptimizer == null) {
+            throw RunFolder.mismatch(
+                    file,
+                    new IllegalArgumentException(
+                            "it was written in an init stage, which "
+                                    + ctx.cfg.distill.method
+                                    + " does not have"));
+        }
+        PyTorchSgd momentumOwner = inInit ? ctx.initOptimizer : ctx.optimizer;
         for (NDArray m : ck.momentum()) {
             Parameter p = byName.get(m.getName());
             if (p == null) {
                 throw new TrainingException(
                         file + ": momentum for unknown parameter " + m.getName());
             }
-            ctx.optimizer.setMomentum(p.getId(), m);
+            momentumOwner.setMomentum(p.getId(), m);
         }
         ctx.history.addAll(ck.history());
+        ctx.initHistory.addAll(ck.initHistory());
+        ctx.initStartEpoch = ck.epochsDone() > 0 ? ctx.initEpochs() : ck.initEpochsDone();
         ctx.startEpoch = ck.epochsDone();
         ctx.globalStep = ck.step();
-        LOG.info("resuming {} after epoch {} (step {})", ctx.dir, ctx.startEpoch, ctx.globalStep);
+        if (inInit) {
+            LOG.info(
+                    "resuming {} in its init stage after init epoch {}",
+                    ctx.dir,
+                    ck.initEpochsDone());
+        } else {
+            LOG.info(
+                    "resuming {} after epoch {} (step {})",
+                    ctx.dir,
+                    ctx.startEpoch,
+                    ctx.globalStep);
+        }
     }
 
     /**

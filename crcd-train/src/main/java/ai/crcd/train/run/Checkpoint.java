@@ -22,11 +22,12 @@ import org.slf4j.LoggerFactory;
  * checkpoint.ckpt} in the run folder.
  *
  * <p>Layout: the 8 bytes {@code CRCDCKPT}, an int version, then four length-prefixed blocks: JSON
- * metadata (epochs done, global step, seed, history), the trained parameters (student and auxiliary
- * block, incl. BatchNorm statistics), the optimiser's momentum buffers and the distiller's {@code
- * state()}; the last three in DJL's {@code NDList.encode} format, arrays named by parameter path;
- * then (version 2) the {@link Checksums} trailer over all of it. Random numbers are derived from
- * (seed, epoch), so no generator state is stored.
+ * metadata (epochs done, global step, seed, history, and the init stage's epochs done and history),
+ * the trained parameters (student and auxiliary block, incl. BatchNorm statistics), the optimiser's
+ * momentum buffers and the distiller's {@code state()}; the last three in DJL's {@code
+ * NDList.encode} format, arrays named by parameter path; then (version 2) the {@link Checksums}
+ * trailer over all of it. Random numbers are derived from (seed, epoch), so no generator state is
+ * stored.
  *
  * <p>Reading verifies the checksum: a changed or cut-short version-2 file, or one whose parameters
  * are not finite, is a {@link CorruptFileException}. A version-1 file (written before checksums) is
@@ -39,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * @param parameters trained parameters by path
  * @param momentum momentum buffers by parameter path
  * @param distillerState the distiller's state arrays, in its order
+ * @param initEpochsDone completed epochs of the method's init stage (0 without one); a checkpoint
+ *     with {@code epochsDone == 0} and {@code initEpochsDone > 0} was written during the init stage
+ *     and its {@code momentum} is the init optimiser's
+ * @param initHistory metrics of the completed init epochs
  */
 public record Checkpoint(
         int epochsDone,
@@ -47,7 +52,31 @@ public record Checkpoint(
         List<EpochMetrics> history,
         NDList parameters,
         NDList momentum,
-        NDList distillerState) {
+        NDList distillerState,
+        int initEpochsDone,
+        List<EpochMetrics> initHistory) {
+
+    /**
+     * A checkpoint of a run without an init stage.
+     *
+     * @param epochsDone completed epochs
+     * @param step optimiser steps taken so far
+     * @param seed the run's seed
+     * @param history metrics of the completed epochs
+     * @param parameters trained parameters by path
+     * @param momentum momentum buffers by parameter path
+     * @param distillerState the distiller's state arrays, in its order
+     */
+    public Checkpoint(
+            int epochsDone,
+            long step,
+            long seed,
+            List<EpochMetrics> history,
+            NDList parameters,
+            NDList momentum,
+            NDList distillerState) {
+        this(epochsDone, step, seed, history, parameters, momentum, distillerState, 0, List.of());
+    }
 
     /** The file name inside the run folder. */
     public static final String FILE = "checkpoint.ckpt";
@@ -78,7 +107,9 @@ public record Checkpoint(
                                     "epochs_done", epochsDone,
                                     "step", step,
                                     "seed", seed,
-                                    "history", history)));
+                                    "history", history,
+                                    "init_epochs_done", initEpochsDone,
+                                    "init_history", initHistory)));
             block(out, encode(parameters));
             block(out, encode(momentum));
             block(out, encode(distillerState));
@@ -145,6 +176,13 @@ public record Checkpoint(
             List<EpochMetrics> history =
                     JSON.convertValue(
                             meta.get("history"), new TypeReference<List<EpochMetrics>>() {});
+            Object initDone = meta.get("init_epochs_done");
+            List<EpochMetrics> initHistory =
+                    meta.get("init_history") == null
+                            ? List.of()
+                            : JSON.convertValue(
+                                    meta.get("init_history"),
+                                    new TypeReference<List<EpochMetrics>>() {});
             NDList params = decode(manager, block(in));
             NDList mom = decode(manager, block(in));
             NDList state = decode(manager, block(in));
@@ -156,7 +194,9 @@ public record Checkpoint(
                             history,
                             params,
                             mom,
-                            state);
+                            state,
+                            initDone == null ? 0 : ((Number) initDone).intValue(),
+                            initHistory);
         } catch (IOException | RuntimeException e) {
             if (payload.verified()) {
                 throw new IOException(

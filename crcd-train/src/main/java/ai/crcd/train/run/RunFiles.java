@@ -28,6 +28,12 @@ public final class RunFiles {
     /** Metrics, one JSON object per line per epoch. */
     public static final String JSONL = "metrics.jsonl";
 
+    /** Metrics of the method's init stage, one CSV row per init epoch. */
+    public static final String INIT_CSV = "init_metrics.csv";
+
+    /** Metrics of the method's init stage, one JSON object per line per init epoch. */
+    public static final String INIT_JSONL = "init_metrics.jsonl";
+
     /** Accuracy and loss curves. */
     public static final String PNG = "curves.png";
 
@@ -51,10 +57,43 @@ public final class RunFiles {
         terms.forEach(t -> columns.add("train_" + t));
         columns.addAll(
                 List.of("train_top1", "test_loss", "test_top1", "test_top5", "seconds", "device"));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        history.forEach(m -> rows.add(m.toRow()));
+        write(dir.resolve(CSV), dir.resolve(JSONL), columns, rows);
+    }
+
+    /**
+     * Writes {@code init_metrics.csv} and {@code init_metrics.jsonl}: one row per epoch of the
+     * method's init stage, {@code stage, epoch, lr, train_loss, train_<term>..., train_top1,
+     * seconds, device} with {@code stage = init} (no test columns: the init stage is not
+     * evaluated).
+     *
+     * @param dir the run folder
+     * @param initHistory the init epochs so far
+     * @throws IOException if writing fails
+     */
+    public static void writeInitMetrics(Path dir, List<EpochMetrics> initHistory)
+            throws IOException {
+        List<String> columns = new ArrayList<>(List.of("stage", "epoch", "lr", "train_loss"));
+        termNames(initHistory).forEach(t -> columns.add("train_" + t));
+        columns.addAll(List.of("train_top1", "seconds", "device"));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (EpochMetrics m : initHistory) {
+            Map<String, Object> row = new java.util.LinkedHashMap<>();
+            row.put("stage", "init");
+            row.putAll(m.toRow());
+            row.keySet().removeIf(k -> k.startsWith("test_"));
+            rows.add(row);
+        }
+        write(dir.resolve(INIT_CSV), dir.resolve(INIT_JSONL), columns, rows);
+    }
+
+    private static void write(
+            Path csvFile, Path jsonlFile, List<String> columns, List<Map<String, Object>> rows)
+            throws IOException {
         StringBuilder csv = new StringBuilder(String.join(",", columns)).append('\n');
         StringBuilder jsonl = new StringBuilder();
-        for (EpochMetrics m : history) {
-            Map<String, Object> row = m.toRow();
+        for (Map<String, Object> row : rows) {
             List<String> cells = new ArrayList<>();
             for (String c : columns) {
                 cells.add(cell(c, row.get(c)));
@@ -62,8 +101,8 @@ public final class RunFiles {
             csv.append(String.join(",", cells)).append('\n');
             jsonl.append(JSON.writeValueAsString(row)).append('\n');
         }
-        AtomicFiles.write(dir.resolve(CSV), csv.toString());
-        AtomicFiles.write(dir.resolve(JSONL), jsonl.toString());
+        AtomicFiles.write(csvFile, csv.toString());
+        AtomicFiles.write(jsonlFile, jsonl.toString());
     }
 
     private static String cell(String column, Object v) {
