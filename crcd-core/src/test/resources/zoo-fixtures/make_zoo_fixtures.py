@@ -59,13 +59,19 @@ CASES = {
     "diff": dict(stem_s=(4, 8), stem_t=(6, 16),
                  s=[(4, 8), (8, 8), (16, 3)], t=[(6, 16), (16, 4), (32, 2)],
                  ds=16, dt=32, relu=True),
-    # 'diff' with the degenerate rows a post-ReLU network produces: two identical student pooled
+    # 'diff'-like (smaller maps) with the degenerate rows a post-ReLU network produces: two identical student pooled
     # vectors (RKD distance 0 -> clamp eps), an all-zero student pooled vector (PKT norm 0), two
     # identical teacher pooled vectors, an all-zero student sample in stage 1 (AT map 0), a dead
     # student channel in stage 3 (NST row 0)
-    "edge": dict(stem_s=(4, 8), stem_t=(6, 16),
-                 s=[(4, 8), (8, 8), (16, 3)], t=[(6, 16), (16, 4), (32, 2)],
+    "edge": dict(stem_s=(4, 8), stem_t=(4, 8),
+                 s=[(4, 8), (8, 4), (16, 3)], t=[(6, 8), (16, 4), (32, 2)],
                  ds=16, dt=32, relu=True, edge=True),
+    # the init-stage methods (fsp needs equal channels): equal channels, the teacher's last stage
+    # twice as tall (FT pools the teacher factor, FSP pools inside the student, AB's stage-3
+    # connector is a transposed ConvReg); pre-activation copies for AB
+    "small": dict(stem_s=(4, 8), stem_t=(4, 8),
+                  s=[(4, 8), (8, 4), (8, 2)], t=[(4, 8), (8, 4), (8, 4)],
+                  ds=8, dt=8, relu=True, preact=True),
 }
 NUM_CLASSES = 10
 CC_FEAT_DIM = 16  # crcd option feat_dim (RepDistiller's --feat_dim, 128 by default)
@@ -90,6 +96,10 @@ def make_inputs(name, c, seed):
     inp["s_logits"] = 2 * torch.randn(B, NUM_CLASSES, generator=g)
     inp["t_logits"] = 2 * torch.randn(B, NUM_CLASSES, generator=g)
     inp["labels"] = torch.randint(0, NUM_CLASSES, (B,), generator=g).to(torch.float64)
+    if c.get("preact"):  # pre-activation stage outputs (signed), for AB
+        for side, chans in (("s", c["s"]), ("t", c["t"])):
+            for i, (ch, h) in enumerate(chans):
+                inp["%s_preact%d" % (side, i + 1)] = torch.randn(B, ch, h, h, generator=g)
     if c.get("edge"):
         inp["s_pooled"][1] = inp["s_pooled"][0]
         inp["s_pooled"][3] = 0
@@ -388,6 +398,161 @@ def vid(name, inp, seed):
     record(p, loss, x, params)
 
 
+# ---- FSP: distiller_zoo/FSP.py on feats[:-1] (helper/pretrain.py init(): 'fsp') ---------------
+
+def compute_fsp(g):
+    fsp_list = []
+    for i in range(len(g) - 1):
+        bot, top = g[i], g[i + 1]
+        b_H, t_H = bot.shape[2], top.shape[2]
+        if b_H > t_H:
+            bot = F.adaptive_avg_pool2d(bot, (t_H, t_H))
+        elif b_H < t_H:
+            top = F.adaptive_avg_pool2d(top, (b_H, b_H))
+        bot = bot.unsqueeze(1)
+        top = top.unsqueeze(2)
+        bot = bot.view(bot.shape[0], bot.shape[1], bot.shape[2], -1)
+        top = top.view(top.shape[0], top.shape[1], top.shape[2], -1)
+        fsp_list.append((bot * top).mean(-1))
+    return fsp_list
+
+
+def fsp(name, inp):
+    x = leaves(inp)
+    g_s, g_t = feats(x, "s")[:-1], [f.detach() for f in feats(x, "t")[:-1]]
+    loss = sum((a - b).pow(2).mean() for a, b in zip(compute_fsp(g_s), compute_fsp(g_t)))
+    record(name + "/fsp", loss, x)
+
+
+# ---- FT: distiller_zoo/FT.py FactorTransfer(p1=2, p2=1), models/util.py Paraphraser/Translator --
+
+class Paraphraser(nn.Module):
+    """models/util.py Paraphraser(t_shape, k=0.5, use_bn=False) as train_student.py builds it."""
+
+    def __init__(self, in_channel, k=0.5):
+        super().__init__()
+        out_channel = int(in_channel * k)
+        self.encoder = nn.Sequential(
+            nn.Conv2d(in_channel, in_channel, 3, 1, 1), nn.LeakyReLU(0.1),
+            nn.Conv2d(in_channel, out_channel, 3, 1, 1), nn.LeakyReLU(0.1),
+            nn.Conv2d(out_channel, out_channel, 3, 1, 1), nn.LeakyReLU(0.1))
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(out_channel, out_channel, 3, 1, 1), nn.LeakyReLU(0.1),
+            nn.ConvTranspose2d(out_channel, in_channel, 3, 1, 1), nn.LeakyReLU(0.1),
+            nn.ConvTranspose2d(in_channel, in_channel, 3, 1, 1), nn.LeakyReLU(0.1))
+
+    def forward(self, f_s, is_factor=False):
+        factor = self.encoder(f_s)
+        if is_factor:
+            return factor
+        return factor, self.decoder(factor)
+
+
+class Translator(nn.Module):
+    """models/util.py Translator(s_shape, t_shape, k=0.5, use_bn=True)."""
+
+    def __init__(self, in_channel, t_channel, k=0.5):
+        super().__init__()
+        out_channel = int(t_channel * k)
+        self.encoder = nn.Sequential(
+            nn.Conv2d(in_channel, in_channel, 3, 1, 1), nn.BatchNorm2d(in_channel), nn.LeakyReLU(0.1),
+            nn.Conv2d(in_channel, out_channel, 3, 1, 1), nn.BatchNorm2d(out_channel), nn.LeakyReLU(0.1),
+            nn.Conv2d(out_channel, out_channel, 3, 1, 1), nn.BatchNorm2d(out_channel), nn.LeakyReLU(0.1))
+
+    def forward(self, f_s):
+        return self.encoder(f_s)
+
+
+def ft_factor(f, p1=2):
+    return F.normalize(f.pow(p1).mean(1).view(f.size(0), -1))
+
+
+def ft(name, inp, seed):
+    torch.manual_seed(seed)
+    x = leaves(inp)
+    f_s, f_t = feats(x, "s")[-2], feats(x, "t")[-2].detach()  # loops.py 'factor': feat[-2]
+    para = Paraphraser(f_t.shape[1]).train()
+    trans = Translator(f_s.shape[1], f_t.shape[1]).train()
+    p = name + "/ft"
+    params = []
+    for i, j in enumerate((0, 2, 4)):
+        params += [("paraphraser_enc%d_weight" % (i + 1), para.encoder[j].weight),
+                   ("paraphraser_enc%d_bias" % (i + 1), para.encoder[j].bias),
+                   ("paraphraser_dec%d_weight" % (i + 1), para.decoder[j].weight),
+                   ("paraphraser_dec%d_bias" % (i + 1), para.decoder[j].bias)]
+    for i, j in enumerate((0, 3, 6)):
+        bn = trans.encoder[j + 1]
+        with torch.no_grad():
+            bn.weight.copy_(1 + 0.2 * torch.randn(bn.weight.shape))
+            bn.bias.copy_(0.2 * torch.randn(bn.bias.shape))
+        params += [("translator_conv%d_weight" % (i + 1), trans.encoder[j].weight),
+                   ("translator_conv%d_bias" % (i + 1), trans.encoder[j].bias),
+                   ("translator_bn%d_gamma" % (i + 1), bn.weight),
+                   ("translator_bn%d_beta" % (i + 1), bn.bias)]
+    for k, v in params:
+        put(p + "/param/" + k, v)
+    # main stage, loops.py 'factor': factor_s = translator(feat_s[-2]),
+    # factor_t = paraphraser(feat_t[-2], is_factor=True); FactorTransfer (p1 2, p2 1)
+    factor_s = trans(f_s)
+    factor_t = para(f_t, is_factor=True)
+    s_H, t_H = factor_s.shape[2], factor_t.shape[2]
+    if s_H > t_H:
+        factor_s = F.adaptive_avg_pool2d(factor_s, (t_H, t_H))
+    elif s_H < t_H:
+        factor_t = F.adaptive_avg_pool2d(factor_t, (s_H, s_H))
+    loss = (ft_factor(factor_s) - ft_factor(factor_t)).abs().mean()
+    trans_params = [kv for kv in params if kv[0].startswith("translator")]
+    for i in range(3):
+        bn = trans.encoder[3 * i + 1]
+        put(p + "/after/translator_bn%d_runningMean" % (i + 1), bn.running_mean)
+        put(p + "/after/translator_bn%d_runningVar" % (i + 1), bn.running_var)
+    record(p, loss, x, trans_params)
+    # init stage, pretrain.py 'factor': _, f_t_rec = paraphraser(feat_t[-2]); MSELoss(f_t_rec, f_t)
+    _, rec = para(f_t)
+    loss = nn.MSELoss()(rec, f_t)
+    record(name + "/ft_init", loss, x, [kv for kv in params if kv[0].startswith("paraphraser")])
+
+
+# ---- AB: distiller_zoo/AB.py ABLoss(3, margin 1), models/util.py Connector (pretrain.py 'abound')
+
+def ab(name, inp, seed):
+    torch.manual_seed(seed)
+    x = leaves(inp)
+    g_s = [x["s_preact%d" % i] for i in (1, 2, 3)]  # feat_s[1:-1] with preact=True
+    g_t = [x["t_preact%d" % i].detach() for i in (1, 2, 3)]
+    p = name + "/ab"
+    params = []
+    conns = []
+    for i, (s, t) in enumerate(zip(g_s, g_t)):
+        if s.shape[1] == t.shape[1] and s.shape[2] == t.shape[2]:
+            conns.append(nn.Sequential())
+            continue
+        reg = ConvReg(s.shape, t.shape, use_relu=False).train()
+        with torch.no_grad():
+            reg.bn.weight.copy_(1 + 0.2 * torch.randn(reg.bn.weight.shape))
+            reg.bn.bias.copy_(0.2 * torch.randn(reg.bn.bias.shape))
+        conns.append(reg)
+        key = "connector%d_" % (i + 1)
+        params += [(key + "conv_weight", reg.conv.weight), (key + "conv_bias", reg.conv.bias),
+                   (key + "bn_gamma", reg.bn.weight), (key + "bn_beta", reg.bn.bias)]
+    for k, v in params:
+        put(p + "/param/" + k, v)
+    margin = 1.0
+    feat_num = 3
+    w = [2 ** (i - feat_num + 1) for i in range(feat_num)]
+    bsz = g_s[0].shape[0]
+    losses = []
+    for c, s, t in zip(conns, g_s, g_t):
+        source = c(s)
+        l2 = ((source + margin) ** 2 * ((source > -margin) & (t <= 0)).float()
+              + (source - margin) ** 2 * ((source <= margin) & (t > 0)).float())
+        losses.append(torch.abs(l2).sum())
+    losses = [wi * l for wi, l in zip(w, losses)]
+    losses = [l / bsz for l in losses]
+    losses = [l / 1000 * 3 for l in losses]
+    record(p, sum(losses), x, params)
+
+
 # ---- KD (the shared "+KD" term) --------------------------------------------------------------
 
 def kd(name, inp, T):
@@ -439,7 +604,12 @@ def dkd(name, inp, alpha, beta, temperature, warmup, epoch):
 def main():
     for i, (name, c) in enumerate(CASES.items()):
         inp = make_inputs(name, c, 1000 + i)
-        hints = [1, 2, 3] if name == "diff" else [2]  # 'diff': transposed, strided, valid 2x2
+        if name == "small":
+            fsp(name, inp)
+            ft(name, inp, 5000)
+            ab(name, inp, 5001)
+            continue
+        hints = {"same": [2], "diff": [1, 2, 3], "edge": []}[name]  # 'diff': transposed, strided, valid 2x2
         for h in hints:
             fitnet(name, inp, h, 2000 + 10 * i + h)
         at(name, inp)
@@ -459,7 +629,8 @@ def main():
             tiny["s_pooled"] = inp["s_pooled"].clone()
             tiny["s_pooled"][3] = 1e-30
             pkt(name, tiny, "/pkt_limit")
-        vid(name, inp, 4000 + i)
+        if name != "edge":  # nothing degenerate reaches VID's or FitNet's regressors
+            vid(name, inp, 4000 + i)
         kd(name, inp, 4.0)
         for epoch in (5, 20, 25):
             dkd(name, inp, 1.0, 8.0, 4.0, 20, epoch)
