@@ -553,6 +553,107 @@ def ab(name, inp, seed):
     record(p, sum(losses), x, params)
 
 
+# ---- SSKD: xuguodong03/SSKD student.py (student loop lines 229-295, teacher head 124-152) ------
+
+def sskd(name, seed):
+    """SSKD's rows are image-major (row 4 i + k: image i rotated k * 90 degrees, x.view(-1, c, h,
+    w) of a (B, 4, c, h, w) batch); crcd's are view-major (row k B + i, InputViews). The loss is
+    computed in SSKD's order; inputs and gradients are stored permuted to crcd's."""
+    g = torch.Generator().manual_seed(seed)
+    batch, C, Ds, Dt = B, NUM_CLASSES, 8, 12
+    kd_T, tf_T, ss_T, ratio_tf, ratio_ss = 4.0, 4.0, 0.5, 1.0, 0.75  # student.py defaults
+    inp = {"s_logits": 2 * torch.randn(4 * batch, C, generator=g),
+           "t_logits": 2 * torch.randn(4 * batch, C, generator=g),
+           "s_pooled": torch.randn(4 * batch, Ds, generator=g).abs(),
+           "t_pooled": torch.randn(4 * batch, Dt, generator=g).abs()}
+    target = torch.randint(0, C, (batch,), generator=g)
+
+    def crcd_rows(t):  # SSKD row 4 i + k -> crcd row k B + i
+        return t.view(batch, 4, *t.shape[1:]).transpose(0, 1).reshape(t.shape)
+
+    for k, v in inp.items():
+        put("%s/in/%s" % (name, k), crcd_rows(v))
+    put("%s/in/labels" % name, target.to(torch.float64))
+    torch.manual_seed(seed)
+
+    def head(d):  # wrapper.py proj_head
+        return nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True), nn.Linear(d, d))
+
+    s_head, t_head = head(Ds), head(Dt)
+    params = {}
+    for side, h in (("student", s_head), ("teacher", t_head)):
+        for i, j in ((1, 0), (2, 2)):
+            for part, v in (("weight", h[j].weight), ("bias", h[j].bias)):
+                key = "%s_head_fc%d_%s" % (side, i, part)
+                params[key] = v
+                put(name + "/sskd/param/" + key, v)
+
+    def cos_sim(feat):  # student.py lines 261-265 / 267-271
+        nor_index = (torch.arange(4 * batch) % 4 == 0)
+        aug_index = (torch.arange(4 * batch) % 4 != 0)
+        nor_feat = feat[nor_index].unsqueeze(2).expand(-1, -1, 3 * batch).transpose(0, 2)
+        aug_feat = feat[aug_index].unsqueeze(2).expand(-1, -1, 1 * batch)
+        return F.cosine_similarity(aug_feat, nor_feat, dim=1)
+
+    def keep(scores, aug_target, ratio):  # error level ranking, lines 250-258 / 274-282
+        rank = torch.argsort(scores, dim=1, descending=True)
+        rank = torch.argmax(torch.eq(rank, aug_target.unsqueeze(1)).long(), dim=1)
+        # SSKD's torch.argsort(rank) is not stable; crcd keeps, among wrong rows of equal rank,
+        # the one earlier in SSKD's row order (docs/zoo/sskd.md): a stable sort
+        index = torch.sort(rank, stable=True)[1]
+        tmp = torch.nonzero(rank, as_tuple=True)[0]
+        wrong_num = tmp.numel()
+        correct_num = 3 * batch - wrong_num
+        wrong_keep = int(wrong_num * ratio)
+        index = index[:correct_num + wrong_keep]
+        return torch.sort(index)[0]
+
+    x = {k: v.clone().requires_grad_(k.startswith("s_")) for k, v in inp.items()}
+    nor_index = (torch.arange(4 * batch) % 4 == 0)
+    aug_index = (torch.arange(4 * batch) % 4 != 0)
+    output = x["s_logits"]
+    s_feat = s_head(x["s_pooled"])
+    log_nor_output = F.log_softmax(output[nor_index] / kd_T, dim=1)
+    log_aug_output = F.log_softmax(output[aug_index] / tf_T, dim=1)
+    with torch.no_grad():
+        knowledge, t_feat = x["t_logits"], t_head(x["t_pooled"])
+        nor_knowledge = F.softmax(knowledge[nor_index] / kd_T, dim=1)
+        aug_knowledge = F.softmax(knowledge[aug_index] / tf_T, dim=1)
+    aug_target = target.unsqueeze(1).expand(-1, 3).contiguous().view(-1).long()
+    distill_index_tf = keep(aug_knowledge, aug_target, ratio_tf)
+    s_simi = cos_sim(s_feat)
+    t_simi = cos_sim(t_feat).detach()
+    aug_target = torch.arange(batch).unsqueeze(1).expand(-1, 3).contiguous().view(-1).long()
+    distill_index_ss = keep(t_simi, aug_target, ratio_ss)
+    log_simi = F.log_softmax(s_simi / ss_T, dim=1)
+    simi_knowledge = F.softmax(t_simi / ss_T, dim=1)
+    loss2 = F.kl_div(log_nor_output, nor_knowledge, reduction="batchmean") * kd_T * kd_T
+    loss3 = F.kl_div(log_aug_output[distill_index_tf], aug_knowledge[distill_index_tf],
+                     reduction="batchmean") * tf_T * tf_T
+    loss4 = F.kl_div(log_simi[distill_index_ss], simi_knowledge[distill_index_ss],
+                     reduction="batchmean") * ss_T * ss_T
+    scalar(name + "/sskd/kept_tf", len(distill_index_tf))
+    scalar(name + "/sskd/kept_ss", len(distill_index_ss))
+    s_params = [(k, v) for k, v in params.items() if k.startswith("student")]
+    for term, loss in (("kd", loss2), ("sskd_tf", loss3), ("sskd_ss", loss4)):
+        wrt = [("s_logits", x["s_logits"]), ("s_pooled", x["s_pooled"])] + s_params
+        grads = torch.autograd.grad(loss, [v for _, v in wrt], allow_unused=True,
+                                    retain_graph=True)
+        scalar("%s/sskd_%s/loss" % (name, term), loss.item())
+        for (k, _), gr in zip(wrt, grads):
+            if gr is not None:
+                put("%s/sskd_%s/grad/%s" % (name, term, k), crcd_rows(gr) if k.startswith("s_") else gr)
+    # teacher SS head (lines 133-150): backbone frozen (feat detached), CE(simi, own original)
+    rep_ = t_head(x["t_pooled"].detach())
+    simi = cos_sim(rep_)
+    loss = F.cross_entropy(simi, aug_target)
+    t_params = [(k, v) for k, v in params.items() if k.startswith("teacher")]
+    grads = torch.autograd.grad(loss, [v for _, v in t_params])
+    scalar(name + "/sskd_teacher_ss/loss", loss.item())
+    for (k, _), gr in zip(t_params, grads):
+        put(name + "/sskd_teacher_ss/grad/" + k, gr)
+
+
 # ---- KD (the shared "+KD" term) --------------------------------------------------------------
 
 def kd(name, inp, T):
@@ -634,6 +735,7 @@ def main():
         kd(name, inp, 4.0)
         for epoch in (5, 20, 25):
             dkd(name, inp, 1.0, 8.0, 4.0, 20, epoch)
+    sskd("sskd", 6000)
     index, data, offset = {}, bytearray(), 0
     for name, t in ARRAYS:
         v = t.reshape(-1).tolist()
