@@ -58,6 +58,17 @@ public interface Distiller extends AutoCloseable {
     LossTerms losses(DistillBatch batch);
 
     /**
+     * Returns what the method needs from the teacher in a training step. The step runs the teacher
+     * only when the answer is not {@link TeacherUse#NONE} (then it calls neither {@link
+     * #losses(DistillBatch)} nor {@link #afterStep(DistillBatch)}: the step is cross-entropy only).
+     *
+     * @return {@link TeacherUse#FEATURES} unless the method says less
+     */
+    default TeacherUse teacherUse() {
+        return TeacherUse.FEATURES;
+    }
+
+    /**
      * Updates buffers and memories after the optimiser step. Only called for training batches.
      *
      * @param batch the batch whose {@link #losses(DistillBatch)} were just optimised

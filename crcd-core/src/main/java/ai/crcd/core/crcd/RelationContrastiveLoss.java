@@ -131,14 +131,15 @@ public final class RelationContrastiveLoss {
      */
     public NDArray fromScores(NDArray pos, NDArray neg) {
         NDArray sPos = Scalars.minimum(pos, 1.0); // (B, M), h <= 1 despite rounding
-        NDArray sNeg = neg == null ? null : Scalars.minimum(neg, 1.0); // (B, M, N)
+        // (B, M, N); RC clamps inside its own negative term
+        NDArray sNeg = neg == null || type == Type.RC ? null : Scalars.minimum(neg, 1.0);
         switch (type) {
             case RC:
                 {
                     NDArray loss = Scalars.div(sPos.sub(1.0), -tau); // -log h(s+) (B, M)
-                    if (sNeg != null && negativeWeight > 0) {
-                        NDArray log1mh = log1mExp(Scalars.div(sNeg.sub(1.0), tau)); // (B, M, N)
-                        loss = loss.sub(Scalars.mul(log1mh.sum(new int[] {2}), negativeWeight));
+                    if (neg != null && negativeWeight > 0) {
+                        // the (B, M, N) part: one pass without autograd, its gradient kept
+                        return loss.mean().add(rcNegativeTerm(neg, tau, negativeWeight));
                     }
                     return loss.mean();
                 }
@@ -177,6 +178,73 @@ public final class RelationContrastiveLoss {
             default:
                 throw new IllegalStateException("unknown loss " + type);
         }
+    }
+
+    /**
+     * RC's negative term {@code -(w / (B M)) sum_{i,j,k} log(1 - h(min(s-_ijk, 1)))} as the
+     * autograd chain of {@link #log1mExp} computes it: one scalar, its gradient w.r.t. the scores
+     * flowing back through every elementwise step (about ten passes over the (B, M, N) scores
+     * forward, twenty backward, each keeping its inputs). The reference for {@link
+     * #rcNegativeTerm}.
+     *
+     * @param neg (B, M, N) scores
+     * @param tau the temperature
+     * @param weight w
+     * @return () the term
+     */
+    static NDArray rcNegativeTermReference(NDArray neg, double tau, double weight) {
+        NDArray sNeg = Scalars.minimum(neg, 1.0); // (B, M, N)
+        NDArray log1mh = log1mExp(Scalars.div(sNeg.sub(1.0), tau)); // (B, M, N)
+        long pairs = neg.getShape().get(0) * neg.getShape().get(1);
+        return Scalars.mul(log1mh.sum(), -weight / pairs); // ()
+    }
+
+    /**
+     * RC's negative term, same value and gradient as {@link #rcNegativeTermReference}, computed in
+     * one pass without autograd and returned with its closed-form gradient attached. With {@code t
+     * = tanh((1 - s)/(2 tau))}, {@code 1 - h = 2t/(1+t)} and, where {@code 2t/(1+t) >= eps} (else
+     * the clamp makes it 0; also for {@code s >= 1}, where {@code t <= 0}),
+     *
+     * <pre>
+     * d/ds [-(w/(B M)) log(2t/(1+t))] = (w/(B M)) (1 - t) / (2 tau t)
+     * </pre>
+     *
+     * with {@code 1 - t} taken as {@code 2 / (1 + exp((1 - s)/tau))}, which has no cancellation
+     * where t is near 1 (in float32 the reference's chain, through {@code 1 - t^2}, keeps a
+     * relative error of about 1e-3 there, on gradients below {@code e^{-5}/tau}; this path is at
+     * least as close to the float64 values, see {@code RcNegativeTermTest}).
+     *
+     * <p>The term is {@code value + (s . G - stop(s . G))} with {@code G} that gradient (detached):
+     * the value exactly, and backward is one multiply by {@code G}. Nothing of the (B, M, N) chain
+     * is kept for backward but {@code G}. (At an exact tie of the clamp, where the reference's
+     * {@code maximum} splits the gradient in halves, this path gives 0.)
+     *
+     * @param neg (B, M, N) scores, with gradient
+     * @param tau the temperature
+     * @param weight w
+     * @return () the term
+     */
+    static NDArray rcNegativeTerm(NDArray neg, double tau, double weight) {
+        long pairs = neg.getShape().get(0) * neg.getShape().get(1);
+        double k = 0.5 / tau;
+        double c = weight / pairs;
+        // not on a differentiable path from here to g: plain Number operands are safe
+        NDArray s = neg.stopGradient(); // (B, M, N)
+        // y = (1 - s) / (2 tau), s - 1 first: exact for s in [0.5, 2], as in the reference
+        NDArray y = s.sub(1).divi(-2 * tau); // (B, M, N), < 0 for s > 1
+        NDArray t = y.tanh(); // (B, M, N)
+        NDArray q = t.mul(2).divi(t.add(1)); // 1 - h = 2t / (1 + t), <= 0 for s >= 1
+        NDArray value = q.maximum(ONE_MINUS_H_EPS).log().sum().muli(-c); // ()
+        // the clamp is inactive where 2t/(1+t) >= eps, i.e. t >= eps / (2 - eps)
+        double tEps = ONE_MINUS_H_EPS / (2 - ONE_MINUS_H_EPS);
+        NDArray kept = t.gte(tEps); // (B, M, N)
+        // dL/ds = c k (1 - t) / t with 1 - t = 2 / (1 + e^{2y}), free of the cancellation of 1 - t
+        // for t near 1 (far negatives; e^{2y} = inf gives the limit 0)
+        NDArray den = y.mul(2).exp().addi(1).muli(t.maximum(tEps)); // (B, M, N)
+        NDArray g = Scalars.of(den, 2 * c * k).div(den).muli(kept); // (B, M, N) dL/ds
+        NDArray flat = neg.reshape(-1); // (B M N)
+        NDArray dot = flat.dot(g.reshape(-1)); // () s . G, backward: G
+        return value.add(dot.sub(dot.stopGradient())); // () value, gradient G
     }
 
     /**

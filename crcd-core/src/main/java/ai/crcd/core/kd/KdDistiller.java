@@ -6,6 +6,7 @@ import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.LossTerms;
+import ai.crcd.core.TeacherUse;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import java.util.List;
@@ -45,6 +46,16 @@ public final class KdDistiller implements Distiller {
     @Override
     public String name() {
         return "kd";
+    }
+
+    /**
+     * Returns {@link TeacherUse#LOGITS}: KD reads the teacher's logits only.
+     *
+     * @return LOGITS
+     */
+    @Override
+    public TeacherUse teacherUse() {
+        return TeacherUse.LOGITS;
     }
 
     /**

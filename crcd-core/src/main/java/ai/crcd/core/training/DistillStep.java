@@ -9,6 +9,7 @@ import ai.crcd.core.InputViews;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
 import ai.crcd.core.StudentWithAuxiliary;
+import ai.crcd.core.TeacherUse;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -48,7 +49,9 @@ import java.util.Set;
  * (the batch itself for most methods; SSKD's four rotations), runs teacher and student on all rows,
  * and computes CE and the top-1 hits on the originals (the first B rows) only.
  *
- * <p>Without a teacher (plain training) the step is {@code ce_weight * CE} only.
+ * <p>Without a teacher (plain training), or when the distiller's {@link Distiller#teacherUse()} is
+ * {@link TeacherUse#NONE} (vanilla: the teacher is never run), the step is {@code ce_weight * CE}
+ * only.
  *
  * <p>Init stage: when the distiller asks for one ({@link Distiller#initStage()}), {@link
  * #enterInitStage()} switches {@link #train} to it: the stage's objective alone (no CE), the
@@ -72,6 +75,7 @@ public final class DistillStep {
     private final ParameterStore trainStore;
     private final List<Parameter> trained = new ArrayList<>();
     private List<String> termNames;
+    private int epoch = 1;
     private final InitStage init;
     private final Optimizer initOptimizer;
     private final Set<Parameter> initOnly = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -354,16 +358,23 @@ public final class DistillStep {
     }
 
     /**
-     * Runs the frozen teacher in inference mode.
+     * Runs the frozen teacher in inference mode, unless the distiller does not use it.
      *
      * @param x (B, C, H, W) images
-     * @return the teacher's output (no gradient), or {@code null} without a teacher
+     * @return the teacher's output (no gradient), or {@code null} without a teacher or when the
+     *     distiller's {@link Distiller#teacherUse()} is {@link TeacherUse#NONE} (then the step is
+     *     cross-entropy only)
      */
     public FeatureOutput teacherForward(NDArray x) {
-        if (teacher == null) {
+        if (!usesTeacher()) {
             return null;
         }
         return FeatureOutput.fromNDList(teacher.forward(teacherStore, new NDList(x), false));
+    }
+
+    /** Whether the step runs the teacher: a teacher is set and the distiller uses it. */
+    private boolean usesTeacher() {
+        return teacher != null && distiller.teacherUse() != TeacherUse.NONE;
     }
 
     private FeatureOutput studentForward(NDArray x, boolean training) {
@@ -416,7 +427,7 @@ public final class DistillStep {
                 terms.put(e.getKey(), e.getValue());
             }
         }
-        if (termNames == null && (teacher != null || this.teacher == null)) {
+        if (termNames == null && (teacher != null || !usesTeacher())) {
             termNames = Collections.unmodifiableList(new ArrayList<>(terms.asMap().keySet()));
         }
         return new Losses(terms, stackFloat32(terms), db, logits); // (T)
@@ -436,6 +447,7 @@ public final class DistillStep {
                 .setIndices(indices)
                 .setParameterStore(trainStore)
                 .optViews(views)
+                .optEpoch(epoch)
                 .optHeadWeights(
                         this.teacher.classifierWeight().getArray(),
                         net.student().classifierWeight().getArray())
@@ -449,6 +461,29 @@ public final class DistillStep {
             parts.add(v.getDataType() == DataType.FLOAT32 ? v : v.toType(DataType.FLOAT32, false));
         }
         return NDArrays.stack(parts); // (T)
+    }
+
+    /**
+     * Sets the 1-based epoch that the following batches belong to ({@link DistillBatch#epoch()});
+     * crcd-train's loop sets it at the start of every epoch, {@link Distillation}'s listener counts
+     * DJL's epochs. Default 1.
+     *
+     * @param epoch the epoch, &gt;= 1
+     */
+    public void setEpoch(int epoch) {
+        if (epoch < 1) {
+            throw new IllegalArgumentException("DistillStep epoch is 1-based, got " + epoch);
+        }
+        this.epoch = epoch;
+    }
+
+    /**
+     * Returns the 1-based epoch given to the batches.
+     *
+     * @return the epoch
+     */
+    public int epoch() {
+        return epoch;
     }
 
     /**

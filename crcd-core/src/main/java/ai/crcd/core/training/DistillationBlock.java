@@ -40,6 +40,9 @@ public final class DistillationBlock extends StudentWithAuxiliary {
             return student;
         }
         FeatureOutput teacher = step.teacherForward(inputs.head()); // no gradient
+        if (teacher == null) { // the distiller does not use the teacher
+            return student;
+        }
         NDList out = new NDList(student);
         out.addAll(teacher.toNDList());
         return out;

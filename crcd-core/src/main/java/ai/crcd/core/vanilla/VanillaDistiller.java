@@ -6,6 +6,7 @@ import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.LossTerms;
+import ai.crcd.core.TeacherUse;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import java.util.List;
@@ -19,6 +20,16 @@ public final class VanillaDistiller implements Distiller {
     @Override
     public String name() {
         return "vanilla";
+    }
+
+    /**
+     * Returns {@link TeacherUse#NONE}: the step never runs the teacher for the vanilla student.
+     *
+     * @return NONE
+     */
+    @Override
+    public TeacherUse teacherUse() {
+        return TeacherUse.NONE;
     }
 
     @Override

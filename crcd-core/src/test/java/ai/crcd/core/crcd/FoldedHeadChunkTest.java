@@ -7,11 +7,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The folded, chunked head against the unfolded reference: values and input gradients. */
+/**
+ * The folded, chunked head against the unfolded reference: values, input gradients and the
+ * gradients of every parameter.
+ */
 class FoldedHeadChunkTest {
 
     private static final int P = 3;
@@ -46,7 +54,10 @@ class FoldedHeadChunkTest {
         }
     }
 
-    /** Returns [output, d(sum w*out)/d samples]; chunk < 0 runs the unfolded reference. */
+    /**
+     * Returns [output, d(sum w*out)/d samples, d/d every parameter]; chunk &lt; 0 runs the unfolded
+     * reference.
+     */
     private static double[][] run(
             NDManager m,
             ParameterStore ps,
@@ -62,8 +73,8 @@ class FoldedHeadChunkTest {
             x.setRequiresGradient(true);
             NDArray anchors = a.duplicate();
             anchors.attach(step);
+            NDArray out;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray out;
                 if (chunk < 0) {
                     out = critic.apply(ps, rel.relations(ps, anchors, x, true), true);
                 } else {
@@ -79,8 +90,20 @@ class FoldedHeadChunkTest {
                 }
                 assertEquals(new Shape(P, Q, C), out.getShape());
                 gc.backward(out.mul(weights).sum());
-                return new double[][] {out.toDoubleArray(), x.getGradient().toDoubleArray()};
             }
+            List<double[]> parts = new ArrayList<>();
+            parts.add(out.toDoubleArray());
+            parts.add(x.getGradient().toDoubleArray());
+            // and every parameter's gradient (relation maps, output map, critic), then zeroed
+            for (Block block : new Block[] {rel, critic}) {
+                for (Pair<String, Parameter> p : block.getParameters()) {
+                    try (NDArray g = p.getValue().getArray().getGradient()) {
+                        parts.add(g.toDoubleArray());
+                        g.subi(g);
+                    }
+                }
+            }
+            return parts.toArray(new double[0][]);
         }
     }
 }

@@ -10,10 +10,13 @@ import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillSetup;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
+import ai.crcd.core.DistillerOptions;
+import ai.crcd.core.Distillers;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
 import ai.crcd.core.StudentWithAuxiliary;
+import ai.crcd.core.TeacherUse;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -27,9 +30,11 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,10 +57,12 @@ class DistillStepTest {
         private final Linear backbone =
                 addChildBlock("backbone", Linear.builder().setUnits(D).optBias(false).build());
         private final Linear head = addChildBlock("head", Linear.builder().setUnits(C).build());
+        int forwards;
 
         @Override
         protected NDList forwardInternal(
                 ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
+            forwards++;
             NDArray pooled = backbone.forward(ps, in, training).singletonOrThrow(); // (B, D)
             NDArray logits = head.forward(ps, new NDList(pooled), training).singletonOrThrow();
             return FeatureOutput.of(logits, pooled, null, List.of(), List.of()).toNDList();
@@ -170,9 +177,71 @@ class DistillStepTest {
                         1e-5);
                 assertEquals(1, distiller.after.size());
                 assertSame(distiller.seen.get(0), distiller.after.get(0));
+                // the batches carry the step's 1-based epoch (DKD's warm-up reads it)
+                assertEquals(1, distiller.seen.get(0).epoch());
+                step.setEpoch(3);
+                step.train(x, y, sm.arange(0, B).toType(DataType.INT64, false));
+                assertEquals(3, distiller.seen.get(1).epoch());
             }
             assertArrayEquals(teacherW, teacher.w1(), 0f); // frozen
         }
+    }
+
+    @Test
+    void vanillaNeverRunsTheTeacherAndTrainsAsPlainCrossEntropy() {
+        Engine.getInstance().setRandomSeed(5);
+        try (NDManager root = NDManager.newBaseManager()) {
+            TwoLayer teacher = new TwoLayer();
+            teacher.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            TwoLayer student = new TwoLayer();
+            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            TwoLayer plain = new TwoLayer(); // same weights, trained without any teacher
+            plain.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            for (Pair<String, Parameter> p : student.getParameters()) {
+                plain.getParameters()
+                        .get(p.getKey())
+                        .getArray()
+                        .set(p.getValue().getArray().toFloatArray());
+            }
+            Distiller vanilla = Distillers.create("vanilla", new DistillerOptions("t", Map.of()));
+            assertEquals(TeacherUse.NONE, vanilla.teacherUse());
+            DistillStep step = sgdStep(root, student, teacher, vanilla);
+            DistillStep plainStep = sgdStep(root, plain, null, null);
+            SquareDistiller square = new SquareDistiller();
+            assertEquals(TeacherUse.FEATURES, square.teacherUse());
+            TwoLayer other = new TwoLayer();
+            other.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            DistillStep squareStep = sgdStep(root, other, teacher, square);
+            teacher.forwards = 0;
+            try (NDManager sm = root.newSubManager()) {
+                NDArray x = sm.randomNormal(new Shape(B, IN)); // (B, IN)
+                NDArray y = sm.create(new long[] {0, 1, 2, 2, 1, 0}); // (B)
+                for (int i = 0; i < 2; i++) {
+                    StepResult r = step.train(x, y, null);
+                    StepResult p = plainStep.train(x, y, null);
+                    assertEquals(List.of("ce"), r.termNames());
+                    assertArrayEquals(p.terms().toFloatArray(), r.terms().toFloatArray(), 0f);
+                }
+                assertEquals(0, teacher.forwards, "vanilla ran the teacher");
+                assertArrayEquals(plain.w1(), student.w1(), 0f);
+                squareStep.train(x, y, null);
+                assertEquals(1, teacher.forwards, "a FEATURES method runs the teacher once");
+            }
+        }
+    }
+
+    private static DistillStep sgdStep(
+            NDManager root, TwoLayer student, TwoLayer teacher, Distiller distiller) {
+        DistillStep.Builder b =
+                DistillStep.builder()
+                        .setNetwork(new StudentWithAuxiliary(student, null))
+                        .setManager(root)
+                        .optOptimizer(
+                                Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LR)).build());
+        if (teacher != null) {
+            b.optTeacher(teacher, distiller);
+        }
+        return b.build();
     }
 
     @Test
