@@ -137,6 +137,10 @@ class ReferenceFixturesTest {
         final DistillBatch batch;
 
         Run(NDManager m, String c, DataType type) {
+            this(m, c, type, 1);
+        }
+
+        Run(NDManager m, String c, DataType type, int epoch) {
             Map<String, NDArray> t = new HashMap<>();
             for (String k : List.of("stem", "stage1", "stage2", "stage3", "pooled", "logits")) {
                 if (!has(c + "/in/s_" + k)) {
@@ -196,6 +200,7 @@ class ReferenceFixturesTest {
                             .setParameterStore(new ParameterStore(m, false))
                             .optTraining(true)
                             .optViews(views)
+                            .optEpoch(epoch)
                             .build();
         }
     }
@@ -256,8 +261,20 @@ class ReferenceFixturesTest {
             String term,
             boolean finiteForNan,
             String... params) {
-        check(c, method, options, prefix, term, finiteForNan, DataType.FLOAT64, params);
-        check(c, method, options, prefix, term, finiteForNan, DataType.FLOAT32, params);
+        check(c, method, options, prefix, term, finiteForNan, 1, params);
+    }
+
+    private static void check(
+            String c,
+            String method,
+            Map<String, Object> options,
+            String prefix,
+            String term,
+            boolean finiteForNan,
+            int epoch,
+            String... params) {
+        check(c, method, options, prefix, term, finiteForNan, DataType.FLOAT64, epoch, params);
+        check(c, method, options, prefix, term, finiteForNan, DataType.FLOAT32, epoch, params);
     }
 
     private static void check(
@@ -268,6 +285,7 @@ class ReferenceFixturesTest {
             String term,
             boolean finiteForNan,
             DataType type,
+            int epoch,
             String... params) {
         boolean f64 = type == DataType.FLOAT64;
         double rel = f64 ? (FLOAT_CONSTANTS.contains(method) ? REL_FLOAT_CONSTANTS : REL) : REL32;
@@ -298,7 +316,7 @@ class ReferenceFixturesTest {
                 ZooTests.setValues(p.getArray(), v);
                 ps.add(p);
             }
-            Run run = new Run(m, c, type);
+            Run run = new Run(m, c, type, epoch);
             double value;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 LossTerms terms =
@@ -643,6 +661,20 @@ class ReferenceFixturesTest {
                 "sskd/sskd_" + term.replace("init:sskd_", ""),
                 term,
                 params);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "diff", "edge"})
+    void dkdMatchesMdistillersDkdLossWithWarmup(String c) {
+        // mdistiller's CIFAR-100 defaults (cfg.py DKD: alpha 1, beta 8, T 4, warmup 20); epoch 5 is
+        // in the warm-up (factor 1/4), 20 ends it, 25 is after it
+        for (int epoch : new int[] {5, 20, 25}) {
+            Map<String, Object> o =
+                    opts("alpha", 1.0, "beta", 8.0, "temperature", 4.0, "warmup", 20);
+            String p = c + "/dkd/e" + epoch;
+            check(c, "dkd", o, p + "/tckd", "dkd_tckd", false, epoch);
+            check(c, "dkd", o, p + "/nckd", "dkd_nckd", false, epoch);
+        }
     }
 
     @ParameterizedTest
