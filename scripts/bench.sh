@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # crcd benchmarks, one command each (docs/benchmarks.md):
 #   scripts/bench.sh quick    Fashion-MNIST quick suite (2 CPU cores, ~30-40 min; resumable: rerun to continue)
-#   scripts/bench.sh table5   CIFAR-100 Table 5 suite (GPU machines; days)
+#   scripts/bench.sh table5   CIFAR-100 Table 5 suite, every method alone and +KD (GPU machines; weeks)
+#   scripts/bench.sh cross-arch  CIFAR-100 cross-architecture suite (GPU machines)
+#   scripts/bench.sh zoo      Fashion-MNIST suite of every method (2 CPU cores; see its header for the time)
+#   scripts/bench.sh configs [--all] [--check]  regenerate configs/ from the method table (docs/zoo.md)
 #   scripts/bench.sh step     step time and memory, resnet56 -> resnet20, batch 64, CPU
 #   scripts/bench.sh peer     crcd vs PyTorch-eager (Debian python3-torch), same steps, interleaved, CPU
 #   scripts/bench.sh imagenet-loader  ImageNet-folder loader images/s + memory on generated 500x375 JPEGs
@@ -15,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${BENCH_OUT:-runs/bench}"
 cmd="${1:-}"
-[ -n "$cmd" ] || { sed -n '2,13p' "$0"; exit 2; }
+[ -n "$cmd" ] || { sed -n '2,16p' "$0"; exit 2; }
 shift || true
 
 cp_file=crcd-bench/target/bench.classpath
@@ -84,6 +87,9 @@ peer() {
 case "$cmd" in
   quick)  bench suite --suite configs/bench/fashion-mnist-quick.yaml --out "$OUT/fashion-mnist-quick" --resume "$@" ;;
   table5) bench suite --suite configs/bench/cifar100-table5.yaml --out "$OUT/cifar100-table5" --resume "$@" ;;
+  cross-arch) bench suite --suite configs/bench/cifar100-cross-arch.yaml --out "$OUT/cifar100-cross-arch" --resume "$@" ;;
+  zoo)    bench suite --suite configs/bench/fashion-mnist-zoo.yaml --out "$OUT/fashion-mnist-zoo" --resume "$@" ;;
+  configs) java -cp "$CP" ai.crcd.bench.configs.ConfigGenerator "$@" ;;
   step)   bench step --out "$OUT/step" "$@" ;;
   imagenet-loader)
           # shellcheck disable=SC2086
@@ -93,5 +99,5 @@ case "$cmd" in
   docs)   bench docs --suite "$OUT/fashion-mnist-quick" --step "$OUT/step" "$@" ;;
   all)    "$0" quick && "$0" step && "$0" docs ;;
   cli)    bench "$@" ;;
-  *)      echo "scripts/bench.sh: unknown command '$cmd'; use quick, table5, step, peer, imagenet-loader, docs, all or cli" >&2; exit 2 ;;
+  *)      echo "scripts/bench.sh: unknown command '$cmd'; use quick, table5, cross-arch, zoo, configs, step, peer, imagenet-loader, docs, all or cli" >&2; exit 2 ;;
 esac

@@ -68,6 +68,24 @@ public final class StepBench {
                             Map.of("alpha", 1.0, "fast_path", false),
                             List.of()));
 
+    /**
+     * Returns every registered method ({@code Distillers.registry()}): the recipes of {@link
+     * #DEFAULT_METHODS}, then each other registered method with its default options (label = its
+     * name; the comparison methods alone, as RepDistiller's {@code -a 0}). The default of the
+     * command and the builder, so that a method added to the registry is timed without edits.
+     *
+     * @return the methods
+     */
+    public static List<MethodSpec> everyMethod() {
+        List<MethodSpec> out = new java.util.ArrayList<>(DEFAULT_METHODS);
+        for (String name : ai.crcd.core.Distillers.registry().keySet()) {
+            if (out.stream().noneMatch(m -> m.method().equals(name))) {
+                out.add(new MethodSpec(name, name, 1.0, Map.of(), List.of()));
+            }
+        }
+        return List.copyOf(out);
+    }
+
     private final Builder b;
 
     private StepBench(Builder b) {
@@ -505,7 +523,7 @@ public final class StepBench {
         private int channels = 3;
         private int size = 32;
         private int datasetSize = 50_000;
-        private List<MethodSpec> methods = DEFAULT_METHODS;
+        private List<MethodSpec> methods = everyMethod();
         private int warmup = 5;
         private int rounds = 20;
         private int loaderBatches = 20;

@@ -241,7 +241,9 @@ public final class SuiteMain implements Runnable {
         @Option(
                 names = "--methods",
                 split = ",",
-                description = "labels among vanilla, KD, CRD+KD, CRCD, FRCD, GRCD (default: all)")
+                description =
+                        "labels among vanilla, KD, CRD+KD, CRCD, FRCD, GRCD and every other"
+                                + " registered method by name, or all (default: all)")
         List<String> methods;
 
         @Option(
@@ -436,21 +438,23 @@ public final class SuiteMain implements Runnable {
     }
 
     /**
-     * Picks methods from {@link StepBench#DEFAULT_METHODS} by label.
+     * Picks methods from {@link StepBench#everyMethod()} by label (case-insensitive), all for
+     * {@code null} or {@code all}.
      *
-     * @param labels the labels, or {@code null} for all
+     * @param labels the labels, or {@code null} / {@code [all]} for all
      * @return the methods
      */
     static List<MethodSpec> selectMethods(List<String> labels) {
-        if (labels == null || labels.isEmpty()) {
-            return StepBench.DEFAULT_METHODS;
+        List<MethodSpec> every = StepBench.everyMethod();
+        if (labels == null
+                || labels.isEmpty()
+                || (labels.size() == 1 && labels.get(0).trim().equalsIgnoreCase("all"))) {
+            return every;
         }
         List<MethodSpec> out = new ArrayList<>();
         for (String l : labels) {
             MethodSpec m =
-                    java.util.stream.Stream.concat(
-                                    StepBench.DEFAULT_METHODS.stream(),
-                                    StepBench.EXTRA_METHODS.stream())
+                    java.util.stream.Stream.concat(every.stream(), StepBench.EXTRA_METHODS.stream())
                             .filter(s -> s.label().equalsIgnoreCase(l.trim()))
                             .findFirst()
                             .orElseThrow(
@@ -459,7 +463,7 @@ public final class SuiteMain implements Runnable {
                                                     "--methods: unknown label '"
                                                             + l
                                                             + "', allowed: "
-                                                            + StepBench.DEFAULT_METHODS.stream()
+                                                            + every.stream()
                                                                     .map(MethodSpec::label)
                                                                     .toList()
                                                             + " and "

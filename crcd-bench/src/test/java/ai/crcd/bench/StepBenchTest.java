@@ -91,6 +91,17 @@ class StepBenchTest {
     }
 
     @Test
+    void everyRegisteredMethodIsTimedByDefault() {
+        List<MethodSpec> every = SuiteMain.selectMethods(null);
+        assertEquals(every, SuiteMain.selectMethods(List.of("all")));
+        java.util.Set<String> timed =
+                every.stream().map(MethodSpec::method).collect(java.util.stream.Collectors.toSet());
+        assertTrue(timed.containsAll(ai.crcd.core.Distillers.registry().keySet()), "" + timed);
+        assertEquals("KD", every.get(1).label()); // the recipes first, KD the ratios' base
+        assertEquals("dkd", SuiteMain.selectMethods(List.of("dkd")).get(0).method());
+    }
+
+    @Test
     void unknownMethodLabelIsNamed() {
         IllegalArgumentException e =
                 org.junit.jupiter.api.Assertions.assertThrows(

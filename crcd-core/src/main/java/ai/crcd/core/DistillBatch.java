@@ -20,6 +20,7 @@ public final class DistillBatch {
     private final NDArray studentHeadWeight;
     private final ParameterStore parameterStore;
     private final boolean training;
+    private final int epoch;
     private final int views;
 
     private DistillBatch(Builder b) {
@@ -31,6 +32,7 @@ public final class DistillBatch {
         this.studentHeadWeight = b.studentHeadWeight;
         this.parameterStore = b.parameterStore;
         this.training = b.training;
+        this.epoch = b.epoch;
         this.views = b.views;
     }
 
@@ -117,6 +119,17 @@ public final class DistillBatch {
     }
 
     /**
+     * Returns the 1-based training epoch this batch belongs to (epoch 1 is the first), for methods
+     * whose weights follow a schedule (DKD's warm-up). crcd-train's loop and {@code DistillStep}
+     * set it; a batch built without {@link Builder#optEpoch(int)} is in epoch 1.
+     *
+     * @return the epoch, &gt;= 1
+     */
+    public int epoch() {
+        return epoch;
+    }
+
+    /**
      * Returns how many views of each image the outputs hold (see {@link InputViews}): 1 unless the
      * method asked for more through {@link Distiller#trainingViews}. With V views the teacher and
      * student outputs have V * B rows, view-major, and {@link #labels()} / {@link #indices()} have
@@ -157,6 +170,7 @@ public final class DistillBatch {
         private NDArray studentHeadWeight;
         private ParameterStore parameterStore;
         private boolean training = true;
+        private int epoch = 1;
         private int views = 1;
 
         Builder() {}
@@ -237,6 +251,21 @@ public final class DistillBatch {
          */
         public Builder optTraining(boolean training) {
             this.training = training;
+            return this;
+        }
+
+        /**
+         * Sets the 1-based training epoch (mdistiller's numbering: the first epoch is 1); default
+         * 1.
+         *
+         * @param epoch the epoch, &gt;= 1
+         * @return this builder
+         */
+        public Builder optEpoch(int epoch) {
+            if (epoch < 1) {
+                throw new IllegalArgumentException("DistillBatch epoch is 1-based, got " + epoch);
+            }
+            this.epoch = epoch;
             return this;
         }
 

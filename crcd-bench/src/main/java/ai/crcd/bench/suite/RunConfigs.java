@@ -36,8 +36,8 @@ public final class RunConfigs {
 
     /**
      * Returns the config of a student's distillation run: the base with {@code kind: distill}, the
-     * student's model and seed, the teacher and its checkpoint, the method with its options
-     * (replacing any options of the base) and the cross-entropy weight.
+     * student's model and seed, the teacher and its checkpoint, the method with its options for the
+     * pair (replacing any options of the base) and the cross-entropy weight.
      *
      * @param base the base config (not modified)
      * @param pair the pair
@@ -61,7 +61,7 @@ public final class RunConfigs {
         t.put("checkpoint", teacherCheckpoint);
         ObjectNode d = c.withObject("/distill");
         d.put("method", method.method());
-        JsonNode options = SuiteSpec.YAML.valueToTree(method.options());
+        JsonNode options = SuiteSpec.YAML.valueToTree(method.optionsFor(pair.name()));
         d.set("options", options);
         c.withObject("/loss").put("ce_weight", method.ceWeight());
         return yaml(c);

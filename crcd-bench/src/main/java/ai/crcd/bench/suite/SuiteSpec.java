@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  * methods:
  *   - {label: vanilla, method: vanilla}
  *   - {label: KD, method: kd, ce_weight: 0.1, options: {alpha: 0.9, temperature: 4}}
+ *   - {label: DKD, method: dkd, pair_options: {resnet56_resnet20: {beta: 2.0}}}  # per pair
  * </pre>
  *
  * @param name the suite's name
@@ -213,6 +214,20 @@ public record SuiteSpec(
             if (!names.add(p.name())) {
                 throw new IllegalArgumentException(
                         source + ": pair '" + p.name() + "' appears twice");
+            }
+        }
+        for (MethodSpec m : methods) {
+            for (String pair : m.pairOptions().keySet()) {
+                if (!names.contains(pair)) {
+                    throw new IllegalArgumentException(
+                            source
+                                    + ": method "
+                                    + m.label()
+                                    + ": pair_options names pair '"
+                                    + pair
+                                    + "', allowed: "
+                                    + new java.util.TreeSet<>(names));
+                }
             }
         }
     }

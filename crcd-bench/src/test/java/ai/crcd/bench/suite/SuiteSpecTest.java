@@ -63,10 +63,11 @@ class SuiteSpecTest {
                                     })
                             .count();
             assertEquals(
-                    4,
+                    6,
                     n,
                     "configs/bench should hold fashion-mnist-quick.yaml, cifar100-table5.yaml,"
-                            + " tiny-cluster.yaml and imagenet-table6.yaml");
+                            + " tiny-cluster.yaml, imagenet-table6.yaml, cifar100-cross-arch.yaml"
+                            + " and fashion-mnist-zoo.yaml");
         }
     }
 

@@ -75,6 +75,7 @@ public final class DistillStep {
     private final ParameterStore trainStore;
     private final List<Parameter> trained = new ArrayList<>();
     private List<String> termNames;
+    private int epoch = 1;
     private final InitStage init;
     private final Optimizer initOptimizer;
     private final Set<Parameter> initOnly = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -446,6 +447,7 @@ public final class DistillStep {
                 .setIndices(indices)
                 .setParameterStore(trainStore)
                 .optViews(views)
+                .optEpoch(epoch)
                 .optHeadWeights(
                         this.teacher.classifierWeight().getArray(),
                         net.student().classifierWeight().getArray())
@@ -459,6 +461,29 @@ public final class DistillStep {
             parts.add(v.getDataType() == DataType.FLOAT32 ? v : v.toType(DataType.FLOAT32, false));
         }
         return NDArrays.stack(parts); // (T)
+    }
+
+    /**
+     * Sets the 1-based epoch that the following batches belong to ({@link DistillBatch#epoch()});
+     * crcd-train's loop sets it at the start of every epoch, {@link Distillation}'s listener counts
+     * DJL's epochs. Default 1.
+     *
+     * @param epoch the epoch, &gt;= 1
+     */
+    public void setEpoch(int epoch) {
+        if (epoch < 1) {
+            throw new IllegalArgumentException("DistillStep epoch is 1-based, got " + epoch);
+        }
+        this.epoch = epoch;
+    }
+
+    /**
+     * Returns the 1-based epoch given to the batches.
+     *
+     * @return the epoch
+     */
+    public int epoch() {
+        return epoch;
     }
 
     /**

@@ -177,6 +177,11 @@ class DistillStepTest {
                         1e-5);
                 assertEquals(1, distiller.after.size());
                 assertSame(distiller.seen.get(0), distiller.after.get(0));
+                // the batches carry the step's 1-based epoch (DKD's warm-up reads it)
+                assertEquals(1, distiller.seen.get(0).epoch());
+                step.setEpoch(3);
+                step.train(x, y, sm.arange(0, B).toType(DataType.INT64, false));
+                assertEquals(3, distiller.seen.get(1).epoch());
             }
             assertArrayEquals(teacherW, teacher.w1(), 0f); // frozen
         }

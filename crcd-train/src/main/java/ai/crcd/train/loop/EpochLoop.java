@@ -54,6 +54,7 @@ final class EpochLoop {
         Pending pending = new Pending(epoch);
         Iterator<IndexedBatch> it = ctx.train.loader().epoch(dataEpoch);
         int stepInEpoch = 0;
+        ctx.step.setEpoch(epoch + 1); // batches carry the 1-based epoch (DKD's warm-up)
         try {
             while (it.hasNext()) {
                 stepInEpoch++;
