@@ -70,7 +70,9 @@ public final class RcNegativesHead {
      * @param bias (C) folded bias {@code c V + e}
      * @param tau the temperature
      * @param negativeWeight w, factor of the negative sum
-     * @return () the term, differentiable in the five inputs
+     * @param gradients whether to compute and attach the gradients ({@code false}: the value only,
+     *     for evaluation)
+     * @return () the term, differentiable in the five inputs when {@code gradients}
      */
     public static NDArray compute(
             NDArray u,
@@ -79,8 +81,10 @@ public final class RcNegativesHead {
             NDArray weight,
             NDArray bias,
             double tau,
-            double negativeWeight) {
-        return compute(u, anchors, samples, weight, bias, tau, negativeWeight, CHUNK_ELEMENTS);
+            double negativeWeight,
+            boolean gradients) {
+        return compute(
+                u, anchors, samples, weight, bias, tau, negativeWeight, gradients, CHUNK_ELEMENTS);
     }
 
     /** {@link #compute} with a given chunk size in hidden elements (package-private for tests). */
@@ -92,6 +96,7 @@ public final class RcNegativesHead {
             NDArray bias,
             double tau,
             double negativeWeight,
+            boolean gradients,
             long chunkElements) {
         long b = u.getShape().get(0);
         long m = u.getShape().get(1);
@@ -130,6 +135,9 @@ public final class RcNegativesHead {
                 NDArray s = ud.matMul(v3.transpose(0, 2, 1)); // (B, M, C) x (B, C, Nc)
                 NDArray[] vg = RelationContrastiveLoss.rcNegativeValueAndGradient(s, tau, c);
                 value.addi(vg[0]);
+                if (!gradients) {
+                    continue;
+                }
                 NDArray g = vg[1]; // (B, M, Nc) dL/ds
                 gu.addi(g.matMul(v3)); // (B, M, Nc) x (B, Nc, C)
                 // normalise backward, dz = inv (dv - v (v . dv)) with dv = G^T u (B, Nc, C):
@@ -154,6 +162,9 @@ public final class RcNegativesHead {
                 NDScope.unregister(gsc);
                 gs.add(gsc);
             }
+        }
+        if (!gradients) {
+            return value; // ()
         }
         NDArray gsAll = gs.size() == 1 ? gs.get(0) : NDArrays.concat(gs, 0); // (N, R)
         // attach: sum_x x . G_x has gradient G_x w.r.t. x, and value 0 once its detached copy is

@@ -219,7 +219,7 @@ public class RelationContrastBlock extends AbstractBlock {
      *
      * @param ps the parameter store
      * @param inputs [teacher (B, Dt), student (B, Ds), negatives (N, Ds); N may be 0]
-     * @param training whether training
+     * @param training whether training (else the negative term's gradients are not computed)
      * @param tau the temperature
      * @param negativeWeight w, factor of RC's negative sum
      * @return [u (B, B, C), v+ (B, B, C), () RC's negative term (0 without negatives or for w = 0)]
@@ -285,6 +285,7 @@ public class RelationContrastBlock extends AbstractBlock {
                             folded[1],
                             tau,
                             negativeWeight,
+                            training,
                             chunkElements); // ()
         }
         return new NDList(u, positives, term);

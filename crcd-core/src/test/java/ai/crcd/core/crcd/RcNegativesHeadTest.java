@@ -60,6 +60,11 @@ class RcNegativesHeadTest {
                     assertTrue(Math.abs(ref[0][0]) > 0);
                     for (long chunk : new long[] {1, 2L * B * R, 1L << 20}) {
                         double[][] got = run(m, ps, block, tau, w, t, s, q, chunk);
+                        // evaluation (training false): the value alone, the same
+                        assertEquals(
+                                ref[0][0],
+                                evalValue(m, ps, block, tau, w, t, s, q, chunk),
+                                1e-12 * Math.abs(ref[0][0]));
                         assertEquals(ref.length, got.length);
                         for (int k = 0; k < ref.length; k++) {
                             double scale = 0;
@@ -101,6 +106,27 @@ class RcNegativesHeadTest {
                             IllegalStateException.class,
                             () -> block.forwardRc(new ParameterStore(m, false), in, true, 0.1, 1));
             assertTrue(e.getMessage().contains("fold_critic"), e.getMessage());
+        }
+    }
+
+    /** The RC loss through {@code forwardRc} in evaluation (no gradients computed). */
+    private static double evalValue(
+            NDManager m,
+            ParameterStore ps,
+            RelationContrastBlock block,
+            double tau,
+            double w,
+            NDArray t,
+            NDArray s,
+            NDArray q,
+            long chunk) {
+        RelationContrastiveLoss loss =
+                new RelationContrastiveLoss(RelationContrastiveLoss.Type.RC, tau, 0, w);
+        try (NDManager step = m.newSubManager()) {
+            NDList in = new NDList(t.duplicate(), s.duplicate(), q.duplicate());
+            in.attach(step);
+            NDList out = block.forwardRc(ps, in, false, tau, w, chunk);
+            return loss.compute(out.get(0), out.get(1), null).add(out.get(2)).getDouble();
         }
     }
 
