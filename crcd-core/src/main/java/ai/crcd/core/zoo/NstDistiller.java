@@ -12,7 +12,6 @@ import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -69,16 +68,6 @@ public final class NstDistiller implements Distiller {
     @Override
     public void initialize(NDManager manager, DistillSetup setup) {
         FeatureMaps.checkStagePairs(NAME, setup);
-    }
-
-    /**
-     * Returns {@code null}: no parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

@@ -10,8 +10,6 @@ import ai.crcd.core.Scalars;
 import ai.crcd.core.crcd.FeatureElement;
 import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -53,25 +51,6 @@ public final class SpDistiller implements Distiller {
     @Override
     public String name() {
         return NAME;
-    }
-
-    /**
-     * Nothing to create.
-     *
-     * @param manager unused
-     * @param setup unused
-     */
-    @Override
-    public void initialize(NDManager manager, DistillSetup setup) {}
-
-    /**
-     * Returns {@code null}: no parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

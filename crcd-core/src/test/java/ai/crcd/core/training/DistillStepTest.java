@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.DistillSetup;
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerOptions;
@@ -24,7 +23,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -107,14 +105,6 @@ class DistillStepTest {
         @Override
         public String name() {
             return "square";
-        }
-
-        @Override
-        public void initialize(NDManager manager, DistillSetup setup) {}
-
-        @Override
-        public Block auxiliaryBlock() {
-            return null;
         }
 
         @Override

@@ -3,7 +3,6 @@ package ai.crcd.core.training;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.InputViews;
 import ai.crcd.core.LossTerms;
@@ -16,7 +15,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.util.ArrayList;
@@ -44,14 +42,6 @@ class InputViewsStepTest {
         @Override
         public String name() {
             return "two_views";
-        }
-
-        @Override
-        public void initialize(NDManager manager, DistillSetup setup) {}
-
-        @Override
-        public Block auxiliaryBlock() {
-            return null;
         }
 
         @Override
