@@ -102,13 +102,7 @@ public final class FspDistiller implements Distiller {
             }
         }
         if (initEpochs > 0) {
-            init =
-                    InitStage.builder()
-                            .setEpochs(initEpochs)
-                            .setObjective(b -> new LossTerms().put("fsp", loss(b)))
-                            .optTrainStudentFeatures(true)
-                            .optStudentTraining(true)
-                            .build();
+            init = InitStage.studentFeatureStage(initEpochs, "fsp", FspDistiller::loss).build();
         }
     }
 
