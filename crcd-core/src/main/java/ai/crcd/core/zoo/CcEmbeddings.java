@@ -1,16 +1,17 @@
 package ai.crcd.core.zoo;
 
 import ai.crcd.core.StudentTeacherPair;
+import ai.crcd.core.crd.Embed;
 
 /**
- * The trainable part of CC: {@link LinearEmbed} {@code embed_s} (student pooled feature -&gt; F)
- * and {@code embed_t} (teacher pooled feature -&gt; F), both trained, as RepDistiller's {@code
- * train_student.py} ({@code --distill correlation}).
+ * The trainable part of CC: RepDistiller's {@code LinearEmbed} ({@link Embed#linear}) {@code
+ * embed_s} (student pooled feature -&gt; F) and {@code embed_t} (teacher pooled feature -&gt; F),
+ * both trained, as RepDistiller's {@code train_student.py} ({@code --distill correlation}).
  *
  * <p>Input: [student pooled (B, Ds), teacher pooled (B, Dt), detached]. Output: [e_s (B, F), e_t
  * (B, F)].
  */
-public final class CcEmbeddings extends StudentTeacherPair<LinearEmbed> {
+public final class CcEmbeddings extends StudentTeacherPair<Embed> {
 
     /**
      * Creates both embeddings.
@@ -22,8 +23,8 @@ public final class CcEmbeddings extends StudentTeacherPair<LinearEmbed> {
     public CcEmbeddings(long studentDim, long teacherDim, long featDim) {
         super(
                 "embed_s",
-                new LinearEmbed(studentDim, featDim),
+                Embed.linear(studentDim, featDim),
                 "embed_t",
-                new LinearEmbed(teacherDim, featDim));
+                Embed.linear(teacherDim, featDim));
     }
 }

@@ -44,10 +44,7 @@ public final class NstDistiller implements Distiller {
      * @param kd the optional KD term
      */
     public NstDistiller(double beta, KdTerm kd) {
-        if (!(beta >= 0) || Double.isInfinite(beta)) {
-            throw new IllegalArgumentException(
-                    NAME + ": beta must be a finite number >= 0, got " + beta);
-        }
+        ZooOptions.check(NAME, beta >= 0 && !Double.isInfinite(beta), "beta", beta, ">= 0");
         this.beta = beta;
         this.kd = kd;
     }
