@@ -29,7 +29,9 @@ import java.util.Optional;
  *   <li>init stage ({@code init_epochs}, 30): the {@link Paraphraser} alone learns to reconstruct
  *       the teacher's last stage, {@code paraphraser = mean((rec(f_t) - f_t)^2)}, the student in
  *       inference mode and untouched, learning rate {@code init_lr} (0.01: RepDistiller's value for
- *       ResNet and WRN students; it uses the run's rate for the others);
+ *       ResNet and WRN students; it uses the run's rate for the others). With loud teacher features
+ *       this rate diverges in RepDistiller's PyTorch code as it does here (the paraphraser has no
+ *       normalisation): lower {@code init_lr} then (docs/zoo/ft.md);
  *   <li>main stage: {@code ft = beta * mean |F(T(f_s)) - F(P_enc(f_t))|} with {@code F(x) =
  *       normalize(mean_c(x^2) as (B, H W))} (l2 over each row, floor 1e-12), the larger factor
  *       average-pooled to the smaller's size; the translator trains, the paraphraser is frozen (no
