@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -213,17 +214,7 @@ public final class SuiteMain implements Runnable {
             mixinStandardHelpOptions = true,
             description = "Median training-step time and auxiliary memory per method for one pair.")
     static final class Step implements Callable<Integer> {
-        @Option(
-                names = "--teacher",
-                defaultValue = "resnet56",
-                description = "default: ${DEFAULT-VALUE}")
-        String teacher;
-
-        @Option(
-                names = "--student",
-                defaultValue = "resnet20",
-                description = "default: ${DEFAULT-VALUE}")
-        String student;
+        @Mixin PairOptions pair;
 
         @Option(
                 names = "--batch",
@@ -253,15 +244,6 @@ public final class SuiteMain implements Runnable {
         int warmup;
 
         @Option(
-                names = "--rounds",
-                defaultValue = "20",
-                description = "timed rounds; default: ${DEFAULT-VALUE}")
-        int rounds;
-
-        @Option(names = "--classes", defaultValue = "100")
-        int classes;
-
-        @Option(
                 names = "--size",
                 defaultValue = "32",
                 description = "image side; default: ${DEFAULT-VALUE}")
@@ -272,12 +254,6 @@ public final class SuiteMain implements Runnable {
                 defaultValue = "3",
                 description = "image channels; default: ${DEFAULT-VALUE}")
         int channels;
-
-        @Option(
-                names = "--dataset-size",
-                defaultValue = "50000",
-                description = "training labels (CRD bank rows); default: ${DEFAULT-VALUE}")
-        int datasetSize;
 
         @Option(names = "--loader-batches", defaultValue = "20")
         int loaderBatches;
@@ -295,12 +271,12 @@ public final class SuiteMain implements Runnable {
             for (int batch : batches) {
                 StepBench.Result r =
                         StepBench.builder()
-                                .optPair(teacher, student)
+                                .optPair(pair.teacher, pair.student)
                                 .optBatch(batch)
-                                .optInput(classes, channels, size)
-                                .optDatasetSize(datasetSize)
+                                .optInput(pair.classes, channels, size)
+                                .optDatasetSize(pair.datasetSize)
                                 .optMethods(chosen)
-                                .optRounds(warmup, rounds)
+                                .optRounds(warmup, pair.rounds)
                                 .optLoaderBatches(loaderBatches)
                                 .optDevice(dev)
                                 .build()
@@ -324,17 +300,7 @@ public final class SuiteMain implements Runnable {
                             + " alternately in one invocation; writes peer-cpu-b<batch>.csv/.md with the"
                             + " ratios, multiply-adds per step and achieved G MAC/s.")
     static final class Peer implements Callable<Integer> {
-        @Option(
-                names = "--teacher",
-                defaultValue = "resnet56",
-                description = "default: ${DEFAULT-VALUE}")
-        String teacher;
-
-        @Option(
-                names = "--student",
-                defaultValue = "resnet20",
-                description = "default: ${DEFAULT-VALUE}")
-        String student;
+        @Mixin PairOptions pair;
 
         @Option(names = "--batch", defaultValue = "64", description = "default: ${DEFAULT-VALUE}")
         int batch;
@@ -354,26 +320,11 @@ public final class SuiteMain implements Runnable {
         int warmup;
 
         @Option(
-                names = "--rounds",
-                defaultValue = "20",
-                description = "timed rounds; default: ${DEFAULT-VALUE}")
-        int rounds;
-
-        @Option(
                 names = "--threads",
                 description =
                         "intra-op threads of both sides (default: the JVM property"
                                 + " ai.djl.pytorch.num_threads, else the processors)")
         Integer threads;
-
-        @Option(names = "--classes", defaultValue = "100")
-        int classes;
-
-        @Option(
-                names = "--dataset-size",
-                defaultValue = "50000",
-                description = "training labels (CRD bank rows); default: ${DEFAULT-VALUE}")
-        int datasetSize;
 
         @Option(
                 names = "--python",
@@ -419,10 +370,10 @@ public final class SuiteMain implements Runnable {
             }
             PeerBench.Result r =
                     PeerBench.builder()
-                            .optPair(teacher, student)
-                            .optShapes(batch, classes, 3, 32, datasetSize)
+                            .optPair(pair.teacher, pair.student)
+                            .optShapes(batch, pair.classes, 3, 32, pair.datasetSize)
                             .optMethods(chosen)
-                            .optRounds(warmup, rounds)
+                            .optRounds(warmup, pair.rounds)
                             .optThreads(t)
                             .optPeer(python, script, peerEnv == null ? java.util.Map.of() : peerEnv)
                             .optPeerLog(out.resolve("peer-stderr.log"))
@@ -435,6 +386,39 @@ public final class SuiteMain implements Runnable {
             System.out.println("wrote " + out.resolve(prefix + ".csv") + " and .md");
             return 0;
         }
+    }
+
+    /**
+     * The options the {@code step} and {@code peer} commands share: the pair, the timed rounds, the
+     * class count and the data set size (CRD's bank rows).
+     */
+    static final class PairOptions {
+        @Option(
+                names = "--teacher",
+                defaultValue = "resnet56",
+                description = "default: ${DEFAULT-VALUE}")
+        String teacher;
+
+        @Option(
+                names = "--student",
+                defaultValue = "resnet20",
+                description = "default: ${DEFAULT-VALUE}")
+        String student;
+
+        @Option(
+                names = "--rounds",
+                defaultValue = "20",
+                description = "timed rounds; default: ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--classes", defaultValue = "100")
+        int classes;
+
+        @Option(
+                names = "--dataset-size",
+                defaultValue = "50000",
+                description = "training labels (CRD bank rows); default: ${DEFAULT-VALUE}")
+        int datasetSize;
     }
 
     /**

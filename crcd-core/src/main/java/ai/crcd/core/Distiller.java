@@ -23,6 +23,10 @@ import ai.djl.nn.Block;
  * <p>The teacher is frozen: implementations never send gradient to it (its outputs arrive
  * detached). The auxiliary block is trained by the same optimiser as the student: the loop puts it
  * under one parent block with the student.
+ *
+ * <p>A method without parameters (KD, AT, SP, RKD, ...) implements only {@link #name()} and {@link
+ * #losses(DistillBatch)}, like mdistiller's 39-line KD: {@link #initialize} does nothing and {@link
+ * #auxiliaryBlock()} returns {@code null} by default.
  */
 public interface Distiller extends AutoCloseable {
 
@@ -34,19 +38,21 @@ public interface Distiller extends AutoCloseable {
     String name();
 
     /**
-     * Creates the auxiliary parameters and buffers for the given networks.
+     * Creates the auxiliary parameters and buffers for the given networks. Does nothing by default.
      *
      * @param manager a long-lived manager that owns the parameters and buffers
      * @param setup shapes, class count, training-set facts
      */
-    void initialize(NDManager manager, DistillSetup setup);
+    default void initialize(NDManager manager, DistillSetup setup) {}
 
     /**
      * Returns the trainable auxiliary block (embeddings, relation networks, critics).
      *
-     * @return the block, or {@code null} for methods without trainable parameters
+     * @return the block, or {@code null} (the default) for methods without trainable parameters
      */
-    Block auxiliaryBlock();
+    default Block auxiliaryBlock() {
+        return null;
+    }
 
     /**
      * Computes the method's weighted loss terms for one batch. Cross-entropy of the student on the

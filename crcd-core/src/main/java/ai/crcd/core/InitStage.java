@@ -1,5 +1,6 @@
 package ai.crcd.core;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -77,6 +78,24 @@ public final class InitStage {
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Returns a builder of RepDistiller's {@code init()} for AB and FSP: the student's feature
+     * modules, in training mode, trained for {@code epochs} on one term, the method's loss.
+     *
+     * @param epochs the init epochs, &gt;= 1
+     * @param term the term's name, e.g. {@code "fsp"}
+     * @param loss the method's loss of a batch, a scalar
+     * @return the builder, to which the method may add its blocks
+     */
+    public static Builder studentFeatureStage(
+            int epochs, String term, java.util.function.Function<DistillBatch, NDArray> loss) {
+        return builder()
+                .setEpochs(epochs)
+                .setObjective(b -> new LossTerms().put(term, loss.apply(b)))
+                .optTrainStudentFeatures(true)
+                .optStudentTraining(true);
     }
 
     /**

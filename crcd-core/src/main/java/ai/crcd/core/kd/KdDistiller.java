@@ -1,14 +1,11 @@
 package ai.crcd.core.kd;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.TeacherUse;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -56,25 +53,6 @@ public final class KdDistiller implements Distiller {
     @Override
     public TeacherUse teacherUse() {
         return TeacherUse.LOGITS;
-    }
-
-    /**
-     * Nothing to create.
-     *
-     * @param manager unused
-     * @param setup unused
-     */
-    @Override
-    public void initialize(NDManager manager, DistillSetup setup) {}
-
-    /**
-     * Returns {@code null}: KD has no trainable parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

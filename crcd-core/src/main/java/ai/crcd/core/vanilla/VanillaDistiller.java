@@ -1,14 +1,11 @@
 package ai.crcd.core.vanilla;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.TeacherUse;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -30,14 +27,6 @@ public final class VanillaDistiller implements Distiller {
     @Override
     public TeacherUse teacherUse() {
         return TeacherUse.NONE;
-    }
-
-    @Override
-    public void initialize(NDManager manager, DistillSetup setup) {}
-
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     @Override

@@ -93,11 +93,7 @@ public final class AbDistiller implements Distiller {
         connectors.initialize(manager, setup.dataType(), s.toArray(new Shape[0]));
         if (initEpochs > 0) {
             init =
-                    InitStage.builder()
-                            .setEpochs(initEpochs)
-                            .setObjective(b -> new LossTerms().put("ab", loss(b, true)))
-                            .optTrainStudentFeatures(true)
-                            .optStudentTraining(true)
+                    InitStage.studentFeatureStage(initEpochs, "ab", b -> loss(b, true))
                             .addInitOnlyBlock(connectors)
                             .build();
         }

@@ -11,7 +11,6 @@ import ai.crcd.core.crcd.FeatureElement;
 import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -74,16 +73,6 @@ public final class AtDistiller implements Distiller {
     @Override
     public void initialize(NDManager manager, DistillSetup setup) {
         FeatureMaps.checkStagePairs(NAME, setup);
-    }
-
-    /**
-     * Returns {@code null}: no parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

@@ -18,8 +18,8 @@ import java.util.List;
 /**
  * Correlation congruence (Peng et al., ICCV 2019) as RepDistiller's {@code distiller_zoo/CC.py}
  * with the embeddings of its {@code train_student.py}: both pooled features go through a trained
- * {@link LinearEmbed} to F dims ({@link CcEmbeddings}), then with {@code delta = |e_s - e_t|} (B,
- * F)
+ * {@code LinearEmbed} ({@link ai.crcd.core.crd.Embed#linear}) to F dims ({@link CcEmbeddings}),
+ * then with {@code delta = |e_s - e_t|} (B, F)
  *
  * <pre>
  * cc = beta * mean_{i = 0..B-2} sum_f delta[i, f] * delta[i + 1, f]

@@ -1,7 +1,6 @@
 package ai.crcd.core.zoo;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerFactory;
 import ai.crcd.core.DistillerOptions;
@@ -11,8 +10,6 @@ import ai.crcd.core.TeacherUse;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -94,25 +91,6 @@ public final class DkdDistiller implements Distiller {
     @Override
     public String name() {
         return "dkd";
-    }
-
-    /**
-     * Nothing to create.
-     *
-     * @param manager unused
-     * @param setup unused
-     */
-    @Override
-    public void initialize(NDManager manager, DistillSetup setup) {}
-
-    /**
-     * Returns {@code null}: DKD has no trainable parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

@@ -13,7 +13,6 @@ import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -103,29 +102,13 @@ public final class FspDistiller implements Distiller {
             }
         }
         if (initEpochs > 0) {
-            init =
-                    InitStage.builder()
-                            .setEpochs(initEpochs)
-                            .setObjective(b -> new LossTerms().put("fsp", loss(b)))
-                            .optTrainStudentFeatures(true)
-                            .optStudentTraining(true)
-                            .build();
+            init = InitStage.studentFeatureStage(initEpochs, "fsp", FspDistiller::loss).build();
         }
     }
 
     private static List<Shape> features(List<Shape> layout, String who) {
         List<Shape> feats = FeatureMaps.shapes(layout); // [stem, stage1..K, pooled]
         return feats.subList(0, feats.size() - 1);
-    }
-
-    /**
-     * Returns {@code null}: FSP has no trainable parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

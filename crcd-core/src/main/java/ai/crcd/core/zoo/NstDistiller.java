@@ -12,7 +12,6 @@ import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -45,10 +44,7 @@ public final class NstDistiller implements Distiller {
      * @param kd the optional KD term
      */
     public NstDistiller(double beta, KdTerm kd) {
-        if (!(beta >= 0) || Double.isInfinite(beta)) {
-            throw new IllegalArgumentException(
-                    NAME + ": beta must be a finite number >= 0, got " + beta);
-        }
+        ZooOptions.check(NAME, beta >= 0 && !Double.isInfinite(beta), "beta", beta, ">= 0");
         this.beta = beta;
         this.kd = kd;
     }
@@ -69,16 +65,6 @@ public final class NstDistiller implements Distiller {
     @Override
     public void initialize(NDManager manager, DistillSetup setup) {
         FeatureMaps.checkStagePairs(NAME, setup);
-    }
-
-    /**
-     * Returns {@code null}: no parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

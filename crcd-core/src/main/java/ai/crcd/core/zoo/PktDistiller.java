@@ -9,8 +9,6 @@ import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
 import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -55,20 +53,6 @@ public final class PktDistiller implements Distiller {
     @Override
     public String name() {
         return "pkt";
-    }
-
-    /** Nothing to create: PKT has no parameters. */
-    @Override
-    public void initialize(NDManager manager, DistillSetup setup) {}
-
-    /**
-     * Returns {@code null}: PKT has no trainable parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /** {@inheritDoc} */

@@ -10,8 +10,6 @@ import ai.crcd.core.Scalars;
 import ai.crcd.core.crcd.FeatureElement;
 import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -61,20 +59,6 @@ public final class RkdDistiller implements Distiller {
     @Override
     public String name() {
         return "rkd";
-    }
-
-    /** Nothing to create: RKD has no parameters. */
-    @Override
-    public void initialize(NDManager manager, DistillSetup setup) {}
-
-    /**
-     * Returns {@code null}: RKD has no trainable parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /** {@inheritDoc} */

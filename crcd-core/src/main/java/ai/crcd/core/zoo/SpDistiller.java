@@ -10,8 +10,6 @@ import ai.crcd.core.Scalars;
 import ai.crcd.core.crcd.FeatureElement;
 import ai.crcd.core.kd.KdTerm;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import java.util.List;
 
 /**
@@ -41,10 +39,7 @@ public final class SpDistiller implements Distiller {
      * @param kd the optional KD term
      */
     public SpDistiller(double beta, KdTerm kd) {
-        if (!(beta >= 0) || Double.isInfinite(beta)) {
-            throw new IllegalArgumentException(
-                    NAME + ": beta must be a finite number >= 0, got " + beta);
-        }
+        ZooOptions.check(NAME, beta >= 0 && !Double.isInfinite(beta), "beta", beta, ">= 0");
         this.beta = beta;
         this.kd = kd;
     }
@@ -53,25 +48,6 @@ public final class SpDistiller implements Distiller {
     @Override
     public String name() {
         return NAME;
-    }
-
-    /**
-     * Nothing to create.
-     *
-     * @param manager unused
-     * @param setup unused
-     */
-    @Override
-    public void initialize(NDManager manager, DistillSetup setup) {}
-
-    /**
-     * Returns {@code null}: no parameters.
-     *
-     * @return {@code null}
-     */
-    @Override
-    public Block auxiliaryBlock() {
-        return null;
     }
 
     /**

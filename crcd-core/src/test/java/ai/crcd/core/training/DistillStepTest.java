@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.DistillSetup;
-import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
-import ai.crcd.core.StudentWithAuxiliary;
 import ai.crcd.core.TeacherUse;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -23,13 +20,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -53,10 +46,15 @@ class DistillStepTest {
     private static final float LR = 0.1f;
 
     /** pooled = x W1^T (no bias), logits = pooled W2^T + b2. */
-    static final class TwoLayer extends AbstractBlock implements DistillableNetwork {
+    static final class TwoLayer extends StepFixture.SmallNetwork {
         private final Linear backbone =
                 addChildBlock("backbone", Linear.builder().setUnits(D).optBias(false).build());
         private final Linear head = addChildBlock("head", Linear.builder().setUnits(C).build());
+
+        TwoLayer() {
+            super(C, D);
+        }
+
         int forwards;
 
         @Override
@@ -80,18 +78,8 @@ class DistillStepTest {
         }
 
         @Override
-        public int numClasses() {
-            return C;
-        }
-
-        @Override
-        public int featureDim() {
-            return D;
-        }
-
-        @Override
-        public Parameter classifierWeight() {
-            return head.getParameters().get("weight");
+        protected Linear classifier() {
+            return head;
         }
 
         float[] w1() {
@@ -107,14 +95,6 @@ class DistillStepTest {
         @Override
         public String name() {
             return "square";
-        }
-
-        @Override
-        public void initialize(NDManager manager, DistillSetup setup) {}
-
-        @Override
-        public Block auxiliaryBlock() {
-            return null;
         }
 
         @Override
@@ -135,21 +115,14 @@ class DistillStepTest {
     void oneStepEqualsTheClosedFormSgdUpdate() {
         Engine.getInstance().setRandomSeed(3);
         try (NDManager root = NDManager.newBaseManager()) {
-            TwoLayer teacher = new TwoLayer();
-            teacher.initialize(root, DataType.FLOAT32, new Shape(1, IN));
-            TwoLayer student = new TwoLayer();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            TwoLayer teacher = StepFixture.initialized(root, new TwoLayer(), new Shape(1, IN));
+            TwoLayer student = StepFixture.initialized(root, new TwoLayer(), new Shape(1, IN));
             SquareDistiller distiller = new SquareDistiller();
             DistillStep step =
-                    DistillStep.builder()
-                            .setNetwork(new StudentWithAuxiliary(student, null))
-                            .setManager(root)
+                    StepFixture.step(root, student, null)
                             .optTeacher(teacher, distiller)
                             .optCeWeight(CE_WEIGHT)
-                            .optOptimizer(
-                                    Optimizer.sgd()
-                                            .setLearningRateTracker(Tracker.fixed(LR))
-                                            .build())
+                            .optOptimizer(StepFixture.sgd(LR))
                             .build();
             float[] teacherW = teacher.w1();
             double[][] w1 = matrix(student.w1(), D, IN);
@@ -191,10 +164,8 @@ class DistillStepTest {
     void vanillaNeverRunsTheTeacherAndTrainsAsPlainCrossEntropy() {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager root = NDManager.newBaseManager()) {
-            TwoLayer teacher = new TwoLayer();
-            teacher.initialize(root, DataType.FLOAT32, new Shape(1, IN));
-            TwoLayer student = new TwoLayer();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            TwoLayer teacher = StepFixture.initialized(root, new TwoLayer(), new Shape(1, IN));
+            TwoLayer student = StepFixture.initialized(root, new TwoLayer(), new Shape(1, IN));
             TwoLayer plain = new TwoLayer(); // same weights, trained without any teacher
             plain.initialize(root, DataType.FLOAT32, new Shape(1, IN));
             for (Pair<String, Parameter> p : student.getParameters()) {
@@ -209,8 +180,7 @@ class DistillStepTest {
             DistillStep plainStep = sgdStep(root, plain, null, null);
             SquareDistiller square = new SquareDistiller();
             assertEquals(TeacherUse.FEATURES, square.teacherUse());
-            TwoLayer other = new TwoLayer();
-            other.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            TwoLayer other = StepFixture.initialized(root, new TwoLayer(), new Shape(1, IN));
             DistillStep squareStep = sgdStep(root, other, teacher, square);
             teacher.forwards = 0;
             try (NDManager sm = root.newSubManager()) {
@@ -233,11 +203,7 @@ class DistillStepTest {
     private static DistillStep sgdStep(
             NDManager root, TwoLayer student, TwoLayer teacher, Distiller distiller) {
         DistillStep.Builder b =
-                DistillStep.builder()
-                        .setNetwork(new StudentWithAuxiliary(student, null))
-                        .setManager(root)
-                        .optOptimizer(
-                                Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LR)).build());
+                StepFixture.step(root, student, null).optOptimizer(StepFixture.sgd(LR));
         if (teacher != null) {
             b.optTeacher(teacher, distiller);
         }
@@ -278,20 +244,13 @@ class DistillStepTest {
     @Test
     void aNonFiniteStepIsSkippedWithoutAnyUpdate() {
         try (NDManager root = NDManager.newBaseManager()) {
-            TwoLayer teacher = new TwoLayer();
-            teacher.initialize(root, DataType.FLOAT32, new Shape(1, IN));
-            TwoLayer student = new TwoLayer();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            TwoLayer teacher = StepFixture.initialized(root, new TwoLayer(), new Shape(1, IN));
+            TwoLayer student = StepFixture.initialized(root, new TwoLayer(), new Shape(1, IN));
             SquareDistiller distiller = new SquareDistiller();
             DistillStep step =
-                    DistillStep.builder()
-                            .setNetwork(new StudentWithAuxiliary(student, null))
-                            .setManager(root)
+                    StepFixture.step(root, student, null)
                             .optTeacher(teacher, distiller)
-                            .optOptimizer(
-                                    Optimizer.sgd()
-                                            .setLearningRateTracker(Tracker.fixed(LR))
-                                            .build())
+                            .optOptimizer(StepFixture.sgd(LR))
                             .optSkipNonFinite(true)
                             .build();
             float[] before = student.w1();

@@ -21,7 +21,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
@@ -51,10 +50,14 @@ class InitStageStepTest {
     private static final int C = 3;
 
     /** x -> backbone -> stage (B, D, 1, 1) -> post (like MobileNetV2's conv2) -> pooled -> head. */
-    static final class StagedNet extends AbstractBlock implements DistillableNetwork {
+    static final class StagedNet extends StepFixture.SmallNetwork {
         final Linear backbone = addChildBlock("backbone", Linear.builder().setUnits(D).build());
         final Linear post = addChildBlock("post", Linear.builder().setUnits(D).build());
         final Linear head = addChildBlock("head", Linear.builder().setUnits(C).build());
+
+        StagedNet() {
+            super(C, D);
+        }
 
         @Override
         protected NDList forwardInternal(
@@ -80,18 +83,8 @@ class InitStageStepTest {
         }
 
         @Override
-        public int numClasses() {
-            return C;
-        }
-
-        @Override
-        public int featureDim() {
-            return D;
-        }
-
-        @Override
-        public Parameter classifierWeight() {
-            return head.getParameters().get("weight");
+        protected Linear classifier() {
+            return head;
         }
     }
 
@@ -183,10 +176,8 @@ class InitStageStepTest {
     void onlyTheStagesParametersChangeAndNoGradientIsLeftBehind() {
         Engine.getInstance().setRandomSeed(5);
         try (NDManager root = NDManager.newBaseManager()) {
-            StagedNet teacher = new StagedNet();
-            teacher.initialize(root, DataType.FLOAT32, new Shape(1, IN));
-            StagedNet student = new StagedNet();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            StagedNet teacher = StepFixture.initialized(root, new StagedNet(), new Shape(1, IN));
+            StagedNet student = StepFixture.initialized(root, new StagedNet(), new Shape(1, IN));
             HintInit d = new HintInit(false);
             d.initialize(root, null);
             StudentWithAuxiliary net = new StudentWithAuxiliary(student, d.auxiliaryBlock());
@@ -237,10 +228,8 @@ class InitStageStepTest {
     void studentFeatureModulesAreThoseUpstreamOfTheStages() {
         Engine.getInstance().setRandomSeed(6);
         try (NDManager root = NDManager.newBaseManager()) {
-            StagedNet teacher = new StagedNet();
-            teacher.initialize(root, DataType.FLOAT32, new Shape(1, IN));
-            StagedNet student = new StagedNet();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            StagedNet teacher = StepFixture.initialized(root, new StagedNet(), new Shape(1, IN));
+            StagedNet student = StepFixture.initialized(root, new StagedNet(), new Shape(1, IN));
             HintInit d = new HintInit(true);
             d.initialize(root, null);
             StudentWithAuxiliary net = new StudentWithAuxiliary(student, d.auxiliaryBlock());
@@ -270,13 +259,8 @@ class InitStageStepTest {
     @Test
     void aStepWithoutInitStageRefusesIt() {
         try (NDManager root = NDManager.newBaseManager()) {
-            StagedNet student = new StagedNet();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
-            DistillStep step =
-                    DistillStep.builder()
-                            .setNetwork(new StudentWithAuxiliary(student, null))
-                            .setManager(root)
-                            .build();
+            StagedNet student = StepFixture.initialized(root, new StagedNet(), new Shape(1, IN));
+            DistillStep step = StepFixture.step(root, student, null).build();
             assertTrue(step.initStage().isEmpty());
             assertThrows(IllegalStateException.class, step::enterInitStage);
             assertThrows(

@@ -3,22 +3,16 @@ package ai.crcd.core.training;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.crcd.core.DistillBatch;
-import ai.crcd.core.DistillSetup;
 import ai.crcd.core.Distiller;
 import ai.crcd.core.InputViews;
 import ai.crcd.core.LossTerms;
 import ai.crcd.core.Scalars;
-import ai.crcd.core.StudentWithAuxiliary;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -47,14 +41,6 @@ class InputViewsStepTest {
         }
 
         @Override
-        public void initialize(NDManager manager, DistillSetup setup) {}
-
-        @Override
-        public Block auxiliaryBlock() {
-            return null;
-        }
-
-        @Override
         public InputViews trainingViews(NDArray x) {
             return InputViews.of(NDArrays.concat(new NDList(x, x.mul(3)), 0), 2);
         }
@@ -71,21 +57,16 @@ class InputViewsStepTest {
     void ceAndTop1UseTheOriginalsWhileTheMethodSeesEveryView() {
         Engine.getInstance().setRandomSeed(7);
         try (NDManager root = NDManager.newBaseManager()) {
-            DistillStepTest.TwoLayer teacher = new DistillStepTest.TwoLayer();
-            teacher.initialize(root, DataType.FLOAT32, new Shape(1, IN));
-            DistillStepTest.TwoLayer student = new DistillStepTest.TwoLayer();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, IN));
+            DistillStepTest.TwoLayer teacher =
+                    StepFixture.initialized(root, new DistillStepTest.TwoLayer(), new Shape(1, IN));
+            DistillStepTest.TwoLayer student =
+                    StepFixture.initialized(root, new DistillStepTest.TwoLayer(), new Shape(1, IN));
             TwoViews distiller = new TwoViews();
             DistillStep step =
-                    DistillStep.builder()
-                            .setNetwork(new StudentWithAuxiliary(student, null))
-                            .setManager(root)
+                    StepFixture.step(root, student, null)
                             .optTeacher(teacher, distiller)
                             .optCeWeight(CE_WEIGHT)
-                            .optOptimizer(
-                                    Optimizer.sgd()
-                                            .setLearningRateTracker(Tracker.fixed(0.1f))
-                                            .build())
+                            .optOptimizer(StepFixture.sgd(0.1f))
                             .build();
             float[] w1 = student.w1(); // (D, IN)
             float[] w2 = student.classifierWeight().getArray().toFloatArray(); // (C, D)

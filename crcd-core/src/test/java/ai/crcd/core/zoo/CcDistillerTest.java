@@ -48,12 +48,12 @@ class CcDistillerTest {
 
         Values(long seed) {
             Random r = new Random(seed);
-            v[0] = ZooTests.gaussian(r, B * DS, 1);
-            v[1] = ZooTests.gaussian(r, B * DT, 1);
-            v[2] = ZooTests.gaussian(r, F * DS, 0.5); // (F, DS) as nn.Linear
-            v[3] = ZooTests.gaussian(r, F, 0.5);
-            v[4] = ZooTests.gaussian(r, F * DT, 0.5);
-            v[5] = ZooTests.gaussian(r, F, 0.5);
+            v[0] = ZooFixture.gaussian(r, B * DS, 1);
+            v[1] = ZooFixture.gaussian(r, B * DT, 1);
+            v[2] = ZooFixture.gaussian(r, F * DS, 0.5); // (F, DS) as nn.Linear
+            v[3] = ZooFixture.gaussian(r, F, 0.5);
+            v[4] = ZooFixture.gaussian(r, F * DT, 0.5);
+            v[5] = ZooFixture.gaussian(r, F, 0.5);
         }
 
         double plain() {
@@ -93,13 +93,13 @@ class CcDistillerTest {
 
     static void setWeights(Block aux, Values x) {
         for (int k = 0; k < KEYS.length; k++) {
-            ZooTests.setValues(ZooTests.param(aux, KEYS[k]).getArray(), x.v[k + 2]);
+            ZooFixture.setValues(ZooFixture.param(aux, KEYS[k]).getArray(), x.v[k + 2]);
         }
     }
 
     static DistillBatch batch(NDManager m, NDArray fs, Values x, DataType type) {
-        NDArray ft = ZooTests.array(m, x.v[1], new Shape(B, DT), type);
-        return ZooTests.batch(m, fs, ft, List.of(), List.of());
+        NDArray ft = ZooFixture.array(m, x.v[1], new Shape(B, DT), type);
+        return ZooFixture.batch(m, fs, ft, List.of(), List.of());
     }
 
     @Test
@@ -113,12 +113,12 @@ class CcDistillerTest {
                                 new DistillerOptions("distill.options", Map.of("feat_dim", F)));
                 d.initialize(m, setup(type));
                 setWeights(d.auxiliaryBlock(), x);
-                NDArray fs = ZooTests.array(m, x.v[0], new Shape(B, DS), type);
+                NDArray fs = ZooFixture.array(m, x.v[0], new Shape(B, DS), type);
                 LossTerms terms = d.losses(batch(m, fs, x, type));
                 assertEquals(List.of("cc"), List.copyOf(terms.asMap().keySet()));
                 double expected = 0.02 * x.plain(); // default beta
                 double tol = type == DataType.FLOAT64 ? 1e-12 : 1e-5;
-                assertEquals(expected, ZooTests.values(terms.total())[0], tol * expected);
+                assertEquals(expected, ZooFixture.values(terms.total())[0], tol * expected);
             }
         }
     }
@@ -131,26 +131,26 @@ class CcDistillerTest {
             d.initialize(m, setup(DataType.FLOAT64));
             Block aux = d.auxiliaryBlock();
             setWeights(aux, x);
-            NDArray fs = ZooTests.array(m, x.v[0], new Shape(B, DS), DataType.FLOAT64);
+            NDArray fs = ZooFixture.array(m, x.v[0], new Shape(B, DS), DataType.FLOAT64);
             fs.setRequiresGradient(true);
-            NDArray ft = ZooTests.array(m, x.v[1], new Shape(B, DT), DataType.FLOAT64);
+            NDArray ft = ZooFixture.array(m, x.v[1], new Shape(B, DT), DataType.FLOAT64);
             ft.setRequiresGradient(true);
-            DistillBatch batch = ZooTests.batch(m, fs, ft, List.of(), List.of());
+            DistillBatch batch = ZooFixture.batch(m, fs, ft, List.of(), List.of());
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(d.losses(batch).total());
             }
-            ZooTests.assertGradient(
+            ZooFixture.assertGradient(
                     "d cc / d fs",
                     x.v[0],
-                    ZooTests.values(fs.getGradient()),
+                    ZooFixture.values(fs.getGradient()),
                     v -> 0.5 * x.plain(),
                     1e-6);
             assertEquals(
-                    0, ZooTests.values(ft.getGradient().abs().max())[0], "no teacher gradient");
+                    0, ZooFixture.values(ft.getGradient().abs().max())[0], "no teacher gradient");
             for (int k = 0; k < KEYS.length; k++) {
                 double[] grad =
-                        ZooTests.values(ZooTests.param(aux, KEYS[k]).getArray().getGradient());
-                ZooTests.assertGradient(KEYS[k], x.v[k + 2], grad, v -> 0.5 * x.plain(), 1e-6);
+                        ZooFixture.values(ZooFixture.param(aux, KEYS[k]).getArray().getGradient());
+                ZooFixture.assertGradient(KEYS[k], x.v[k + 2], grad, v -> 0.5 * x.plain(), 1e-6);
             }
         }
     }
@@ -162,13 +162,13 @@ class CcDistillerTest {
             d.initialize(
                     m, DistillSetup.builder().setFeatureDims(100, 36).setNumClasses(10).build());
             Block aux = d.auxiliaryBlock();
-            assertEquals(new Shape(128, 36), ZooTests.param(aux, KEYS[0]).getArray().getShape());
-            assertEquals(new Shape(128, 100), ZooTests.param(aux, KEYS[2]).getArray().getShape());
+            assertEquals(new Shape(128, 36), ZooFixture.param(aux, KEYS[0]).getArray().getShape());
+            assertEquals(new Shape(128, 100), ZooFixture.param(aux, KEYS[2]).getArray().getShape());
             int[] fanIn = {36, 36, 100, 100};
             for (int k = 0; k < KEYS.length; k++) {
                 double bound = 1 / Math.sqrt(fanIn[k]);
                 double max = 0;
-                for (double v : ZooTests.values(ZooTests.param(aux, KEYS[k]).getArray())) {
+                for (double v : ZooFixture.values(ZooFixture.param(aux, KEYS[k]).getArray())) {
                     assertTrue(Math.abs(v) <= bound + 1e-7, KEYS[k] + ": " + v);
                     max = Math.max(max, Math.abs(v));
                 }
@@ -184,7 +184,7 @@ class CcDistillerTest {
             d.initialize(m, setup(DataType.FLOAT32));
             NDArray fs = m.randomNormal(new Shape(1, DS));
             NDArray ft = m.randomNormal(new Shape(1, DT));
-            LossTerms terms = d.losses(ZooTests.batch(m, fs, ft, List.of(), List.of()));
+            LossTerms terms = d.losses(ZooFixture.batch(m, fs, ft, List.of(), List.of()));
             assertEquals(0f, terms.total().getFloat());
         }
     }
@@ -198,7 +198,7 @@ class CcDistillerTest {
             try (NDManager m = base.newSubManager()) {
                 base.cap(); // any array attached to base from now on throws
                 for (int i = 0; i < 2; i++) {
-                    NDArray fs = ZooTests.array(m, x.v[0], new Shape(B, DS), DataType.FLOAT32);
+                    NDArray fs = ZooFixture.array(m, x.v[0], new Shape(B, DS), DataType.FLOAT32);
                     fs.setRequiresGradient(true);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         gc.backward(d.losses(batch(m, fs, x, DataType.FLOAT32)).total());

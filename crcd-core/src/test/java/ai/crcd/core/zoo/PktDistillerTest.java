@@ -30,8 +30,8 @@ class PktDistillerTest {
 
     /** The reference formula, term by term, in doubles. */
     static double plainPkt(double[] fs, double[] ft) {
-        double[][] ps = plainProbabilities(ZooTests.rows(fs, B));
-        double[][] pt = plainProbabilities(ZooTests.rows(ft, B));
+        double[][] ps = plainProbabilities(ZooFixture.rows(fs, B));
+        double[][] pt = plainProbabilities(ZooFixture.rows(ft, B));
         double eps = 1e-7;
         double sum = 0;
         for (int i = 0; i < B; i++) {
@@ -75,19 +75,19 @@ class PktDistillerTest {
     }
 
     static DistillBatch batch(NDManager m, NDArray fs, double[] ft) {
-        NDArray t = ZooTests.array(m, ft, new Shape(B, DT), fs.getDataType());
-        return ZooTests.batch(m, fs, t, List.of(), List.of());
+        NDArray t = ZooFixture.array(m, ft, new Shape(B, DT), fs.getDataType());
+        return ZooFixture.batch(m, fs, t, List.of(), List.of());
     }
 
     @Test
     void defaultTermIs30000TimesTheReferenceLoss() {
         Random r = new Random(1);
-        double[] fs = ZooTests.gaussian(r, B * DS, 1);
-        double[] ft = ZooTests.gaussian(r, B * DT, 1);
+        double[] fs = ZooFixture.gaussian(r, B * DS, 1);
+        double[] ft = ZooFixture.gaussian(r, B * DT, 1);
         Distiller d = Distillers.create("pkt", DistillerOptions.empty());
         try (NDManager m = NDManager.newBaseManager()) {
             for (DataType type : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
-                NDArray s = ZooTests.array(m, fs, new Shape(B, DS), type);
+                NDArray s = ZooFixture.array(m, fs, new Shape(B, DS), type);
                 LossTerms terms = d.losses(batch(m, s, ft));
                 assertEquals(List.of("pkt"), List.copyOf(terms.asMap().keySet()));
                 NDArray pkt = terms.asMap().get("pkt");
@@ -95,7 +95,7 @@ class PktDistillerTest {
                 double expected = 30000 * plainPkt(fs, ft);
                 assertTrue(expected > 10, "a loss worth comparing: " + expected);
                 double tol = type == DataType.FLOAT64 ? 1e-9 : 1e-4;
-                assertEquals(expected, ZooTests.values(pkt)[0], tol * expected, type.toString());
+                assertEquals(expected, ZooFixture.values(pkt)[0], tol * expected, type.toString());
             }
         }
     }
@@ -103,37 +103,37 @@ class PktDistillerTest {
     @Test
     void studentGradientMatchesFiniteDifferences() {
         Random r = new Random(2);
-        double[] fs = ZooTests.gaussian(r, B * DS, 1);
-        double[] ft = ZooTests.gaussian(r, B * DT, 1);
+        double[] fs = ZooFixture.gaussian(r, B * DS, 1);
+        double[] ft = ZooFixture.gaussian(r, B * DT, 1);
         Distiller d = PktDistiller.builder().optBeta(3).build();
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray s = ZooTests.array(m, fs, new Shape(B, DS), DataType.FLOAT64);
+            NDArray s = ZooFixture.array(m, fs, new Shape(B, DS), DataType.FLOAT64);
             s.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(d.losses(batch(m, s, ft)).total());
             }
-            double[] grad = ZooTests.values(s.getGradient());
-            ZooTests.assertGradient("d pkt / d fs", fs, grad, x -> 3 * plainPkt(x, ft), 1e-6);
+            double[] grad = ZooFixture.values(s.getGradient());
+            ZooFixture.assertGradient("d pkt / d fs", fs, grad, x -> 3 * plainPkt(x, ft), 1e-6);
         }
     }
 
     @Test
     void anAllZeroStudentRowGivesAFiniteGradient() {
         Random r = new Random(3);
-        double[] fs = ZooTests.gaussian(r, B * DS, 1);
+        double[] fs = ZooFixture.gaussian(r, B * DS, 1);
         for (int j = 0; j < DS; j++) {
             fs[DS + j] = 0; // row 1 all zero, e.g. a pooled feature after dead ReLUs
         }
-        double[] ft = ZooTests.gaussian(r, B * DT, 1);
+        double[] ft = ZooFixture.gaussian(r, B * DT, 1);
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray s = ZooTests.array(m, fs, new Shape(B, DS), DataType.FLOAT32);
+            NDArray s = ZooFixture.array(m, fs, new Shape(B, DS), DataType.FLOAT32);
             s.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray total = PktDistiller.builder().build().losses(batch(m, s, ft)).total();
                 assertEquals(30000 * plainPkt(fs, ft), total.getFloat(), 1e-3 * total.getFloat());
                 gc.backward(total);
             }
-            for (double g : ZooTests.values(s.getGradient())) {
+            for (double g : ZooFixture.values(s.getGradient())) {
                 assertTrue(Double.isFinite(g), "finite gradient");
             }
         }
@@ -142,8 +142,8 @@ class PktDistillerTest {
     @Test
     void alphaAddsTheSharedKdTerm() {
         Random r = new Random(4);
-        double[] fs = ZooTests.gaussian(r, B * DS, 1);
-        double[] ft = ZooTests.gaussian(r, B * DT, 1);
+        double[] fs = ZooFixture.gaussian(r, B * DS, 1);
+        double[] ft = ZooFixture.gaussian(r, B * DT, 1);
         Distiller d =
                 Distillers.create(
                         "pkt",
@@ -151,7 +151,7 @@ class PktDistillerTest {
                                 "distill.options",
                                 Map.of("alpha", 0.9, "kd_temperature", 2.0, "beta", 10.0)));
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray s = ZooTests.array(m, fs, new Shape(B, DS), DataType.FLOAT32);
+            NDArray s = ZooFixture.array(m, fs, new Shape(B, DS), DataType.FLOAT32);
             DistillBatch batch = batch(m, s, ft);
             LossTerms terms = d.losses(batch);
             assertEquals(List.of("kd", "pkt"), List.copyOf(terms.asMap().keySet()));

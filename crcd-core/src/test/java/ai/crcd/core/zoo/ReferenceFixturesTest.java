@@ -301,7 +301,7 @@ class ReferenceFixturesTest {
             Block aux = d.auxiliaryBlock();
             List<Parameter> ps = new ArrayList<>();
             for (String key : params) {
-                Parameter p = ZooTests.param(aux, key);
+                Parameter p = ZooFixture.param(aux, key);
                 String name = prefix + "/param/" + key;
                 if (!has(name)) { // one weight set per method and case, e.g. for FT's init
                     name = c + "/" + method + "/param/" + key;
@@ -313,7 +313,7 @@ class ReferenceFixturesTest {
                     torch = new Shape(torch.get(1), torch.get(0), torch.get(2), torch.get(3));
                 }
                 assertEquals(torch, p.getArray().getShape(), key + ": crcd's layout");
-                ZooTests.setValues(p.getArray(), v);
+                ZooFixture.setValues(p.getArray(), v);
                 ps.add(p);
             }
             Run run = new Run(m, c, type, epoch);
@@ -325,7 +325,7 @@ class ReferenceFixturesTest {
                                 : d.losses(run.batch);
                 NDArray loss = terms.asMap().get(term.replace("init:", ""));
                 assertNotNull(loss, method + ": no term " + term + " in " + terms.asMap().keySet());
-                value = ZooTests.values(loss)[0];
+                value = ZooFixture.values(loss)[0];
                 gc.backward(loss);
             }
             double expected = scalar(prefix + "/loss");
@@ -334,7 +334,7 @@ class ReferenceFixturesTest {
             int compared = 0;
             for (Map.Entry<String, NDArray> e : run.student.entrySet()) {
                 String name = prefix + "/grad/" + e.getKey();
-                double[] got = ZooTests.values(e.getValue().getGradient());
+                double[] got = ZooFixture.values(e.getValue().getGradient());
                 if (has(name)) {
                     String limit = name.replace("/pkt/", "/pkt_limit/");
                     double[] forNan = finiteForNan && has(limit) ? values(limit) : null;
@@ -358,7 +358,7 @@ class ReferenceFixturesTest {
                 assertClose(
                         name + " (" + type + ")",
                         ref,
-                        ZooTests.values(ps.get(k).getArray().getGradient()),
+                        ZooFixture.values(ps.get(k).getArray().getGradient()),
                         rel,
                         null);
                 compared++;
@@ -378,7 +378,7 @@ class ReferenceFixturesTest {
                     // PyTorch's (momentum 0.1, unbiased batch variance); to 1e-6 since DJL takes
                     // the momentum as a float: 1 - 0.9f = 0.1 (1 + 2.4e-7)
                     double[] ref = values(name);
-                    double[] got = ZooTests.values(ZooTests.param(aux, buffer).getArray());
+                    double[] got = ZooFixture.values(ZooFixture.param(aux, buffer).getArray());
                     for (int i = 0; i < ref.length; i++) {
                         assertEquals(
                                 ref[i],
@@ -569,8 +569,8 @@ class ReferenceFixturesTest {
             double expected = scalar(c + "/vid/log_scale_init"); // float32 in the reference
             for (int l = 1; l <= 3; l++) {
                 NDArray a =
-                        ZooTests.param(d.auxiliaryBlock(), "layer" + l + "_log_scale").getArray();
-                for (double v : ZooTests.values(a)) {
+                        ZooFixture.param(d.auxiliaryBlock(), "layer" + l + "_log_scale").getArray();
+                for (double v : ZooFixture.values(a)) {
                     assertEquals(expected, v, 1e-6 * expected, "layer" + l + " log_scale");
                 }
             }

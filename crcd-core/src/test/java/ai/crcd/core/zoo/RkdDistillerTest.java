@@ -108,8 +108,8 @@ class RkdDistillerTest {
     }
 
     static double plainDistance(double[] fs, double[] ft) {
-        double[][] s = plainPdist(ZooTests.rows(fs, B));
-        double[][] t = plainPdist(ZooTests.rows(ft, B));
+        double[][] s = plainPdist(ZooFixture.rows(fs, B));
+        double[][] t = plainPdist(ZooFixture.rows(ft, B));
         double sum = 0;
         for (int i = 0; i < B; i++) {
             for (int j = 0; j < B; j++) {
@@ -120,8 +120,8 @@ class RkdDistillerTest {
     }
 
     static double plainAngle(double[] fs, double[] ft) {
-        double[][][] s = plainAngles(ZooTests.rows(fs, B));
-        double[][][] t = plainAngles(ZooTests.rows(ft, B));
+        double[][][] s = plainAngles(ZooFixture.rows(fs, B));
+        double[][][] t = plainAngles(ZooFixture.rows(ft, B));
         double sum = 0;
         for (int i = 0; i < B; i++) {
             for (int j = 0; j < B; j++) {
@@ -135,7 +135,7 @@ class RkdDistillerTest {
 
     /** Student features with one far sample, so that smooth-L1 sees both of its branches. */
     static double[] student(Random r) {
-        double[] fs = ZooTests.gaussian(r, B * DS, 1);
+        double[] fs = ZooFixture.gaussian(r, B * DS, 1);
         for (int k = 0; k < DS; k++) {
             fs[k] *= 6;
         }
@@ -143,15 +143,15 @@ class RkdDistillerTest {
     }
 
     static DistillBatch batch(NDManager m, NDArray fs, double[] ft) {
-        NDArray t = ZooTests.array(m, ft, new Shape(B, DT), fs.getDataType());
-        return ZooTests.batch(m, fs, t, List.of(), List.of());
+        NDArray t = ZooFixture.array(m, ft, new Shape(B, DT), fs.getDataType());
+        return ZooFixture.batch(m, fs, t, List.of(), List.of());
     }
 
     @Test
     void defaultTermsAre25TimesDistanceAnd50TimesAngle() {
         Random r = new Random(11);
         double[] fs = student(r);
-        double[] ft = ZooTests.gaussian(r, B * DT, 1);
+        double[] ft = ZooFixture.gaussian(r, B * DT, 1);
         Distiller d = Distillers.create("rkd", DistillerOptions.empty());
         linearBranch = 0;
         double distance = plainDistance(fs, ft);
@@ -161,13 +161,13 @@ class RkdDistillerTest {
         assertTrue(linearBranch > 0, "the angles reach the linear branch");
         try (NDManager m = NDManager.newBaseManager()) {
             for (DataType type : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
-                NDArray s = ZooTests.array(m, fs, new Shape(B, DS), type);
+                NDArray s = ZooFixture.array(m, fs, new Shape(B, DS), type);
                 LossTerms terms = d.losses(batch(m, s, ft));
                 assertEquals(
                         List.of("rkd_distance", "rkd_angle"), List.copyOf(terms.asMap().keySet()));
                 double tol = type == DataType.FLOAT64 ? 1e-10 : 1e-5;
-                double gotD = ZooTests.values(terms.asMap().get("rkd_distance"))[0];
-                double gotA = ZooTests.values(terms.asMap().get("rkd_angle"))[0];
+                double gotD = ZooFixture.values(terms.asMap().get("rkd_distance"))[0];
+                double gotA = ZooFixture.values(terms.asMap().get("rkd_angle"))[0];
                 assertEquals(25 * distance, gotD, tol * 25 * distance, "distance " + type);
                 assertEquals(50 * angle, gotA, tol * 50 * angle, "angle " + type);
             }
@@ -178,17 +178,17 @@ class RkdDistillerTest {
     void studentGradientMatchesFiniteDifferences() {
         Random r = new Random(12);
         double[] fs = student(r);
-        double[] ft = ZooTests.gaussian(r, B * DT, 1);
+        double[] ft = ZooFixture.gaussian(r, B * DT, 1);
         Distiller d =
                 RkdDistiller.builder().optBeta(2).optDistanceWeight(3).optAngleWeight(5).build();
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray s = ZooTests.array(m, fs, new Shape(B, DS), DataType.FLOAT64);
+            NDArray s = ZooFixture.array(m, fs, new Shape(B, DS), DataType.FLOAT64);
             s.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(d.losses(batch(m, s, ft)).total());
             }
-            double[] grad = ZooTests.values(s.getGradient());
-            ZooTests.assertGradient(
+            double[] grad = ZooFixture.values(s.getGradient());
+            ZooFixture.assertGradient(
                     "d rkd / d fs",
                     fs,
                     grad,
@@ -206,12 +206,12 @@ class RkdDistillerTest {
                                 "distill.options", Map.of("angle_weight", 0, "beta", 2)));
         Random r = new Random(13);
         double[] fs = student(r);
-        double[] ft = ZooTests.gaussian(r, B * DT, 1);
+        double[] ft = ZooFixture.gaussian(r, B * DT, 1);
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray s = ZooTests.array(m, fs, new Shape(B, DS), DataType.FLOAT64);
+            NDArray s = ZooFixture.array(m, fs, new Shape(B, DS), DataType.FLOAT64);
             LossTerms terms = d.losses(batch(m, s, ft));
             assertEquals(List.of("rkd_distance"), List.copyOf(terms.asMap().keySet()));
-            assertEquals(2 * 25 * plainDistance(fs, ft), ZooTests.values(terms.total())[0], 1e-9);
+            assertEquals(2 * 25 * plainDistance(fs, ft), ZooFixture.values(terms.total())[0], 1e-9);
         }
     }
 

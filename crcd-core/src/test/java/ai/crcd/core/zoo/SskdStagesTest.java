@@ -7,13 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.crcd.core.DistillSetup;
-import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.DistillerOptions;
 import ai.crcd.core.Distillers;
 import ai.crcd.core.FeatureOutput;
 import ai.crcd.core.InitStage;
-import ai.crcd.core.StudentWithAuxiliary;
 import ai.crcd.core.training.DistillStep;
+import ai.crcd.core.training.StepFixture;
 import ai.crcd.core.training.StepResult;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -21,13 +20,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,9 +45,13 @@ class SskdStagesTest {
     private static final int C = 3;
 
     /** (B, 1, 3, 3) images flattened, pooled = relu(x W1^T + b1), logits = pooled W2^T + b2. */
-    static final class Tiny extends AbstractBlock implements DistillableNetwork {
+    static final class Tiny extends StepFixture.SmallNetwork {
         private final Linear body = addChildBlock("body", Linear.builder().setUnits(D).build());
         private final Linear head = addChildBlock("head", Linear.builder().setUnits(C).build());
+
+        Tiny() {
+            super(C, D);
+        }
 
         @Override
         protected NDList forwardInternal(
@@ -75,18 +76,8 @@ class SskdStagesTest {
         }
 
         @Override
-        public int numClasses() {
-            return C;
-        }
-
-        @Override
-        public int featureDim() {
-            return D;
-        }
-
-        @Override
-        public Parameter classifierWeight() {
-            return head.getParameters().valueAt(0);
+        protected Linear classifier() {
+            return head;
         }
     }
 
@@ -94,10 +85,8 @@ class SskdStagesTest {
     void initStageTrainsTheTeacherHeadOnlyAndTheMainStageNeverDoes() {
         Engine.getInstance().setRandomSeed(21);
         try (NDManager root = NDManager.newBaseManager()) {
-            Tiny teacher = new Tiny();
-            teacher.initialize(root, DataType.FLOAT32, new Shape(1, 1, HW, HW));
-            Tiny student = new Tiny();
-            student.initialize(root, DataType.FLOAT32, new Shape(1, 1, HW, HW));
+            Tiny teacher = StepFixture.initialized(root, new Tiny(), new Shape(1, 1, HW, HW));
+            Tiny student = StepFixture.initialized(root, new Tiny(), new Shape(1, 1, HW, HW));
             SskdDistiller sskd =
                     (SskdDistiller)
                             Distillers.create(
@@ -113,12 +102,10 @@ class SskdStagesTest {
             assertEquals(0.1, stage.gamma(), 0);
             assertFalse(stage.studentTraining());
             assertSame(sskd.heads().teacherHead(), stage.initOnlyBlocks().get(0));
-            Optimizer sgd = Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.5f)).build();
-            Optimizer initSgd = Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.5f)).build();
+            Optimizer sgd = StepFixture.sgd(0.5f);
+            Optimizer initSgd = StepFixture.sgd(0.5f);
             DistillStep step =
-                    DistillStep.builder()
-                            .setNetwork(new StudentWithAuxiliary(student, sskd.auxiliaryBlock()))
-                            .setManager(root)
+                    StepFixture.step(root, student, sskd.auxiliaryBlock())
                             .optTeacher(teacher, sskd)
                             .optOptimizer(sgd)
                             .optInitOptimizer(initSgd)

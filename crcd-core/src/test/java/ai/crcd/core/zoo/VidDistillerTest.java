@@ -72,13 +72,13 @@ class VidDistillerTest {
         Values(long seed) {
             Random r = new Random(seed);
             for (int l = 0; l < 3; l++) {
-                student[l] = ZooTests.gaussian(r, B * CS[l] * HS[l] * HS[l], 1);
-                teacher[l] = ZooTests.gaussian(r, B * CT[l] * HT[l] * HT[l], 1);
+                student[l] = ZooFixture.gaussian(r, B * CS[l] * HS[l] * HS[l], 1);
+                teacher[l] = ZooFixture.gaussian(r, B * CT[l] * HT[l] * HT[l], 1);
                 int cm = CT[l];
-                params[l][0] = ZooTests.gaussian(r, cm * CS[l], 0.8); // (Cm, Cs, 1, 1)
-                params[l][1] = ZooTests.gaussian(r, cm * cm, 0.8);
-                params[l][2] = ZooTests.gaussian(r, CT[l] * cm, 0.8);
-                params[l][3] = ZooTests.gaussian(r, CT[l], 1); // alpha
+                params[l][0] = ZooFixture.gaussian(r, cm * CS[l], 0.8); // (Cm, Cs, 1, 1)
+                params[l][1] = ZooFixture.gaussian(r, cm * cm, 0.8);
+                params[l][2] = ZooFixture.gaussian(r, CT[l] * cm, 0.8);
+                params[l][3] = ZooFixture.gaussian(r, CT[l], 1); // alpha
             }
         }
 
@@ -167,7 +167,7 @@ class VidDistillerTest {
         for (int l = 0; l < 3; l++) {
             for (int p = 0; p < PARTS.length; p++) {
                 String key = "layer" + (l + 1) + "_" + PARTS[p];
-                ZooTests.setValues(ZooTests.param(aux, key).getArray(), x.params[l][p]);
+                ZooFixture.setValues(ZooFixture.param(aux, key).getArray(), x.params[l][p]);
             }
         }
     }
@@ -175,14 +175,14 @@ class VidDistillerTest {
     static List<NDArray> stages(NDManager m, double[][] v, int[] c, int[] h, DataType type) {
         List<NDArray> out = new ArrayList<>();
         for (int l = 0; l < v.length; l++) {
-            out.add(ZooTests.array(m, v[l], new Shape(B, c[l], h[l], h[l]), type));
+            out.add(ZooFixture.array(m, v[l], new Shape(B, c[l], h[l], h[l]), type));
         }
         return out;
     }
 
     static DistillBatch batch(NDManager m, List<NDArray> student, Values x, DataType type) {
-        NDArray pooled = ZooTests.array(m, new double[B * 7], new Shape(B, 7), type);
-        return ZooTests.batch(m, pooled, pooled, student, stages(m, x.teacher, CT, HT, type));
+        NDArray pooled = ZooFixture.array(m, new double[B * 7], new Shape(B, 7), type);
+        return ZooFixture.batch(m, pooled, pooled, student, stages(m, x.teacher, CT, HT, type));
     }
 
     @Test
@@ -199,7 +199,7 @@ class VidDistillerTest {
                 assertEquals(List.of("vid"), List.copyOf(terms.asMap().keySet()));
                 double tol = type == DataType.FLOAT64 ? 1e-12 : 1e-5;
                 assertEquals(
-                        expected, ZooTests.values(terms.total())[0], tol * expected, "" + type);
+                        expected, ZooFixture.values(terms.total())[0], tol * expected, "" + type);
             }
         }
     }
@@ -222,17 +222,17 @@ class VidDistillerTest {
                 gc.backward(d.losses(batch(m, s, x, DataType.FLOAT64)).total());
             }
             for (int l = 0; l < 3; l++) {
-                ZooTests.assertGradient(
+                ZooFixture.assertGradient(
                         "d vid / d stage" + (l + 1),
                         x.student[l],
-                        ZooTests.values(s.get(l).getGradient()),
+                        ZooFixture.values(s.get(l).getGradient()),
                         v -> 2 * x.plain(),
                         1e-6);
                 for (int p = 0; p < PARTS.length; p++) {
                     String key = "layer" + (l + 1) + "_" + PARTS[p];
                     double[] grad =
-                            ZooTests.values(ZooTests.param(aux, key).getArray().getGradient());
-                    ZooTests.assertGradient(key, x.params[l][p], grad, v -> 2 * x.plain(), 1e-6);
+                            ZooFixture.values(ZooFixture.param(aux, key).getArray().getGradient());
+                    ZooFixture.assertGradient(key, x.params[l][p], grad, v -> 2 * x.plain(), 1e-6);
                 }
             }
         }
@@ -258,13 +258,13 @@ class VidDistillerTest {
                 String layer = "layer" + (l + 1) + "_";
                 assertEquals(
                         new Shape(ct[l], cs[l], 1, 1),
-                        ZooTests.param(aux, layer + "conv1_weight").getArray().getShape());
+                        ZooFixture.param(aux, layer + "conv1_weight").getArray().getShape());
                 int[] fanIn = {cs[l], ct[l], ct[l]};
                 for (int p = 0; p < 3; p++) {
                     double bound = 1 / Math.sqrt(fanIn[p]);
                     double max = 0;
                     for (double v :
-                            ZooTests.values(ZooTests.param(aux, layer + PARTS[p]).getArray())) {
+                            ZooFixture.values(ZooFixture.param(aux, layer + PARTS[p]).getArray())) {
                         assertTrue(Math.abs(v) <= bound + 1e-7, layer + PARTS[p] + ": " + v);
                         max = Math.max(max, Math.abs(v));
                     }
@@ -278,7 +278,7 @@ class VidDistillerTest {
                                         new ai.djl.training.ParameterStore(m, false),
                                         m.zeros(new Shape(1)),
                                         false);
-                for (double v : ZooTests.values(var)) {
+                for (double v : ZooFixture.values(var)) {
                     assertEquals(5.0, v, 1e-5, "initial variance = init_pred_var");
                 }
             }

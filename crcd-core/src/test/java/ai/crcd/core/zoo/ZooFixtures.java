@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,13 +76,6 @@ final class ZooFixtures {
     }
 
     static DistillBatch batch(NDManager m, FeatureOutput teacher, FeatureOutput student) {
-        long b = student.logits().getShape().get(0);
-        long[] y = new long[(int) b];
-        return DistillBatch.builder()
-                .setTeacher(teacher)
-                .setStudent(student)
-                .setLabels(m.create(y))
-                .setParameterStore(new ParameterStore(m, false))
-                .build();
+        return ZooFixture.batch(m, teacher, student);
     }
 }
