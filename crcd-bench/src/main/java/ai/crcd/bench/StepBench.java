@@ -13,9 +13,11 @@ import ai.crcd.train.run.AtomicFiles;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -284,10 +286,25 @@ public final class StepBench {
                 sb.append(
                         String.format(
                                 Locale.ROOT,
-                                "- CRCD/KD step time: %.2f (target ≤ 1.5%s): %s.\n",
+                                "- CRCD/KD step time: %.2f (issue 15's target ≤ 2.0%s; multiply-add"
+                                        + " bound about 1.6): %s.\n",
                                 r,
                                 device.startsWith("cpu") ? " on CPU" : ", set for CPU",
-                                r <= 1.5 ? "**met**" : "**not met**"));
+                                r <= 2.0 ? "**met**" : "**not met**"));
+                MethodResult frcd = get("FRCD");
+                MethodResult grcd = get("GRCD");
+                if (frcd != null && grcd != null) {
+                    double joint =
+                            crcd.medianMs()
+                                    - (frcd.medianMs() + grcd.medianMs() - kd.medianMs());
+                    sb.append(
+                            String.format(
+                                    Locale.ROOT,
+                                    "- CRCD − (FRCD + GRCD − KD) = %+.1f ms (target ≤ 0: no cost"
+                                            + " from running both elements): %s.\n",
+                                    joint,
+                                    joint <= 0 ? "**met**" : "**not met**"));
+                }
             }
             MethodResult crd = get("CRD+KD");
             if (kd != null && crd != null) {
@@ -354,6 +371,7 @@ public final class StepBench {
             DistillableNetwork teacher = Models.create(b.teacher, b.classes, b.channels);
             teacher.initialize(root, DataType.FLOAT32, in);
             teacher.freezeParameters(true);
+            calibrateBatchNorm(root, teacher, in);
             List<StepRig> rigs = new ArrayList<>();
             for (MethodSpec m : b.methods) {
                 b.log.accept("building " + m.label() + " (" + m.method() + ")");
@@ -512,6 +530,28 @@ public final class StepBench {
         int lo = (int) Math.floor(pos);
         int hi = (int) Math.ceil(pos);
         return a[lo] + (a[hi] - a[lo]) * (pos - lo);
+    }
+
+    /**
+     * Sets the random teacher's BatchNorm running statistics from training-mode forwards on random
+     * inputs, as a trained teacher's are. With the initial statistics (mean 0, variance 1) the
+     * inference-mode activations of an untrained deep network grow through its residual blocks
+     * until losses on its features overflow (VID's was infinite with resnet56); timing is the same
+     * either way, but the bench refuses non-finite losses.
+     *
+     * @param root the manager owning the teacher
+     * @param teacher the initialised teacher
+     * @param in the input shape (B, C, H, W)
+     */
+    static void calibrateBatchNorm(NDManager root, DistillableNetwork teacher, Shape in) {
+        try (NDManager m = root.newSubManager()) {
+            ParameterStore ps = new ParameterStore(m, false);
+            for (int k = 0; k < 30; k++) { // running = 0.9 running + 0.1 batch: 30 passes, 96 %
+                try (NDManager step = m.newSubManager()) {
+                    teacher.forward(ps, new NDList(step.randomNormal(in)), true);
+                }
+            }
+        }
     }
 
     /** Builder for {@link StepBench}; every setting is optional. */

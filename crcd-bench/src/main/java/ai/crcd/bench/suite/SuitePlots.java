@@ -82,8 +82,8 @@ public final class SuitePlots {
         }
         CategoryChart c =
                 new CategoryChartBuilder()
-                        .width(900)
-                        .height(520)
+                        .width(Math.max(900, 60 * names.size()))
+                        .height(names.size() > 8 ? 600 : 520)
                         .title(title)
                         .xAxisTitle("method")
                         .yAxisTitle("test top-1 (%), mean ± sample std over seeds")
@@ -93,6 +93,9 @@ public final class SuitePlots {
         c.getStyler().setYAxisMin(Math.max(0, Math.floor(min - 2)));
         c.getStyler().setErrorBarsColor(java.awt.Color.BLACK);
         c.getStyler().setErrorBarsColorSeriesColor(false);
+        if (names.size() > 8) { // long method lists: slanted labels instead of overlapping ones
+            c.getStyler().setXAxisLabelRotation(45);
+        }
         c.addSeries("last epoch", names, last, lastErr);
         c.addSeries("best epoch", names, best, bestErr);
         return c;
