@@ -295,8 +295,7 @@ public final class StepBench {
                 MethodResult grcd = get("GRCD");
                 if (frcd != null && grcd != null) {
                     double joint =
-                            crcd.medianMs()
-                                    - (frcd.medianMs() + grcd.medianMs() - kd.medianMs());
+                            crcd.medianMs() - (frcd.medianMs() + grcd.medianMs() - kd.medianMs());
                     sb.append(
                             String.format(
                                     Locale.ROOT,
