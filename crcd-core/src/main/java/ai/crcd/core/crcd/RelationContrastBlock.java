@@ -167,14 +167,14 @@ public class RelationContrastBlock extends AbstractBlock {
      * (no concatenation of the samples, no split of the output and no concatenation of its
      * gradient), and the folded bias rides inside the GEMM.
      */
-    private NDList foldedForward(
-            ParameterStore ps,
-            NDArray teacher,
-            NDArray student,
-            NDArray negatives,
-            boolean training) {
-        long batch = teacher.getShape().get(0);
-        long numNeg = negatives.getShape().get(0);
+    /**
+     * The folded path's parts shared by {@link #foldedForward} and {@link #forwardRc}: the teacher
+     * relations through h1, the cross anchors, and the positives through h2.
+     *
+     * @return [u (B, B, C), cross anchors (B, R), positives (B, B, C)]
+     */
+    private NDArray[] foldedAnchorsAndPositives(
+            ParameterStore ps, NDArray teacher, NDArray student, boolean training) {
         NDArray u =
                 foldedHead(
                         ps,
@@ -192,6 +192,21 @@ public class RelationContrastBlock extends AbstractBlock {
                         anchors,
                         crossRelation.projectSamples(ps, student, training),
                         training); // (B, B, C)
+        return new NDArray[] {u, anchors, positives};
+    }
+
+    private NDList foldedForward(
+            ParameterStore ps,
+            NDArray teacher,
+            NDArray student,
+            NDArray negatives,
+            boolean training) {
+        long batch = teacher.getShape().get(0);
+        long numNeg = negatives.getShape().get(0);
+        NDArray[] head = foldedAnchorsAndPositives(ps, teacher, student, training);
+        NDArray u = head[0]; // (B, B, C)
+        NDArray anchors = head[1]; // (B, R)
+        NDArray positives = head[2]; // (B, B, C)
         NDArray negs;
         if (numNeg == 0) {
             long c = positives.getShape().get(2);
@@ -247,23 +262,10 @@ public class RelationContrastBlock extends AbstractBlock {
         NDArray student = inputs.get(1); // (B, Ds)
         NDArray negatives = inputs.get(2).stopGradient(); // (N, Ds)
         long numNeg = negatives.getShape().get(0);
-        NDArray u =
-                foldedHead(
-                        ps,
-                        teacherRelation,
-                        teacherCritic,
-                        teacherRelation.projectAnchors(ps, teacher, training),
-                        teacherRelation.projectSamples(ps, teacher, training),
-                        training); // (B, B, C)
-        NDArray anchors = crossRelation.projectAnchors(ps, teacher, training); // (B, R)
-        NDArray positives =
-                foldedHead(
-                        ps,
-                        crossRelation,
-                        crossCritic,
-                        anchors,
-                        crossRelation.projectSamples(ps, student, training),
-                        training); // (B, B, C)
+        NDArray[] head = foldedAnchorsAndPositives(ps, teacher, student, training);
+        NDArray u = head[0]; // (B, B, C)
+        NDArray anchors = head[1]; // (B, R)
+        NDArray positives = head[2]; // (B, B, C)
         NDArray term;
         if (numNeg == 0 || negativeWeight == 0) {
             term = u.getManager().zeros(new Shape(), u.getDataType()); // ()

@@ -83,19 +83,12 @@ public final class AtDistiller implements Distiller {
      */
     @Override
     public LossTerms losses(DistillBatch batch) {
-        List<NDArray> gs = batch.student().stages();
-        List<NDArray> gt = batch.teacher().stages();
-        int k = Math.min(gs.size(), gt.size());
-        NDArray sum = null;
-        for (int i = 0; i < k; i++) {
-            NDArray[] pair = AdaptiveAvgPool.matchHeights(gs.get(i), gt.get(i).stopGradient());
-            NDArray d = attention(pair[0]).sub(attention(pair[1])); // (B, H*W)
-            NDArray loss = d.square().mean(); // ()
-            sum = sum == null ? loss : sum.add(loss);
-        }
-        if (sum == null) {
-            throw new IllegalStateException(NAME + ": the networks return no stage outputs");
-        }
+        NDArray sum =
+                FeatureMaps.sumOverStagePairs(
+                        NAME,
+                        batch,
+                        // mean of the squared differences of the (B, H*W) attention maps
+                        (fs, ft) -> attention(fs).sub(attention(ft)).square().mean());
         LossTerms terms = new LossTerms().put(NAME, Scalars.mul(sum, beta));
         return kd.addTo(terms, batch);
     }

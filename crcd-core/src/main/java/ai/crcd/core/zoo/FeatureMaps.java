@@ -1,11 +1,13 @@
 package ai.crcd.core.zoo;
 
+import ai.crcd.core.DistillBatch;
 import ai.crcd.core.DistillSetup;
 import ai.crcd.core.FeatureOutput;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BinaryOperator;
 
 /**
  * RepDistiller's {@code feats} list ({@code model(x, is_feat=True)}) over crcd's {@link
@@ -115,6 +117,34 @@ public final class FeatureMaps {
      */
     static long perSampleSize(Shape s) {
         return s.size() / s.get(0);
+    }
+
+    /**
+     * Sums a per-pair loss over the zipped stage pairs (the first min(Ks, Kt) stages, as Python's
+     * {@code zip} in RepDistiller's {@code feat_s[1:-1]} loops), each pair brought to one height by
+     * {@link AdaptiveAvgPool#matchHeights}, the teacher's map detached.
+     *
+     * @param method the method's name for the message
+     * @param batch stage outputs of both networks, the student's with gradient
+     * @param pairLoss (student map, teacher map) of one height to a scalar
+     * @return () the sum
+     * @throws IllegalStateException when the networks return no stage outputs
+     */
+    static NDArray sumOverStagePairs(
+            String method, DistillBatch batch, BinaryOperator<NDArray> pairLoss) {
+        List<NDArray> gs = batch.student().stages();
+        List<NDArray> gt = batch.teacher().stages();
+        int k = Math.min(gs.size(), gt.size());
+        NDArray sum = null;
+        for (int i = 0; i < k; i++) {
+            NDArray[] pair = AdaptiveAvgPool.matchHeights(gs.get(i), gt.get(i).stopGradient());
+            NDArray loss = pairLoss.apply(pair[0], pair[1]); // ()
+            sum = sum == null ? loss : sum.add(loss);
+        }
+        if (sum == null) {
+            throw new IllegalStateException(method + ": the networks return no stage outputs");
+        }
+        return sum;
     }
 
     /**

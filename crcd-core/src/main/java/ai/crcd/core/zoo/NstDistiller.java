@@ -75,23 +75,23 @@ public final class NstDistiller implements Distiller {
      */
     @Override
     public LossTerms losses(DistillBatch batch) {
-        List<NDArray> gs = batch.student().stages();
-        List<NDArray> gt = batch.teacher().stages();
-        int k = Math.min(gs.size(), gt.size());
-        NDArray sum = null;
-        for (int i = 0; i < k; i++) {
-            NDArray[] pair = AdaptiveAvgPool.matchHeights(gs.get(i), gt.get(i).stopGradient());
-            NDArray fs = channelRows(pair[0]); // (B, Cs, HW)
-            NDArray ft = channelRows(pair[1]); // (B, Ct, HW)
-            NDArray loss =
-                    kernel(ft, ft).add(kernel(fs, fs)).sub(Scalars.mul(kernel(fs, ft), 2)); // ()
-            sum = sum == null ? loss : sum.add(loss);
-        }
-        if (sum == null) {
-            throw new IllegalStateException(NAME + ": the networks return no stage outputs");
-        }
+        NDArray sum = FeatureMaps.sumOverStagePairs(NAME, batch, NstDistiller::mmd);
         LossTerms terms = new LossTerms().put(NAME, Scalars.mul(sum, beta));
         return kd.addTo(terms, batch);
+    }
+
+    /**
+     * RepDistiller's polynomial-kernel MMD of one stage pair (full loss): {@code k(t, t) + k(s, s)
+     * - 2 k(s, t)}.
+     *
+     * @param student (B, Cs, H, W)
+     * @param teacher (B, Ct, H, W), same H and W
+     * @return ()
+     */
+    private static NDArray mmd(NDArray student, NDArray teacher) {
+        NDArray fs = channelRows(student); // (B, Cs, HW)
+        NDArray ft = channelRows(teacher); // (B, Ct, HW)
+        return kernel(ft, ft).add(kernel(fs, fs)).sub(Scalars.mul(kernel(fs, ft), 2)); // ()
     }
 
     /**
