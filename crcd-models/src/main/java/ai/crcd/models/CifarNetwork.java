@@ -154,7 +154,7 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         boolean pre = options.preActivation();
-        NDList cur = stem.forward(ps, inputs, training);
+        NDList cur = stem.forward(ps, ChannelsLast.of(inputs), training);
         NDArray stemOut = cur.head(); // (B, C0, H0, W0)
         List<NDArray> stageOuts = new ArrayList<>(stages.size());
         List<NDArray> preActs = pre ? new ArrayList<>(stages.size()) : Collections.emptyList();

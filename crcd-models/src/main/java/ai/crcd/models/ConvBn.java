@@ -66,9 +66,15 @@ final class ConvBn extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray y = conv.forward(ps, new NDList(inputs.head()), training).head();
-        y = bn.forward(ps, new NDList(y), training).head();
-        return new NDList(relu ? Activation.relu(y) : y); // (B, filters, H', W')
+        NDArray c = conv.forward(ps, new NDList(inputs.head()), training).head();
+        NDArray y = bn.forward(ps, new NDList(c), training).head();
+        Chain.release(c, inputs);
+        if (!relu) {
+            return new NDList(y); // (B, filters, H', W')
+        }
+        NDArray r = Activation.relu(y);
+        Chain.release(y, inputs);
+        return new NDList(r); // (B, filters, H', W')
     }
 
     /** {@inheritDoc} */

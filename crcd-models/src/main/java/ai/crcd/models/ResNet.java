@@ -66,7 +66,7 @@ public final class ResNet extends CifarNetwork {
     static List<Block> basicStages(int in, int[] planes, int[] blocks) {
         List<Block> stages = new ArrayList<>(planes.length);
         for (int s = 0; s < planes.length; s++) {
-            SequentialBlock stage = new SequentialBlock();
+            SequentialBlock stage = new Chain();
             for (int i = 0; i < blocks[s]; i++) {
                 int stride = (i == 0 && s > 0) ? 2 : 1;
                 stage.add(

@@ -45,7 +45,7 @@ final class ResidualUnit extends AbstractBlock {
      * @return the unit
      */
     static ResidualUnit of(boolean needsProjection, int outChannels, int stride, Block... layers) {
-        SequentialBlock branch = new SequentialBlock().addAll(layers);
+        SequentialBlock branch = new Chain().addAll(layers);
         return new ResidualUnit(
                 branch, needsProjection ? ConvBn.of(outChannels, 1, stride, false) : null);
     }
@@ -58,6 +58,8 @@ final class ResidualUnit extends AbstractBlock {
         NDArray y = branch.forward(ps, x, training).head(); // (B, Cout, H', W')
         NDArray s = shortcut == null ? x.head() : shortcut.forward(ps, x, training).head();
         NDArray pre = y.add(s);
+        Chain.release(y, x);
+        Chain.release(s, x);
         return new NDList(Activation.relu(pre), pre);
     }
 
