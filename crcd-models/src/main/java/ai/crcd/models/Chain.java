@@ -19,13 +19,20 @@ import ai.djl.util.PairList;
  * input, and any array the next block returns itself (a block that passes its input through).
  *
  * <p>{@link #release(NDArray, NDList)} is the same rule for blocks that chain by hand ({@link
- * ConvBn}, {@link ResidualUnit}). Setting the system property {@code crcd.models.release} to {@code
- * false} keeps every intermediate (for measurements).
+ * ConvBn}, {@link ResidualUnit}, the units of every network, {@link CifarNetwork} itself). A Chain
+ * may only replace a SequentialBlock that is registered under an explicit name ({@code
+ * addChildBlock("stage1", ...)}): {@code SequentialBlock.add} names a child after its class, so
+ * there it would rename the parameters of saved models. Setting the system property {@code
+ * crcd.models.release} to {@code false} keeps every intermediate (for measurements).
  */
 final class Chain extends SequentialBlock {
 
-    /** Whether intermediates are closed; {@code -Dcrcd.models.release=false} keeps them. */
-    static final boolean RELEASE = !"false".equals(System.getProperty("crcd.models.release"));
+    /**
+     * Whether intermediates are closed; {@code -Dcrcd.models.release=false} keeps them. Read at
+     * every forward, so it does not change what a network is built of (its parameter names); only
+     * tests change it, to compare both ways in one JVM.
+     */
+    static boolean enabled = !"false".equals(System.getProperty("crcd.models.release"));
 
     /** {@inheritDoc} */
     @Override
@@ -51,7 +58,7 @@ final class Chain extends SequentialBlock {
      * @param kept the arrays that stay (the block's input or output); compared by identity
      */
     static void release(NDArray a, NDList kept) {
-        if (!RELEASE) {
+        if (!enabled) {
             return;
         }
         for (NDArray k : kept) {

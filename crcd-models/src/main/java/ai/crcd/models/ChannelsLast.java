@@ -49,9 +49,16 @@ final class ChannelsLast {
         long w = s.get(3);
         // (B, H, W, C) view -> one contiguous copy -> (B, C, H, W) view with strides (HWC, 1, WC,
         // C)
-        NDArray nhwc = x.transpose(0, 2, 3, 1).reshape(b, h * w * c).reshape(b, h, w, c);
+        NDArray t = x.transpose(0, 2, 3, 1); // (B, H, W, C) view
+        NDArray flat = t.reshape(b, h * w * c); // (B, HWC) contiguous copy
+        NDArray nhwc = flat.reshape(b, h, w, c); // (B, H, W, C) view of the copy
+        NDArray cl = nhwc.transpose(0, 3, 1, 2); // (B, C, H, W) view of the copy
+        NDList kept = new NDList(x, cl);
+        Chain.release(t, kept);
+        Chain.release(flat, kept);
+        Chain.release(nhwc, kept);
         NDList out = new NDList(inputs.size());
-        out.add(nhwc.transpose(0, 3, 1, 2));
+        out.add(cl);
         for (int i = 1; i < inputs.size(); i++) {
             out.add(inputs.get(i));
         }

@@ -154,22 +154,49 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         boolean pre = options.preActivation();
-        NDList cur = stem.forward(ps, ChannelsLast.of(inputs), training);
+        NDList in = ChannelsLast.of(inputs); // [x (B, Cin, H, W)], channels-last on the CPU
+        NDList cur = stem.forward(ps, in, training);
+        if (in != inputs) {
+            Chain.release(in.head(), cur); // the channels-last copy of the input
+        }
         NDArray stemOut = cur.head(); // (B, C0, H0, W0)
         List<NDArray> stageOuts = new ArrayList<>(stages.size());
         List<NDArray> preActs = pre ? new ArrayList<>(stages.size()) : Collections.emptyList();
+        boolean keepSecond = false; // whether cur.get(1) is a returned feature (a preact)
         for (Block stage : stages) {
-            cur = stage.forward(ps, cur, training);
+            NDList next = stage.forward(ps, cur, training);
+            releaseTail(cur, next, keepSecond);
+            cur = next;
             NDArray out = cur.head(); // (B, Ck, Hk, Wk)
             stageOuts.add(out);
             if (pre) {
                 preActs.add(cur.size() > 1 ? cur.get(1) : out.reshape(out.getShape()));
             }
+            keepSecond = pre;
         }
-        NDArray map = head == null ? cur.head() : head.forward(ps, cur, training).head();
+        NDList mapped = head == null ? new NDList(cur.head()) : head.forward(ps, cur, training);
+        releaseTail(cur, mapped, keepSecond);
+        NDArray map = mapped.head(); // (B, D, h, w)
         NDArray pooled = Pool.globalAvgPool2d(map); // (B, D)
+        Chain.release(map, new NDList(cur.head())); // the head's map; never a stage output
         NDArray logits = classifier.forward(ps, new NDList(pooled), training).head(); // (B, C)
         return FeatureOutput.of(logits, pooled, stemOut, stageOuts, preActs).toNDList();
+    }
+
+    /**
+     * Closes what a part returned after its first array once the next part has consumed it: the
+     * stem's or a stage's second array (a stage's pre-activation, the WRN's next batch norm), which
+     * is no feature unless it is a returned pre-activation output. The first array is kept: it is
+     * the stem or stage output.
+     *
+     * @param consumed the list the next part was given
+     * @param produced the next part's output (arrays it passed through stay)
+     * @param keepSecond whether {@code consumed.get(1)} is returned as a preact feature
+     */
+    private static void releaseTail(NDList consumed, NDList produced, boolean keepSecond) {
+        for (int i = keepSecond ? 2 : 1; i < consumed.size(); i++) {
+            Chain.release(consumed.get(i), produced);
+        }
     }
 
     /** {@inheritDoc} */

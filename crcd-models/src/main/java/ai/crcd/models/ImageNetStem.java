@@ -45,11 +45,15 @@ final class ImageNetStem extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray y =
+        NDArray c =
                 conv.forward(ps, new NDList(inputs.head()), training).head(); // (B, 64, H/2, W/2)
-        y = Activation.relu(bn.forward(ps, new NDList(y), training).head());
-        return new NDList(
-                Pool.maxPool2d(y, POOL_KERNEL, POOL_STRIDE, POOL_PAD, false)); // (B, 64, H/4, W/4)
+        NDArray y = bn.forward(ps, new NDList(c), training).head();
+        Chain.release(c, inputs);
+        NDArray r = Activation.relu(y);
+        Chain.release(y, inputs);
+        NDArray out = Pool.maxPool2d(r, POOL_KERNEL, POOL_STRIDE, POOL_PAD, false);
+        Chain.release(r, inputs);
+        return new NDList(out); // (B, 64, H/4, W/4)
     }
 
     /** {@inheritDoc} */

@@ -1,6 +1,7 @@
 package ai.crcd.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -193,6 +194,12 @@ final class Layers {
         long c = s.get(1);
         long h = s.get(2);
         long w = s.get(3);
-        return x.reshape(b, groups, c / groups, h, w).transpose(0, 2, 1, 3, 4).reshape(b, c, h, w);
+        NDArray split = x.reshape(b, groups, c / groups, h, w); // view
+        NDArray swapped = split.transpose(0, 2, 1, 3, 4); // (B, C/g, g, H, W) view
+        NDArray out = swapped.reshape(b, c, h, w); // contiguous copy
+        NDList kept = new NDList(x, out);
+        Chain.release(split, kept);
+        Chain.release(swapped, kept);
+        return out;
     }
 }

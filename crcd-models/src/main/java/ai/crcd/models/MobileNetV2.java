@@ -70,7 +70,7 @@ public final class MobileNetV2 extends CifarNetwork {
         int in = (int) (32 * WIDTH);
         int group = 0;
         for (int end : STAGE_ENDS) {
-            SequentialBlock stage = new SequentialBlock();
+            SequentialBlock stage = new Chain(); // registered as "stage<k>": names unchanged
             for (; group < end; group++) {
                 int[] g = SETTINGS[group];
                 int out = (int) (g[1] * WIDTH);
@@ -101,7 +101,7 @@ public final class MobileNetV2 extends CifarNetwork {
             branch =
                     addChildBlock(
                             "branch",
-                            new SequentialBlock()
+                            new Chain() // registered as "branch": names unchanged
                                     .add(ConvBn.of(hidden, 1, 1, true))
                                     .add(
                                             new ConvBn(
@@ -124,7 +124,12 @@ public final class MobileNetV2 extends CifarNetwork {
                 PairList<String, Object> params) {
             NDArray x = inputs.head(); // (B, Cin, H, W)
             NDArray y = branch.forward(ps, new NDList(x), training).head(); // (B, Cout, H', W')
-            return new NDList(residual ? y.add(x) : y);
+            if (!residual) {
+                return new NDList(y);
+            }
+            NDArray sum = y.add(x); // (B, Cout, H, W)
+            Chain.release(y, inputs);
+            return new NDList(sum);
         }
 
         /** {@inheritDoc} */

@@ -46,7 +46,7 @@ public final class ResNet50 extends CifarNetwork {
         for (int s = 0; s < BLOCKS.length; s++) {
             int planes = PLANES[s];
             int out = planes * EXPANSION;
-            SequentialBlock stage = new SequentialBlock();
+            SequentialBlock stage = new Chain(); // registered as "stage<k>": names unchanged
             for (int i = 0; i < BLOCKS[s]; i++) {
                 int stride = (i == 0 && s > 0) ? 2 : 1;
                 stage.add(

@@ -58,7 +58,7 @@ public final class ShuffleNetV1 extends CifarNetwork {
         List<Block> stages = new ArrayList<>(OUT.length);
         int in = STEM;
         for (int s = 0; s < OUT.length; s++) {
-            SequentialBlock stage = new SequentialBlock();
+            SequentialBlock stage = new Chain(); // registered as "stage<k>": names unchanged
             for (int i = 0; i < BLOCKS[s]; i++) {
                 // the stride-2 unit concatenates its input, so its branch makes the difference
                 stage.add(new Unit(in, i == 0 ? OUT[s] - in : OUT[s], i == 0 ? 2 : 1));
@@ -97,7 +97,7 @@ public final class ShuffleNetV1 extends CifarNetwork {
             rest =
                     addChildBlock(
                             "rest",
-                            new SequentialBlock()
+                            new Chain() // registered by name: parameter names unchanged
                                     .add(
                                             new ConvBn(
                                                     mid,
@@ -126,15 +126,23 @@ public final class ShuffleNetV1 extends CifarNetwork {
                 boolean training,
                 PairList<String, Object> params) {
             NDArray x = inputs.head(); // (B, Cin, H, W)
-            NDArray h = reduce.forward(ps, new NDList(x), training).head(); // (B, mid, H, W)
+            NDArray r = reduce.forward(ps, new NDList(x), training).head(); // (B, mid, H, W)
+            NDArray h = r;
             if (firstGroups > 1) {
-                h = Layers.channelShuffle(h, firstGroups);
+                h = Layers.channelShuffle(r, firstGroups);
+                Chain.release(r, inputs);
             }
             NDArray y = rest.forward(ps, new NDList(h), training).head(); // (B, out, H', W')
-            NDArray pre =
-                    stride == 2
-                            ? y.concat(Pool.avgPool2d(x, K3, S2, P1, false, true), 1)
-                            : y.add(x);
+            Chain.release(h, inputs);
+            NDArray pre; // (B, out [+ Cin], H', W')
+            if (stride == 2) {
+                NDArray pooled = Pool.avgPool2d(x, K3, S2, P1, false, true); // (B, Cin, H', W')
+                pre = y.concat(pooled, 1);
+                Chain.release(pooled, inputs);
+            } else {
+                pre = y.add(x);
+            }
+            Chain.release(y, inputs);
             return new NDList(Activation.relu(pre), pre);
         }
 

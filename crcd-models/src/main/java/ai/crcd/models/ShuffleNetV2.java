@@ -64,7 +64,8 @@ public final class ShuffleNetV2 extends CifarNetwork {
         List<Block> stages = new ArrayList<>(OUT.length);
         int in = STEM;
         for (int s = 0; s < OUT.length; s++) {
-            SequentialBlock stage = new SequentialBlock().add(new DownUnit(in, OUT[s]));
+            // registered as "stage<k>": a Chain keeps the parameter names
+            SequentialBlock stage = new Chain().add(new DownUnit(in, OUT[s]));
             for (int i = 0; i < BLOCKS[s]; i++) {
                 stage.add(new BasicUnit(OUT[s], preAct && i == BLOCKS[s] - 1));
             }
@@ -91,7 +92,7 @@ public final class ShuffleNetV2 extends CifarNetwork {
             branch =
                     addChildBlock(
                             "branch",
-                            new SequentialBlock()
+                            new Chain()
                                     .add(conv(half, 1, 1, 1, true))
                                     .add(conv(half, 3, 1, half, false))
                                     .add(conv(half, 1, 1, 1, false)));
@@ -104,15 +105,32 @@ public final class ShuffleNetV2 extends CifarNetwork {
                 NDList inputs,
                 boolean training,
                 PairList<String, Object> params) {
-            NDList halves = inputs.head().split(2, 1); // 2 x (B, C/2, H, W)
+            NDList halves = inputs.head().split(2, 1); // 2 x (B, C/2, H, W) views
             NDArray x1 = halves.get(0);
-            NDArray pre = branch.forward(ps, new NDList(halves.get(1)), training).head();
-            NDArray out =
-                    Layers.channelShuffle(x1.concat(Activation.relu(pre), 1), 2); // (B, C, H, W)
-            if (!emitPreAct) {
-                return new NDList(out);
-            }
-            return new NDList(out, Layers.channelShuffle(x1.concat(pre, 1), 2));
+            NDArray x2 = halves.get(1);
+            NDArray pre = branch.forward(ps, new NDList(x2), training).head(); // (B, C/2, H, W)
+            Chain.release(x2, inputs);
+            NDArray act = Activation.relu(pre);
+            NDArray out = shuffledCat(x1, act); // (B, C, H, W)
+            Chain.release(act, inputs);
+            NDArray preAct = emitPreAct ? shuffledCat(x1, pre) : null;
+            Chain.release(x1, inputs); // the split half, after the last concat that reads it
+            Chain.release(pre, inputs);
+            return emitPreAct ? new NDList(out, preAct) : new NDList(out);
+        }
+
+        /**
+         * shuffle(cat(a, b)), closing the concatenation.
+         *
+         * @param a (B, C/2, H, W)
+         * @param b (B, C/2, H, W)
+         * @return (B, C, H, W)
+         */
+        private static NDArray shuffledCat(NDArray a, NDArray b) {
+            NDArray cat = a.concat(b, 1); // (B, C, H, W)
+            NDArray out = Layers.channelShuffle(cat, 2);
+            Chain.release(cat, new NDList(a, b, out));
+            return out;
         }
 
         /** {@inheritDoc} */
@@ -143,13 +161,13 @@ public final class ShuffleNetV2 extends CifarNetwork {
             left =
                     addChildBlock(
                             "left",
-                            new SequentialBlock()
+                            new Chain()
                                     .add(conv(in, 3, 2, in, false))
                                     .add(conv(mid, 1, 1, 1, true)));
             right =
                     addChildBlock(
                             "right",
-                            new SequentialBlock()
+                            new Chain()
                                     .add(conv(mid, 1, 1, 1, true))
                                     .add(conv(mid, 3, 2, mid, false))
                                     .add(conv(mid, 1, 1, 1, true)));
@@ -164,8 +182,13 @@ public final class ShuffleNetV2 extends CifarNetwork {
                 PairList<String, Object> params) {
             NDList x = new NDList(inputs.head()); // (B, Cin, H, W)
             NDArray a = left.forward(ps, x, training).head(); // (B, out/2, H', W')
-            NDArray b = right.forward(ps, x, training).head();
-            return new NDList(Layers.channelShuffle(a.concat(b, 1), 2));
+            NDArray b = right.forward(ps, x, training).head(); // (B, out/2, H', W')
+            NDArray cat = a.concat(b, 1); // (B, out, H', W')
+            Chain.release(a, x);
+            Chain.release(b, x);
+            NDArray out = Layers.channelShuffle(cat, 2);
+            Chain.release(cat, x);
+            return new NDList(out);
         }
 
         /** {@inheritDoc} */

@@ -1,5 +1,6 @@
 package ai.crcd.models;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -43,7 +44,10 @@ final class SubsampledConv extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return conv.forward(ps, new NDList(inputs.head().get(subsample)), training);
+        NDArray s = inputs.head().get(subsample); // (B, Cin, ceil(H / s), ceil(W / s)) view
+        NDList out = conv.forward(ps, new NDList(s), training); // [(B, Cout, ...)]
+        Chain.release(s, out);
+        return out;
     }
 
     /** {@inheritDoc} */

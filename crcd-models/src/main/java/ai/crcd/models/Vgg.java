@@ -55,7 +55,8 @@ public final class Vgg extends CifarNetwork {
     }
 
     private static SequentialBlock convs(int[] widths, boolean reluLast) {
-        SequentialBlock block = new SequentialBlock();
+        // registered by name ("stem", "convs"), so a Chain keeps the parameter names
+        SequentialBlock block = new Chain();
         for (int i = 0; i < widths.length; i++) {
             boolean relu = reluLast || i < widths.length - 1;
             block.add(new ConvBn(widths[i], 3, 1, 1, true, Layers.KAIMING_OUT, relu));
@@ -95,7 +96,8 @@ public final class Vgg extends CifarNetwork {
                 boolean training,
                 PairList<String, Object> params) {
             NDArray x = pool ? Layers.maxPool2(inputs.head()) : inputs.head(); // (B, C, H', W')
-            NDArray pre = convs.forward(ps, new NDList(x), training).head();
+            NDArray pre = convs.forward(ps, new NDList(x), training).head(); // (B, C', H', W')
+            Chain.release(x, inputs); // the pooled map
             return new NDList(Activation.relu(pre), pre);
         }
 

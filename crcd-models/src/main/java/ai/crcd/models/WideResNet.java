@@ -69,7 +69,7 @@ public final class WideResNet extends CifarNetwork {
         List<Block> stages = new ArrayList<>(STAGES);
         int in = 16;
         for (int s = 0; s < STAGES; s++) {
-            SequentialBlock stage = new SequentialBlock();
+            SequentialBlock stage = new Chain(); // registered as "stage<k>": names unchanged
             for (int i = 0; i < n; i++) {
                 int stride = (i == 0 && s > 0) ? 2 : 1;
                 stage.add(new Unit(in, channels[s], stride));
@@ -154,12 +154,19 @@ public final class WideResNet extends CifarNetwork {
                 boolean training,
                 PairList<String, Object> params) {
             NDList a = new NDList(Activation.relu(inputs.get(1))); // (B, Cin, H, W)
-            NDArray h = conv1.forward(ps, a, training).head();
-            h = Activation.relu(bn2.forward(ps, new NDList(h), training).head());
-            h = conv2.forward(ps, new NDList(h), training).head(); // (B, Cout, H', W')
+            NDArray c1 = conv1.forward(ps, a, training).head(); // (B, Cout, H', W')
+            NDArray b2 = bn2.forward(ps, new NDList(c1), training).head();
+            Chain.release(c1, inputs);
+            NDArray r2 = Activation.relu(b2);
+            Chain.release(b2, inputs);
+            NDArray c2 = conv2.forward(ps, new NDList(r2), training).head(); // (B, Cout, H', W')
+            Chain.release(r2, inputs);
             NDArray res =
                     shortcut == null ? inputs.head() : shortcut.forward(ps, a, training).head();
-            NDArray sum = h.add(res);
+            Chain.release(a.head(), inputs);
+            NDArray sum = c2.add(res); // (B, Cout, H', W')
+            Chain.release(c2, inputs);
+            Chain.release(res, inputs); // the shortcut's output; never x itself
             return new NDList(sum, nextBn.forward(ps, new NDList(sum), training).head());
         }
 
