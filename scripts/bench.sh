@@ -34,9 +34,9 @@ elif ! build_log=$(mvn -B -q ${MVN_FLAGS:-} -pl crcd-bench -am package -DskipTes
 fi
 CP="crcd-bench/target/classes:$(cat "$cp_file")"
 export DJL_OFFLINE="${DJL_OFFLINE:-true}"
-# libtorch's OpenMP threads sleep instead of spinning while they wait: on a shared 2-core machine
-# spinning threads of two processes starve each other (steps several times slower).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# OpenMP waiting and glibc's memory reuse (both sides of the peer bench inherit them)
+# shellcheck source=scripts/runtime-env.sh
+. scripts/runtime-env.sh
 
 bench() {
   # shellcheck disable=SC2086

@@ -24,8 +24,9 @@ bash scripts/setup.sh
 mvn -B -q -ntp -pl crcd-train -am package -DskipTests
 JAR=$(ls crcd-train/target/crcd-train-*-all.jar | head -n 1)
 
-# libtorch's OpenMP threads spin while waiting; passive waiting keeps shared CPUs usable.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# OpenMP waiting and glibc's memory reuse for the JVMs below
+# shellcheck source=scripts/runtime-env.sh
+. scripts/runtime-env.sh
 run() {
   java -Xmx3g -Dai.djl.offline=true -jar "$JAR" "$@" \
     --set data.subset_per_class="$PER_CLASS" \

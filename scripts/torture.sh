@@ -22,7 +22,8 @@ ROOT=$(pwd)
 KILLS="${TORTURE_KILLS:-5}"
 W="${TORTURE_DIR:-$(mktemp -d /tmp/crcd-torture.XXXXXX)}"
 mkdir -p "$W"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# shellcheck source=scripts/runtime-env.sh
+. scripts/runtime-env.sh
 
 JAR=$(ls crcd-train/target/crcd-train-*-all.jar 2>/dev/null | head -n 1)
 if [ -z "$JAR" ]; then

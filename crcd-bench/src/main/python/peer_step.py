@@ -312,6 +312,8 @@ class Rig:
         self.label = label
         self.teacher = teacher
         self.student = resnet(args.student, args.classes, args.channels).train()
+        if args.channels_last:
+            self.student = self.student.to(memory_format=torch.channels_last)
         t_dim, s_dim = teacher.fc.in_features, self.student.fc.in_features
         self.ce_w, self.kd_w, self.crd_w, self.rc_w = 1.0, 0.0, 0.0, 0.5
         self.crd = self.crcd = None
@@ -394,6 +396,10 @@ def main():
     p.add_argument('--rounds', type=int, default=20)
     p.add_argument('--unfolded', action='store_true',
                    help='run the critic after M as two linear maps (default: folded into one)')
+    p.add_argument('--channels-last', action='store_true',
+                   help='networks and inputs in torch.channels_last memory format (default: NCHW)')
+    p.add_argument('--profile', default=None,
+                   help='write a Chrome trace of the first two timed rounds to this file')
     p.add_argument('--serve', action='store_true', help='take commands on stdin (JSON lines)')
     args = p.parse_args()
 
@@ -403,6 +409,8 @@ def main():
     torch.manual_seed(args.seed)
     dataset_labels = torch.randint(args.classes, (args.dataset_size,))
     teacher = resnet(args.teacher, args.classes, args.channels).eval()
+    if args.channels_last:  # PyTorch's CPU performance advice; crcd's networks do the same
+        teacher = teacher.to(memory_format=torch.channels_last)
     for q in teacher.parameters():
         q.requires_grad_(False)
     labels = [m.strip() for m in args.methods.split(',') if m.strip()]
@@ -410,6 +418,8 @@ def main():
     pool = []  # a pool of 4 input batches, as crcd's StepBench
     for _ in range(4):
         x = torch.randn(args.batch, args.channels, args.size, args.size)  # (B, C, H, W)
+        if args.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         idx = torch.randint(args.dataset_size, (args.batch,))
         pool.append((x, dataset_labels[idx].clone(), idx))
     counter = [0]
@@ -427,7 +437,8 @@ def main():
 
     info = {'ready': True, 'torch': torch.__version__, 'threads': torch.get_num_threads(),
             'interop_threads': torch.get_num_interop_threads(), 'blas': None,
-            'python': sys.version.split()[0], 'methods': labels, 'folded': not args.unfolded}
+            'python': sys.version.split()[0], 'methods': labels, 'folded': not args.unfolded,
+            'channels_last': args.channels_last}
     torch.ones(8, 8) @ torch.ones(8, 8)  # loads the BLAS
     info['blas'] = blas_library()
     print(json.dumps(info), flush=True)
@@ -442,7 +453,15 @@ def main():
             print(json.dumps(out), flush=True)
         return
     times = {m: [] for m in labels}
+    prof = None
     for r in range(args.warmup + args.rounds):
+        if args.profile and r == args.warmup:
+            prof = torch.autograd.profiler.profile(record_shapes=True)
+            prof.__enter__()
+        if prof is not None and r == args.warmup + 2:
+            prof.__exit__(None, None, None)
+            prof.export_chrome_trace(args.profile)
+            prof = None
         for k in range(len(labels)):
             m = labels[(k + r) % len(labels)]  # rotated order, as StepBench
             res = timed(m)

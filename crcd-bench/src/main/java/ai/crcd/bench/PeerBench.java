@@ -103,6 +103,9 @@ public final class PeerBench {
                                 String.valueOf(b.seed),
                                 "--methods",
                                 String.join(",", labels)));
+        if (b.peerChannelsLast) {
+            cmd.add("--channels-last");
+        }
         b.log.accept("starting the PyTorch peer: " + String.join(" ", cmd));
         try (NDManager root = NDManager.newBaseManager(Device.cpu());
                 PeerProcess peer = PeerProcess.start(cmd, b.env, b.peerLog)) {
@@ -326,7 +329,8 @@ public final class PeerBench {
                         Locale.ROOT,
                         "%s → %s, batch %d, random input %dx%dx%d, %d classes, %,d training labels; CPU"
                                 + " (%s), %d intra-op threads on each side. crcd: DJL %s, libtorch %s."
-                                + " PyTorch: torch %s (Debian python3-torch, eager, Python %s), BLAS %s."
+                                + " PyTorch: torch %s (Debian python3-torch, eager, Python %s), BLAS %s,"
+                                + " memory format %s (crcd: channels-last on the CPU)."
                                 + " %d warm-up + %d timed rounds; each round runs every method once on"
                                 + " each side, alternating which side goes first, method order rotated"
                                 + " per round.\n",
@@ -345,6 +349,9 @@ public final class PeerBench {
                         info.path("torch").asText("?"),
                         info.path("python").asText("?"),
                         blasName(info.path("blas").asText("?")),
+                        info.path("channels_last").asBoolean(false)
+                                ? "channels-last (--peer-channels-last)"
+                                : "NCHW (PyTorch's default)",
                         b.warmup,
                         b.rounds));
         sb.append("\nSame losses on the same float64 inputs:");
@@ -413,6 +420,7 @@ public final class PeerBench {
         private Path script = Path.of("crcd-bench/src/main/python/peer_step.py");
         private Map<String, String> env = Map.of();
         private Path peerLog = Path.of("peer-stderr.log");
+        private boolean peerChannelsLast;
         private Consumer<String> log = System.out::println;
 
         Builder() {}
@@ -511,6 +519,18 @@ public final class PeerBench {
             this.python = python;
             this.script = script;
             this.env = Map.copyOf(env);
+            return this;
+        }
+
+        /**
+         * Runs the peer's networks and inputs in {@code torch.channels_last} memory format instead
+         * of PyTorch's default (B, C, H, W) order, as crcd's networks run on the CPU.
+         *
+         * @param channelsLast whether the peer uses channels-last
+         * @return this builder
+         */
+        public Builder optPeerChannelsLast(boolean channelsLast) {
+            this.peerChannelsLast = channelsLast;
             return this;
         }
 

@@ -17,8 +17,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -447,6 +450,13 @@ public final class StepBench {
                     b.log.accept("round " + (round + 1) + " of " + (b.warmup + b.rounds) + " done");
                 }
             }
+            if (b.profileDir != null) {
+                try {
+                    profile(root, rigs, batches, step);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("profile: " + e.getMessage(), e);
+                }
+            }
             for (int i = 0; i < n; i++) {
                 List<Double> t = times.get(i);
                 StepRig r = rigs.get(i);
@@ -479,6 +489,52 @@ public final class StepBench {
                 Runtime.getRuntime().availableProcessors(),
                 results,
                 loaderRate);
+    }
+
+    /**
+     * Records {@link Builder#optProfile} steps of each method with libtorch's profiler (after the
+     * timed rounds, so the timings are unaffected) and writes {@code profile-<label>.json} (a
+     * Chrome trace: chrome://tracing or ui.perfetto.dev) and one {@code profile.md} with each
+     * method's operators by self time.
+     */
+    private void profile(NDManager root, List<StepRig> rigs, List<NDArray[]> batches, int step)
+            throws IOException {
+        Files.createDirectories(b.profileDir);
+        StringBuilder md = new StringBuilder();
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "# Operator profile: %s → %s, batch %d, %s%n%n"
+                                + "libtorch's profiler over %d steps per method after the timed"
+                                + " rounds; self time per operator (the profiler itself adds"
+                                + " overhead, so compare operators, not totals with the step"
+                                + " table).%n",
+                        b.teacher,
+                        b.student,
+                        b.batch,
+                        deviceName(b.device),
+                        b.profileSteps));
+        for (StepRig rig : rigs) {
+            String label = rig.method().label();
+            Path trace =
+                    b.profileDir.resolve(
+                            "profile-" + label.replaceAll("[^A-Za-z0-9_.+-]", "_") + ".json");
+            JniUtils.startProfile(b.device.isGpu(), true, false);
+            try {
+                for (int k = 0; k < b.profileSteps; k++) {
+                    NDArray[] batch = batches.get(step++ % batches.size());
+                    try (NDManager sm = root.newSubManager()) {
+                        rig.step(copy(batch[0], sm), copy(batch[1], sm), copy(batch[2], sm));
+                    }
+                }
+            } finally {
+                JniUtils.stopProfile(trace.toString());
+            }
+            md.append("\n## ").append(label).append("\n\n");
+            md.append(TraceSummary.read(trace, b.profileSteps).markdown(25));
+            b.log.accept("profiled " + label + ": " + trace);
+        }
+        AtomicFiles.write(b.profileDir.resolve("profile.md"), md.toString());
     }
 
     /**
@@ -569,8 +625,24 @@ public final class StepBench {
         private long seed = 1;
         private Device device = Device.cpu();
         private Consumer<String> log = System.out::println;
+        private Path profileDir;
+        private int profileSteps = 2;
 
         Builder() {}
+
+        /**
+         * Profiles each method's step with libtorch's profiler after the timed rounds (see {@link
+         * TraceSummary}).
+         *
+         * @param dir the folder for {@code profile-<label>.json} and {@code profile.md}
+         * @param steps steps recorded per method, at least 1
+         * @return this builder
+         */
+        public Builder optProfile(Path dir, int steps) {
+            this.profileDir = dir;
+            this.profileSteps = check("profile steps", steps, 1);
+            return this;
+        }
 
         /**
          * Sets the pair.

@@ -21,6 +21,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * The benchmark command line.
@@ -29,7 +30,8 @@ import picocli.CommandLine.Option;
  * suite --suite configs/bench/fashion-mnist-quick.yaml --out runs/bench/fashion-mnist-quick [--resume]
  * suite --suite S --out DIR --shard K/N [--phase teachers|students] [--device gpu-local]   (one task of an array)
  * suite --suite S --out DIR --list [--shard K/N]      |      suite --suite S --out DIR --report
- * step  [--teacher resnet56 --student resnet20 --batch 64 --device cpu] --out runs/bench/step
+ * step  [--teacher resnet56 --student resnet20 --batch 64 --device cpu] [--profile DIR] --out runs/bench/step
+ * profile-summary --steps 2 TRACE.json      (operators by self time of a libtorch/PyTorch Chrome trace)
  * peer  [--threads 2 --python /usr/bin/python3 --peer-env K=V] --out runs/bench/peer   (crcd vs PyTorch)
  * docs  --quick runs/bench/fashion-mnist-quick --step runs/bench/step [--out docs/benchmarks.md]
  * </pre>
@@ -43,6 +45,7 @@ import picocli.CommandLine.Option;
             SuiteMain.Suite.class,
             SuiteMain.Step.class,
             SuiteMain.Peer.class,
+            SuiteMain.ProfileSummary.class,
             BenchDocs.class,
             GpuSmoke.class
         })
@@ -259,6 +262,15 @@ public final class SuiteMain implements Runnable {
         int loaderBatches;
 
         @Option(
+                names = "--profile",
+                paramLabel = "DIR",
+                description =
+                        "after the timed rounds, record 2 steps per method with libtorch's profiler:"
+                                + " DIR/profile-<method>.json (Chrome trace) and DIR/profile.md"
+                                + " (operators by self time)")
+        Path profile;
+
+        @Option(
                 names = "--out",
                 required = true,
                 description = "folder for step-<device>-b<batch>.csv/.md")
@@ -279,6 +291,7 @@ public final class SuiteMain implements Runnable {
                                 .optRounds(warmup, pair.rounds)
                                 .optLoaderBatches(loaderBatches)
                                 .optDevice(dev)
+                                .optProfile(profile, 2)
                                 .build()
                                 .run();
                 String prefix = "step-" + (dev.isGpu() ? "gpu" : "cpu") + "-b" + batch;
@@ -287,6 +300,36 @@ public final class SuiteMain implements Runnable {
                 System.out.println(r.markdown());
                 System.out.println("wrote " + out.resolve(prefix + ".csv") + " and .md");
             }
+            return 0;
+        }
+    }
+
+    /** {@code profile-summary}: operators by self time of a Chrome trace. */
+    @Command(
+            name = "profile-summary",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Operators by self time per step of a Chrome trace written by libtorch's"
+                            + " profiler (step --profile, or peer_step.py --profile).")
+    static final class ProfileSummary implements Callable<Integer> {
+        @Option(
+                names = "--steps",
+                defaultValue = "2",
+                description = "training steps the trace covers; default: ${DEFAULT-VALUE}")
+        int steps;
+
+        @Option(names = "--top", defaultValue = "25", description = "default: ${DEFAULT-VALUE}")
+        int top;
+
+        @Parameters(paramLabel = "TRACE", description = "the trace (.json)")
+        Path trace;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!java.nio.file.Files.isRegularFile(trace)) {
+                throw new IllegalArgumentException("TRACE: no file " + trace);
+            }
+            System.out.print(TraceSummary.read(trace, steps).markdown(top));
             return 0;
         }
     }
@@ -345,6 +388,13 @@ public final class SuiteMain implements Runnable {
                 description = "environment of the peer only (repeatable), e.g. LD_LIBRARY_PATH")
         java.util.Map<String, String> peerEnv;
 
+        @Option(
+                names = "--peer-channels-last",
+                description =
+                        "run the peer in torch.channels_last memory format, as crcd runs on the CPU"
+                                + " (default: PyTorch's default NCHW)")
+        boolean peerChannelsLast;
+
         @Option(names = "--out", required = true, description = "folder for peer-cpu-b<batch>.*")
         Path out;
 
@@ -382,6 +432,7 @@ public final class SuiteMain implements Runnable {
                             .optThreads(t)
                             .optPeer(python, script, peerEnv == null ? java.util.Map.of() : peerEnv)
                             .optPeerLog(out.resolve("peer-stderr.log"))
+                            .optPeerChannelsLast(peerChannelsLast)
                             .build()
                             .run();
             String prefix = "peer-cpu-b" + batch;
