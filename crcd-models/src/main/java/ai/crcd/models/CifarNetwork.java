@@ -2,6 +2,7 @@ package ai.crcd.models;
 
 import ai.crcd.core.DistillableNetwork;
 import ai.crcd.core.FeatureOutput;
+import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -15,6 +16,8 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import java.io.DataInputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -219,6 +222,31 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
             out.addAll(stageShapes);
         }
         return out.toArray(new Shape[0]);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On the CPU in float32 the convolution weights are then put in channels-last order (see
+     * {@link ChannelsLast#parameters}).
+     */
+    @Override
+    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        super.initialize(manager, dataType, inputShapes);
+        ChannelsLast.parameters(this);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On the CPU in float32 the loaded convolution weights are then put in channels-last order
+     * (see {@link ChannelsLast#parameters}).
+     */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is)
+            throws IOException, MalformedModelException {
+        super.loadParameters(manager, is);
+        ChannelsLast.parameters(this);
     }
 
     /** {@inheritDoc} */

@@ -67,7 +67,7 @@ final class ConvBn extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray c = conv.forward(ps, new NDList(inputs.head()), training).head();
-        NDArray y = bn.forward(ps, new NDList(c), training).head();
+        NDArray y = Layers.batchNorm(bn, ps, c, training);
         Chain.release(c, inputs);
         if (!relu) {
             return new NDList(y); // (B, filters, H', W')

@@ -47,7 +47,7 @@ final class ImageNetStem extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray c =
                 conv.forward(ps, new NDList(inputs.head()), training).head(); // (B, 64, H/2, W/2)
-        NDArray y = bn.forward(ps, new NDList(c), training).head();
+        NDArray y = Layers.batchNorm(bn, ps, c, training);
         Chain.release(c, inputs);
         NDArray r = Activation.relu(y);
         Chain.release(y, inputs);

@@ -105,7 +105,7 @@ public final class WideResNet extends CifarNetwork {
                 PairList<String, Object> params) {
             NDArray y =
                     conv.forward(ps, new NDList(inputs.head()), training).head(); // (B, 16, H, W)
-            return new NDList(y, nextBn.forward(ps, new NDList(y), training).head());
+            return new NDList(y, Layers.batchNorm(nextBn, ps, y, training));
         }
 
         /** {@inheritDoc} */
@@ -155,7 +155,7 @@ public final class WideResNet extends CifarNetwork {
                 PairList<String, Object> params) {
             NDList a = new NDList(Activation.relu(inputs.get(1))); // (B, Cin, H, W)
             NDArray c1 = conv1.forward(ps, a, training).head(); // (B, Cout, H', W')
-            NDArray b2 = bn2.forward(ps, new NDList(c1), training).head();
+            NDArray b2 = Layers.batchNorm(bn2, ps, c1, training);
             Chain.release(c1, inputs);
             NDArray r2 = Activation.relu(b2);
             Chain.release(b2, inputs);
@@ -167,7 +167,7 @@ public final class WideResNet extends CifarNetwork {
             NDArray sum = c2.add(res); // (B, Cout, H', W')
             Chain.release(c2, inputs);
             Chain.release(res, inputs); // the shortcut's output; never x itself
-            return new NDList(sum, nextBn.forward(ps, new NDList(sum), training).head());
+            return new NDList(sum, Layers.batchNorm(nextBn, ps, sum, training));
         }
 
         /** {@inheritDoc} */

@@ -62,7 +62,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ReleaseIntermediatesTest {
 
-    private static final Shape INPUT = new Shape(2, 3, 32, 32);
+    static final Shape INPUT = new Shape(2, 3, 32, 32);
     private static final String NAMES_RESOURCE = "parameter-names.txt";
 
     static List<String> names() {
@@ -218,7 +218,7 @@ class ReleaseIntermediatesTest {
      *
      * @return the evaluation outputs, then the training outputs, as float arrays
      */
-    private static List<float[]> step(NDManager m, CifarNetwork net, float[] x, float[] w) {
+    static List<float[]> step(NDManager m, CifarNetwork net, float[] x, float[] w) {
         List<float[]> values = new ArrayList<>();
         try (NDManager sub = m.newSubManager()) {
             ParameterStore ps = new ParameterStore(sub, false);
