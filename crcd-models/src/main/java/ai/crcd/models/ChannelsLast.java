@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
+import java.util.Set;
 
 /**
  * Puts a network's input into channels-last memory order (PyTorch's {@code torch.channels_last}):
@@ -45,15 +46,17 @@ final class ChannelsLast {
      * files hold the default order ({@code NDArray.encode} writes contiguous bytes).
      *
      * @param block an initialised block
+     * @param converted the arrays this method made for the block before (compared by identity):
+     *     they are kept, so that a second {@code initialize} leaves the parameters alone; updated
      */
-    static void parameters(Block block) {
+    static void parameters(Block block, Set<NDArray> converted) {
         if (!enabled) {
             return;
         }
         for (Parameter p : block.getParameters().values()) {
             NDArray w = p.getArray();
-            if (w == null || !applies(w)) {
-                continue;
+            if (w == null || !applies(w) || converted.contains(w)) {
+                continue; // an array converted before stays: others may hold it (a store, a step)
             }
             NDArray cl;
             try (NDManager tmp = w.getManager().newSubManager()) {
@@ -70,6 +73,8 @@ final class ChannelsLast {
             p.setInitializer((m, shape, type) -> cl);
             p.initialize(cl.getManager(), cl.getDataType());
             p.setInitializer(own);
+            converted.remove(w);
+            converted.add(cl);
         }
     }
 

@@ -20,7 +20,9 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A CIFAR-style network of the crcd model zoo: stem, K stages, optional head, global average
@@ -48,6 +50,10 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
     private final List<Block> stages;
     private final Block head;
     private final Linear classifier;
+
+    /** The parameter arrays {@link ChannelsLast#parameters} made (identity set). */
+    private final Set<NDArray> channelsLastArrays =
+            Collections.newSetFromMap(new IdentityHashMap<>());
 
     /**
      * Registers the parts as children.
@@ -233,7 +239,7 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
         super.initialize(manager, dataType, inputShapes);
-        ChannelsLast.parameters(this);
+        ChannelsLast.parameters(this, channelsLastArrays);
     }
 
     /**
@@ -246,7 +252,7 @@ public abstract class CifarNetwork extends AbstractBlock implements DistillableN
     public void loadParameters(NDManager manager, DataInputStream is)
             throws IOException, MalformedModelException {
         super.loadParameters(manager, is);
-        ChannelsLast.parameters(this);
+        ChannelsLast.parameters(this, channelsLastArrays);
     }
 
     /** {@inheritDoc} */

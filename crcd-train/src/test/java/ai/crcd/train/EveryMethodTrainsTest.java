@@ -62,8 +62,21 @@ class EveryMethodTrainsTest {
      * on the teacher features of this run, goes 8.2 -> 6.6e10 at step 24 exactly as crcd does; from
      * 5 of 6 fresh PyTorch inits it diverges too; at 0.003 all fall), see {@link
      * FtInitStageReferenceTest} and docs/zoo/ft.md.
+     *
+     * <p>crcd/frcd/grcd: a queue of 75 negatives instead of 500. With 500 the queue fills in 20 of
+     * the 48 steps, so the RC terms grow with the number of negatives over the first window
+     * whatever the learning does, and whether the total falls came down to the seed (frcd, seeds
+     * 3-5, default and channels-last memory order: 3 of 6 runs fell); 75 fill in 3 steps. Still
+     * open: with 75, seed 3 passes in both orders, but grcd at seed 4 and frcd at seed 5 (default
+     * order) rise over 48 steps (to about 26 from 23): these short runs of the relation methods are
+     * sensitive to the trajectory ({@code -Dzoo.seed=N} reruns with another seed).
      */
-    static final Map<String, String> TEST_OPTIONS = Map.of("ft", "init_lr: 0.003");
+    static final Map<String, String> TEST_OPTIONS =
+            Map.of(
+                    "ft", "init_lr: 0.003",
+                    "crcd", "negatives: 75",
+                    "frcd", "negatives: 75",
+                    "grcd", "negatives: 75");
 
     @TempDir static Path tmp;
     private static Path teacher;
@@ -136,7 +149,9 @@ class EveryMethodTrainsTest {
         boolean init = hasInitStage(method);
         RunConfig cfg =
                 ConfigLoader.fromString(
-                        "kind: distill\nseed: 3\ndevice: cpu\n"
+                        "kind: distill\nseed: "
+                                + Integer.getInteger("zoo.seed", 3)
+                                + "\ndevice: cpu\n"
                                 + "data: {name: fashion-mnist, subset_per_class: "
                                 + PER_CLASS
                                 + ", test_subset_per_class: 5, batch_size: "
