@@ -153,8 +153,9 @@ public final class RcNegativesHead {
                 gw.addi(dz.transpose().matMul(h)); // (C, B Nc) x (B Nc, R)
                 NDArray dh = dz.matMul(wd); // (B Nc, C) x (C, R) = (B Nc, R)
                 // relu mask: h >= 0, so sign(h) is the 0/1 mask [h > 0] as floats (a multiply by
-                // a boolean array is several times slower in libtorch)
-                dh.muli(h.sign());
+                // a boolean array is several times slower in libtorch); h is not needed after gw,
+                // so it becomes its mask in place
+                dh.muli(h.signi());
                 h.close();
                 NDArray dh3 = dh.reshape(b, nc, r); // (B, Nc, R)
                 ga.addi(dh3.sum(new int[] {1})); // (B, R)
