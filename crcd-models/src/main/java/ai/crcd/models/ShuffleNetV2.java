@@ -119,20 +119,6 @@ public final class ShuffleNetV2 extends CifarNetwork {
             return emitPreAct ? new NDList(out, preAct) : new NDList(out);
         }
 
-        /**
-         * shuffle(cat(a, b)), closing the concatenation.
-         *
-         * @param a (B, C/2, H, W)
-         * @param b (B, C/2, H, W)
-         * @return (B, C, H, W)
-         */
-        private static NDArray shuffledCat(NDArray a, NDArray b) {
-            NDArray cat = a.concat(b, 1); // (B, C, H, W)
-            NDArray out = Layers.channelShuffle(cat, 2);
-            Chain.release(cat, new NDList(a, b, out));
-            return out;
-        }
-
         /** {@inheritDoc} */
         @Override
         public Shape[] getOutputShapes(Shape[] inputShapes) {
@@ -183,11 +169,9 @@ public final class ShuffleNetV2 extends CifarNetwork {
             NDList x = new NDList(inputs.head()); // (B, Cin, H, W)
             NDArray a = left.forward(ps, x, training).head(); // (B, out/2, H', W')
             NDArray b = right.forward(ps, x, training).head(); // (B, out/2, H', W')
-            NDArray cat = a.concat(b, 1); // (B, out, H', W')
+            NDArray out = shuffledCat(a, b); // (B, out, H', W')
             Chain.release(a, x);
             Chain.release(b, x);
-            NDArray out = Layers.channelShuffle(cat, 2);
-            Chain.release(cat, x);
             return new NDList(out);
         }
 
@@ -205,5 +189,19 @@ public final class ShuffleNetV2 extends CifarNetwork {
             left.initialize(manager, dataType, inputShapes[0]);
             right.initialize(manager, dataType, inputShapes[0]);
         }
+    }
+
+    /**
+     * shuffle(cat(a, b)) over the channels, as both units end; the concatenation is closed.
+     *
+     * @param a (B, C/2, H, W)
+     * @param b (B, C/2, H, W)
+     * @return (B, C, H, W)
+     */
+    private static NDArray shuffledCat(NDArray a, NDArray b) {
+        NDArray cat = a.concat(b, 1); // (B, C, H, W)
+        NDArray out = Layers.channelShuffle(cat, 2);
+        Chain.release(cat, new NDList(a, b, out));
+        return out;
     }
 }
